@@ -1,0 +1,101 @@
+# excite - build, test, demo. `make help` lists the targets.
+# Conventions (so new files need no Makefile edit):
+#   c/*.c except c/main.c       the core library (c/gemm_<isa>.c get their ISA flags below)
+#   tests/test_*.c              C tests, each linked with the core; run by `make test`
+#   tests/ref_*.py              PyTorch reference generators (/usr/bin/python3), run before the C tests
+#   tests/*.test.mjs            Node tests of the WebAssembly modules
+#   tests/browser/*.spec.mjs    headless-Chromium tests of the page
+
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+CIFAR10_DIR ?= data/cifar10
+THREADS ?= 2
+export CIFAR10_DIR
+
+WARN    = -std=c11 -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += $(WARN) -ffp-contract=off -Ic
+LDLIBS  = -lm -lpthread
+
+CORE_SRC = $(filter-out c/main.c,$(wildcard c/*.c))
+BUILD    = build
+NATIVE_OBJ = $(patsubst c/%.c,$(BUILD)/native/%.o,$(CORE_SRC))
+ASAN_OBJ   = $(patsubst c/%.c,$(BUILD)/asan/%.o,$(CORE_SRC))
+C_TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+.PHONY: all help native test test-c test-asan test-wasm test-browser refs deps data demo wasm bench weights fuzz clean
+all: native
+
+help:
+	@echo "make demo      serve the page on localhost (builds nothing; the modules are committed)"
+	@echo "make test      install what is missing, then run every test"
+	@echo "make native    build the command-line program build/excite"
+	@echo "make wasm      rebuild the WebAssembly modules into web/wasm/"
+	@echo "make bench     speed table: native, WebAssembly, PyTorch, TensorFlow.js"
+	@echo "make data      download and check CIFAR-10 into data/cifar10/"
+	@echo "make weights   train the shipped weights (about an hour per model)"
+	@echo "make fuzz      run the fuzz targets (FUZZ_SECONDS each)"
+
+# ---- native -----------------------------------------------------------------------------
+native: $(BUILD)/excite
+
+$(BUILD)/native/%.o: c/%.c $(wildcard c/*.h) | $(BUILD)/native
+	$(CC) $(CFLAGS) $(ISA_FLAGS) -c $< -o $@
+$(BUILD)/asan/%.o: c/%.c $(wildcard c/*.h) | $(BUILD)/asan
+	$(CC) $(WARN) -ffp-contract=off -Ic $(ASAN_FLAGS) $(ISA_FLAGS) -c $< -o $@
+# ISA-specific kernels, chosen at run time (c/gemm.c)
+$(BUILD)/native/gemm_avx2.o $(BUILD)/asan/gemm_avx2.o: ISA_FLAGS = -mavx2 -mfma
+$(BUILD)/native/gemm_avx512.o $(BUILD)/asan/gemm_avx512.o: ISA_FLAGS = -mavx512f -mavx512dq -mfma
+
+$(BUILD)/libexcite.a: $(NATIVE_OBJ)
+	ar rcs $@ $^
+$(BUILD)/libexcite-asan.a: $(ASAN_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/excite: c/main.c $(BUILD)/libexcite.a
+	$(CC) $(CFLAGS) $< $(BUILD)/libexcite.a -o $@ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libexcite.a $(wildcard tests/*.h) | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Itests $< $(BUILD)/libexcite.a -o $@ $(LDLIBS)
+$(BUILD)/tests-asan/%: tests/%.c $(BUILD)/libexcite-asan.a $(wildcard tests/*.h) | $(BUILD)/tests-asan
+	$(CC) $(WARN) -Ic -Itests $(ASAN_FLAGS) $< $(BUILD)/libexcite-asan.a -o $@ $(LDLIBS)
+
+$(BUILD)/native $(BUILD)/asan $(BUILD)/tests $(BUILD)/tests-asan $(BUILD)/ref:
+	mkdir -p $@
+
+# ---- tests ------------------------------------------------------------------------------
+test: deps data
+	$(MAKE) test-c test-asan test-wasm test-browser
+
+refs: | $(BUILD)/ref
+	@for s in tests/ref_*.py; do [ -e "$$s" ] || continue; echo "== $$s"; $(PYTHON) $$s $(BUILD)/ref || exit 1; done
+
+test-c: native refs $(addprefix $(BUILD)/tests/,$(C_TESTS))
+	@for t in $(C_TESTS); do echo "== $$t"; $(BUILD)/tests/$$t $(BUILD)/ref || exit 1; done
+
+# ASan + UBSan (+ LeakSanitizer) build of the C tests; SLOW_TESTS are left to test-c.
+test-asan: refs $(addprefix $(BUILD)/tests-asan/,$(C_TESTS))
+	@for t in $(C_TESTS); do echo "== asan $$t"; EXCITE_QUICK=1 $(BUILD)/tests-asan/$$t $(BUILD)/ref || exit 1; done
+
+test-wasm:
+	@for t in tests/*.test.mjs; do [ -e "$$t" ] || continue; echo "== $$t"; node --no-experimental-fetch $$t || exit 1; done
+
+test-browser:
+	@for t in tests/browser/*.spec.mjs; do [ -e "$$t" ] || continue; echo "== $$t"; node $$t || exit 1; done
+
+# Install what is missing (apt, npm); prints what it installs.
+deps:
+	@scripts/setup.sh
+
+# ---- data -------------------------------------------------------------------------------
+data:
+	@scripts/get-data.sh "$(CIFAR10_DIR)"
+
+# ---- web --------------------------------------------------------------------------------
+demo:
+	@scripts/setup.sh --demo
+	node scripts/serve.mjs
+
+clean:
+	rm -rf $(BUILD)

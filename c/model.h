@@ -1,0 +1,120 @@
+// model.h - the two networks of the lesson, CNN and CNN_SE, as one opaque Model:
+// parameters, gradients, Adam moments and batch-norm buffers in flat arrays, activations
+// in one arena sized for a batch (allocated once, grown only if a larger batch comes).
+//
+//   CNN:    [conv(3->32)  bn relu       pool] [conv(32->64) bn relu       pool]
+//           [conv(64->128) bn relu       pool] flatten(C,H,W) fc1(2048->512) relu dropout(0.5) fc2(512->10)
+//   CNN_SE: the same with an SE block caN after each relu, before each pool.
+//
+// Tensor names and shapes are PyTorch's state_dict keys (conv1.weight, bn1.running_var,
+// bn1.num_batches_tracked, ca1.fc.0.weight, fc2.bias, ...).
+// Errors: functions returning int give 0 on success and -1 on failure, with a message
+// in model_error(m). Nothing here prints or exits.
+#ifndef EXCITE_MODEL_H
+#define EXCITE_MODEL_H
+#include <stddef.h>
+#include <stdint.h>
+#include "rng.h"
+
+enum { NUM_CLASSES = 10, IMG_C = 3, IMG_H = 32, IMG_W = 32, IMG_SIZE = 3 * 32 * 32, NUM_BLOCKS = 3 };
+
+typedef enum { MODEL_CNN = 0, MODEL_CNN_SE = 1 } ModelKind;
+
+typedef enum { DTYPE_F32 = 0, DTYPE_F16 = 1, DTYPE_I64 = 2 } DType;
+
+// One named tensor of the state dict. Parameters are trainable; buffers (running
+// statistics) are not; num_batches_tracked is an int64 scalar (ndim 0).
+typedef struct {
+    const char *name;     // e.g. "conv1.weight"
+    int ndim;
+    int shape[4];
+    size_t numel;
+    int trainable;        // 1: parameter (has gradient and Adam moments); 0: buffer
+    DType dtype;          // DTYPE_F32 or DTYPE_I64 (num_batches_tracked)
+    float *data;          // F32 tensors: points into the model's memory
+    int64_t *data_i64;    // I64 tensors
+} Tensor;
+
+typedef struct {
+    float lr;             // default 1e-3
+    float beta1, beta2;   // 0.9, 0.999
+    float eps;            // 1e-8
+    float weight_decay;   // L2, added to the gradient as torch.optim.Adam does; default 0
+} AdamConfig;
+AdamConfig adam_default(void);
+
+typedef struct Model Model;
+
+// Build a model with PyTorch's default initialisation drawn from the seeded generator.
+// max_batch: the arena is sized for it (grown later if a larger batch is passed).
+// Returns NULL only when memory runs out.
+Model *model_create(ModelKind kind, uint64_t seed, int max_batch);
+void model_free(Model *m);
+ModelKind model_kind(const Model *m);
+const char *model_kind_name(ModelKind kind);   // "CNN" or "CNN_SE"
+const char *model_error(const Model *m);
+Rng *model_rng(Model *m);                      // the generator used for dropout
+void model_set_dropout(Model *m, float p);     // default 0.5; 0 turns dropout off
+
+// ---- state dict -----------------------------------------------------------------------
+int model_num_tensors(const Model *m);
+const Tensor *model_tensor(const Model *m, int i);
+const Tensor *model_find_tensor(const Model *m, const char *name);
+size_t model_num_params(const Model *m);       // trainable scalars
+
+// ---- training -------------------------------------------------------------------------
+// x: (B,3,32,32) normalised images; y: (B) labels.
+// Forward only; train != 0 uses batch statistics (and updates running ones) and dropout.
+int model_forward(Model *m, const float *x, int B, int train);
+const float *model_logits(const Model *m);     // (B,10) of the last forward
+const float *model_probs(const Model *m);      // (B,10) after model_loss or model_predict
+float model_loss(Model *m, const uint8_t *y, int B);   // softmax cross-entropy, mean
+void model_zero_grad(Model *m);
+void model_backward(Model *m, const uint8_t *y, int B); // after forward + loss
+void model_adam_step(Model *m, const AdamConfig *cfg);
+// One full step: forward (train mode), loss, zero_grad, backward, Adam. If the loss or any
+// gradient is not finite, the step is not applied (weights, moments and running
+// statistics stay as they were) and -1 is returned with a message naming the value.
+int model_train_step(Model *m, const float *x, const uint8_t *y, int B,
+                     const AdamConfig *cfg, float *loss, int *correct);
+// Eval-mode forward of a batch: sum of per-image losses, number correct, predictions.
+int model_eval_batch(Model *m, const float *x, const uint8_t *y, int B,
+                     double *loss_sum, int *correct, uint8_t *pred /* (B) or NULL */);
+int model_predict(Model *m, const float *x, float probs[NUM_CLASSES]); // one image, eval
+
+// Adam state, for checkpoints: moments are flat arrays over the trainable tensors in
+// state-dict order (model_num_params() floats each).
+float *model_adam_m(Model *m);
+float *model_adam_v(Model *m);
+int64_t *model_adam_t(Model *m);
+
+// ---- inspection (after a forward; image indexes the last batch) ------------------------
+typedef enum { MAP_CONV = 0, MAP_RELU = 1, MAP_SE = 2 } MapKind;
+// Block 0..2 feature map (C,H,W) of one image: conv output (before BN), after ReLU, or after
+// SE scaling (CNN_SE only). Returns NULL if not available.
+const float *model_feature_map(const Model *m, int block, MapKind which, int image,
+                               int *C, int *H, int *W);
+// SE internals of one image at a block (CNN_SE only; NULL otherwise): channel means
+// pooled (C), hidden before/after ReLU (C/16), z before the sigmoid (C), s = sigmoid(z) (C).
+typedef struct {
+    int C, R;
+    const float *pooled, *hidden_pre, *hidden, *z, *s;
+} SEView;
+int model_se_view(const Model *m, int block, int image, SEView *out);
+// Grad-CAM of one image for class cls at a block: cam (H,W) of that block (32, 16 or 8),
+// relu(sum_c alpha_c A_c) with alpha_c the spatial mean of d logit_cls / d A_c, where A is
+// the block's output before pooling (after SE for CNN_SE). Not normalised. Also runs the
+// eval forward, so feature maps and probs of that image are available after it.
+int model_gradcam(Model *m, const float *x, int cls, int block, float *cam, int *H, int *W);
+
+// ---- safetensors ----------------------------------------------------------------------
+// Load replaces every tensor or nothing: the file is fully checked first (header, dtypes
+// F32/F16 for floats and I64 for num_batches_tracked, shapes, offsets, missing and extra
+// keys, non-finite values) and the model is untouched on failure.
+int model_load_safetensors(Model *m, const uint8_t *data, size_t len);
+// Save the state dict (F32, or F16 for floats when half != 0). *out is malloc'ed.
+int model_save_safetensors(Model *m, int half, uint8_t **out, size_t *len);
+int model_load_file(Model *m, const char *path);
+int model_save_file(Model *m, const char *path, int half);
+
+#endif
