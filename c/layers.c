@@ -1,0 +1,353 @@
+// layers.c - forward and backward of every layer (see layers.h for shapes and semantics).
+// Written over `real` (float here). tests/test_gradcheck.c includes this file with
+// LAYER_REAL defined as double, its own double gemm() and renamed symbols, to check the
+// gradients by finite differences; the float build is unaffected.
+// Reductions over a batch (batch-norm statistics, softmax) accumulate in double, as
+// PyTorch's CPU kernels do.
+#ifndef LAYER_REAL
+#define LAYER_REAL float
+#include "layers.h"
+#include "gemm.h"
+#endif
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <tgmath.h>
+#include "rng.h"
+
+typedef LAYER_REAL real;
+
+// ---- conv2d: 3x3, stride 1, padding 1 -------------------------------------------------
+// Per image, im2col turns inp (C,H,W) into col (C*9, H*W); then out (OC,HW) = weight
+// (OC, C*9) . col. Row (c*9 + ky*3 + kx) of col is the input plane c shifted by
+// (ky-1, kx-1), zero outside.
+
+size_t conv2d_work_floats(int B, int C, int H, int W, int OC) {
+    (void)B; (void)OC;
+    return (size_t)C * 9 * H * W; // one image's col (forward) or dcol (backward)
+}
+
+static void im2col3x3(real *col, const real *img, int C, int H, int W) {
+    for (int c = 0; c < C; c++)
+        for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++) {
+                const real *plane = img + (size_t)c * H * W;
+                real *row = col + (size_t)(c * 9 + ky * 3 + kx) * H * W;
+                int dx = kx - 1, x0 = dx < 0 ? 1 : 0, x1 = dx > 0 ? W - 1 : W;
+                for (int y = 0; y < H; y++) {
+                    int iy = y + ky - 1;
+                    real *r = row + (size_t)y * W;
+                    if (iy < 0 || iy >= H) { memset(r, 0, sizeof(real) * W); continue; }
+                    const real *src = plane + (size_t)iy * W + dx;
+                    for (int x = 0; x < x0; x++) r[x] = 0;
+                    for (int x = x0; x < x1; x++) r[x] = src[x];
+                    for (int x = x1; x < W; x++) r[x] = 0;
+                }
+            }
+}
+
+// img (C,H,W) += the rows of col (C*9, H*W) shifted back into place.
+static void col2im3x3_add(real *img, const real *col, int C, int H, int W) {
+    for (int c = 0; c < C; c++)
+        for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++) {
+                real *plane = img + (size_t)c * H * W;
+                const real *row = col + (size_t)(c * 9 + ky * 3 + kx) * H * W;
+                int dx = kx - 1, x0 = dx < 0 ? 1 : 0, x1 = dx > 0 ? W - 1 : W;
+                for (int y = 0; y < H; y++) {
+                    int iy = y + ky - 1;
+                    if (iy < 0 || iy >= H) continue;
+                    const real *r = row + (size_t)y * W;
+                    real *dst = plane + (size_t)iy * W + dx;
+                    for (int x = x0; x < x1; x++) dst[x] += r[x];
+                }
+            }
+}
+
+void conv2d_forward(real *out, const real *inp, const real *weight, const real *bias,
+                    int B, int C, int H, int W, int OC, real *work) {
+    int HW = H * W, K = C * 9;
+    for (int b = 0; b < B; b++) {
+        real *ob = out + (size_t)b * OC * HW;
+        im2col3x3(work, inp + (size_t)b * C * HW, C, H, W);
+        gemm(0, 0, OC, HW, K, weight, K, work, HW, ob, HW, 0); // (OC,K) . (K,HW)
+        for (int o = 0; o < OC; o++)
+            for (int i = 0; i < HW; i++) ob[(size_t)o * HW + i] += bias[o];
+    }
+}
+
+void conv2d_backward(real *dinp, real *dweight, real *dbias,
+                     const real *dout, const real *inp, const real *weight,
+                     int B, int C, int H, int W, int OC, real *work) {
+    int HW = H * W, K = C * 9;
+    for (int b = 0; b < B; b++) {
+        const real *db = dout + (size_t)b * OC * HW;
+        if (dbias)
+            for (int o = 0; o < OC; o++) {
+                real s = 0;
+                for (int i = 0; i < HW; i++) s += db[(size_t)o * HW + i];
+                dbias[o] += s;
+            }
+        if (dweight) { // dweight (OC,K) += dout_b (OC,HW) . col^T (HW,K)
+            im2col3x3(work, inp + (size_t)b * C * HW, C, H, W);
+            gemm(0, 1, OC, K, HW, db, HW, work, HW, dweight, K, 1);
+        }
+        if (dinp) { // dcol (K,HW) = weight^T (K,OC) . dout_b (OC,HW)
+            gemm(1, 0, K, HW, OC, weight, K, db, HW, work, HW, 0);
+            col2im3x3_add(dinp + (size_t)b * C * HW, work, C, H, W);
+        }
+    }
+}
+
+// ---- batch-norm 2d --------------------------------------------------------------------
+
+void batchnorm_forward_train(real *out, real *xhat, real *mean, real *invstd,
+                             real *running_mean, real *running_var,
+                             const real *inp, const real *gamma, const real *beta,
+                             int B, int C, int HW, real momentum, real eps) {
+    size_t n = (size_t)B * HW;
+    for (int c = 0; c < C; c++) {
+        double sum = 0, sq = 0;
+        for (int b = 0; b < B; b++) {
+            const real *x = inp + ((size_t)b * C + c) * HW;
+            for (int i = 0; i < HW; i++) sum += x[i];
+        }
+        double mu = sum / (double)n;
+        for (int b = 0; b < B; b++) {
+            const real *x = inp + ((size_t)b * C + c) * HW;
+            for (int i = 0; i < HW; i++) { double d = x[i] - mu; sq += d * d; }
+        }
+        double var = sq / (double)n; // biased: used to normalise
+        real m = (real)mu, is = (real)(1.0 / sqrt(var + (double)eps));
+        mean[c] = m;
+        invstd[c] = is;
+        double unbiased = n > 1 ? sq / (double)(n - 1) : var;
+        running_mean[c] = (real)(momentum * (double)m + (1 - (double)momentum) * running_mean[c]);
+        running_var[c] = (real)(momentum * unbiased + (1 - (double)momentum) * running_var[c]);
+        for (int b = 0; b < B; b++) {
+            size_t off = ((size_t)b * C + c) * HW;
+            for (int i = 0; i < HW; i++) {
+                real xh = (inp[off + i] - m) * is;
+                xhat[off + i] = xh;
+                out[off + i] = xh * gamma[c] + beta[c];
+            }
+        }
+    }
+}
+
+void batchnorm_forward_eval(real *out, const real *inp, const real *gamma, const real *beta,
+                            const real *running_mean, const real *running_var,
+                            int B, int C, int HW, real eps) {
+    for (int c = 0; c < C; c++) {
+        real is = (real)(1.0 / sqrt((double)running_var[c] + (double)eps));
+        real scale = gamma[c] * is, shift = beta[c] - running_mean[c] * scale;
+        for (int b = 0; b < B; b++) {
+            size_t off = ((size_t)b * C + c) * HW;
+            for (int i = 0; i < HW; i++) out[off + i] = inp[off + i] * scale + shift;
+        }
+    }
+}
+
+// dinp = gamma*invstd/N * (N*dout - sum(dout) - xhat*sum(dout*xhat)), per channel.
+void batchnorm_backward(real *dinp, real *dgamma, real *dbeta,
+                        const real *dout, const real *xhat, const real *invstd,
+                        const real *gamma, int B, int C, int HW) {
+    double n = (double)B * HW;
+    for (int c = 0; c < C; c++) {
+        double sdy = 0, sdyx = 0;
+        for (int b = 0; b < B; b++) {
+            size_t off = ((size_t)b * C + c) * HW;
+            for (int i = 0; i < HW; i++) {
+                sdy += dout[off + i];
+                sdyx += (double)dout[off + i] * xhat[off + i];
+            }
+        }
+        if (dbeta) dbeta[c] += (real)sdy;
+        if (dgamma) dgamma[c] += (real)sdyx;
+        if (!dinp) continue;
+        real k = gamma[c] * invstd[c], mdy = (real)(sdy / n), mdyx = (real)(sdyx / n);
+        for (int b = 0; b < B; b++) {
+            size_t off = ((size_t)b * C + c) * HW;
+            for (int i = 0; i < HW; i++)
+                dinp[off + i] += k * (dout[off + i] - mdy - xhat[off + i] * mdyx);
+        }
+    }
+}
+
+void batchnorm_backward_eval(real *dinp, const real *dout, const real *gamma,
+                             const real *running_var, int B, int C, int HW, real eps) {
+    for (int c = 0; c < C; c++) {
+        real k = gamma[c] * (real)(1.0 / sqrt((double)running_var[c] + (double)eps));
+        for (int b = 0; b < B; b++) {
+            size_t off = ((size_t)b * C + c) * HW;
+            for (int i = 0; i < HW; i++) dinp[off + i] += k * dout[off + i];
+        }
+    }
+}
+
+// ---- ReLU -----------------------------------------------------------------------------
+
+void relu_forward(real *out, const real *inp, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0 ? inp[i] : 0;
+}
+
+void relu_backward(real *dinp, const real *dout, const real *out, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (out[i] > 0) dinp[i] += dout[i];
+}
+
+// ---- max-pool 2x2, stride 2 (floor: an odd last row/column is dropped) ------------------
+
+void maxpool2x2_forward(real *out, int32_t *argmax, const real *inp, int B, int C, int H, int W) {
+    int OH = H / 2, OW = W / 2;
+    for (size_t p = 0; p < (size_t)B * C; p++) {
+        const real *x = inp + p * H * W;
+        real *o = out + p * OH * OW;
+        int32_t *a = argmax + p * OH * OW;
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                int best = 2 * oy * W + 2 * ox;
+                real m = x[best];
+                for (int k = 1; k < 4; k++) {
+                    int idx = (2 * oy + (k >> 1)) * W + 2 * ox + (k & 1);
+                    if (x[idx] > m || isnan(x[idx])) { m = x[idx]; best = idx; } // as PyTorch
+                }
+                o[oy * OW + ox] = m;
+                a[oy * OW + ox] = best;
+            }
+    }
+}
+
+void maxpool2x2_backward(real *dinp, const real *dout, const int32_t *argmax,
+                         int B, int C, int H, int W) {
+    size_t on = (size_t)(H / 2) * (W / 2);
+    for (size_t p = 0; p < (size_t)B * C; p++)
+        for (size_t i = 0; i < on; i++)
+            dinp[p * H * W + argmax[p * on + i]] += dout[p * on + i];
+}
+
+// ---- Squeeze-and-Excitation -----------------------------------------------------------
+
+void se_forward(real *out, real *pooled, real *hidden_pre, real *hidden, real *z, real *s,
+                const real *inp, const real *w1, const real *w2, int B, int C, int HW, int R) {
+    for (int b = 0; b < B; b++) {
+        const real *x = inp + (size_t)b * C * HW;
+        real *pb = pooled + (size_t)b * C, *hp = hidden_pre + (size_t)b * R;
+        real *hb = hidden + (size_t)b * R, *zb = z + (size_t)b * C, *sb = s + (size_t)b * C;
+        for (int c = 0; c < C; c++) {
+            real sum = 0;
+            for (int i = 0; i < HW; i++) sum += x[(size_t)c * HW + i];
+            pb[c] = sum / (real)HW;
+        }
+        for (int r = 0; r < R; r++) { // (R) = w1 (R,C) . pooled (C)
+            real sum = 0;
+            for (int c = 0; c < C; c++) sum += w1[(size_t)r * C + c] * pb[c];
+            hp[r] = sum;
+            hb[r] = sum > 0 ? sum : 0;
+        }
+        for (int c = 0; c < C; c++) { // (C) = w2 (C,R) . hidden (R)
+            real sum = 0;
+            for (int r = 0; r < R; r++) sum += w2[(size_t)c * R + r] * hb[r];
+            zb[c] = sum;
+            sb[c] = 1 / (1 + exp(-sum));
+        }
+        real *ob = out + (size_t)b * C * HW;
+        for (int c = 0; c < C; c++)
+            for (int i = 0; i < HW; i++) ob[(size_t)c * HW + i] = x[(size_t)c * HW + i] * sb[c];
+    }
+}
+
+// out = x*s(x): dinp gets dout*s directly, plus dpooled/HW through the squeeze path.
+// ds = sum_hw dout*x; dz = ds*s*(1-s); dw2 += dz^T.hidden; dhidden = dz.w2, masked by relu;
+// dw1 += dhidden^T.pooled; dpooled = dhidden.w1.
+void se_backward(real *dinp, real *dw1, real *dw2, const real *dout, const real *inp,
+                 const real *pooled, const real *hidden, const real *s,
+                 const real *w1, const real *w2, int B, int C, int HW, int R) {
+    real dh[R]; // R = C/16 is small (2..8 in the models)
+    for (int b = 0; b < B; b++) {
+        const real *x = inp + (size_t)b * C * HW, *g = dout + (size_t)b * C * HW;
+        const real *pb = pooled + (size_t)b * C, *hb = hidden + (size_t)b * R, *sb = s + (size_t)b * C;
+        for (int r = 0; r < R; r++) dh[r] = 0;
+        for (int c = 0; c < C; c++) {
+            real ds = 0;
+            for (int i = 0; i < HW; i++) ds += g[(size_t)c * HW + i] * x[(size_t)c * HW + i];
+            real dz = ds * sb[c] * (1 - sb[c]);
+            for (int r = 0; r < R; r++) {
+                if (dw2) dw2[(size_t)c * R + r] += dz * hb[r];
+                dh[r] += dz * w2[(size_t)c * R + r];
+            }
+        }
+        for (int r = 0; r < R; r++)
+            if (hb[r] <= 0) dh[r] = 0; // relu'(hidden_pre) = (hidden > 0)
+        if (dw1)
+            for (int r = 0; r < R; r++)
+                for (int c = 0; c < C; c++) dw1[(size_t)r * C + c] += dh[r] * pb[c];
+        if (!dinp) continue;
+        real *d = dinp + (size_t)b * C * HW;
+        for (int c = 0; c < C; c++) {
+            real dp = 0;
+            for (int r = 0; r < R; r++) dp += dh[r] * w1[(size_t)r * C + c];
+            dp /= (real)HW;
+            for (int i = 0; i < HW; i++) d[(size_t)c * HW + i] += g[(size_t)c * HW + i] * sb[c] + dp;
+        }
+    }
+}
+
+// ---- linear ---------------------------------------------------------------------------
+
+void linear_forward(real *out, const real *inp, const real *weight, const real *bias,
+                    int B, int IC, int OC) {
+    gemm(0, 1, B, OC, IC, inp, IC, weight, IC, out, OC, 0); // (B,IC) . (OC,IC)^T
+    if (bias)
+        for (int b = 0; b < B; b++)
+            for (int o = 0; o < OC; o++) out[(size_t)b * OC + o] += bias[o];
+}
+
+void linear_backward(real *dinp, real *dweight, real *dbias, const real *dout,
+                     const real *inp, const real *weight, int B, int IC, int OC) {
+    if (dinp) gemm(0, 0, B, IC, OC, dout, OC, weight, IC, dinp, IC, 1);      // (B,OC) . (OC,IC)
+    if (dweight) gemm(1, 0, OC, IC, B, dout, OC, inp, IC, dweight, IC, 1);   // (B,OC)^T . (B,IC)
+    if (dbias)
+        for (int o = 0; o < OC; o++) {
+            real sum = 0;
+            for (int b = 0; b < B; b++) sum += dout[(size_t)b * OC + o];
+            dbias[o] += sum;
+        }
+}
+
+// ---- inverted dropout -----------------------------------------------------------------
+
+void dropout_forward(real *out, real *mask, const real *inp, size_t n, real p, Rng *rng) {
+    real keep = p >= 1 ? 0 : 1 / (1 - p); // p = 1 drops everything (1/(1-p) would be inf)
+    if (p <= 0) keep = 1;
+    for (size_t i = 0; i < n; i++) {
+        mask[i] = (p <= 0 || (real)rng_uniform(rng) >= p) ? keep : 0;
+        out[i] = inp[i] * mask[i];
+    }
+}
+
+void dropout_backward(real *dinp, const real *dout, const real *mask, size_t n) {
+    for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * mask[i];
+}
+
+// ---- softmax + cross-entropy ----------------------------------------------------------
+
+real softmax_xent_forward(real *probs, const real *logits, const uint8_t *labels, int B, int K) {
+    double loss = 0;
+    for (int b = 0; b < B; b++) {
+        const real *l = logits + (size_t)b * K;
+        double mx = l[0], sum = 0;
+        for (int k = 1; k < K; k++) mx = l[k] > mx ? l[k] : mx;
+        for (int k = 0; k < K; k++) sum += exp((double)l[k] - mx);
+        for (int k = 0; k < K; k++) probs[(size_t)b * K + k] = (real)(exp((double)l[k] - mx) / sum);
+        loss += log(sum) - ((double)l[labels[b]] - mx);
+    }
+    return (real)(loss / B);
+}
+
+void softmax_xent_backward(real *dlogits, const real *probs, const uint8_t *labels, int B, int K) {
+    real inv = (real)1 / (real)B;
+    for (int b = 0; b < B; b++)
+        for (int k = 0; k < K; k++)
+            dlogits[(size_t)b * K + k] += (probs[(size_t)b * K + k] - (k == labels[b])) * inv;
+}
