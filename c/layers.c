@@ -124,12 +124,12 @@ void batchnorm_forward_train(real *out, real *xhat, real *mean, real *invstd,
         double unbiased = n > 1 ? sq / (double)(n - 1) : var;
         running_mean[c] = (real)(momentum * (double)m + (1 - (double)momentum) * running_mean[c]);
         running_var[c] = (real)(momentum * unbiased + (1 - (double)momentum) * running_var[c]);
+        real scale = is * gamma[c], shift = beta[c] - m * scale; // PyTorch's CPU formula
         for (int b = 0; b < B; b++) {
             size_t off = ((size_t)b * C + c) * HW;
             for (int i = 0; i < HW; i++) {
-                real xh = (inp[off + i] - m) * is;
-                xhat[off + i] = xh;
-                out[off + i] = xh * gamma[c] + beta[c];
+                xhat[off + i] = (inp[off + i] - m) * is;
+                out[off + i] = inp[off + i] * scale + shift;
             }
         }
     }
