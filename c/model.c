@@ -1,0 +1,726 @@
+// model.c - CNN and CNN_SE: building (PyTorch default initialisation), the forward and
+// backward passes over the layers of layers.c, Adam as torch.optim.Adam 1.13, the guarded
+// training step and safetensors load/save of the state dict. Inspection (feature maps,
+// SE internals, Grad-CAM) is in inspect.c.
+//
+// Memory: params = [trainable tensors in state-dict order | running means and variances];
+// grads, adam_m and adam_v cover the trainable part with the same offsets, so Adam is one
+// loop. num_batches_tracked is int64 and lives in m->nbt.
+#include "model_impl.h"
+#include "layers.h"
+#include "safetensors.h"
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const float BN_EPS = 1e-5f, BN_MOMENTUM = 0.1f;
+
+void model_set_error(Model *m, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->err, sizeof m->err, fmt, ap);
+    va_end(ap);
+}
+
+AdamConfig adam_default(void) {
+    AdamConfig c = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f};
+    return c;
+}
+
+const char *model_kind_name(ModelKind kind) { return kind == MODEL_CNN_SE ? "CNN_SE" : "CNN"; }
+ModelKind model_kind(const Model *m) { return m->kind; }
+const char *model_error(const Model *m) { return m->err; }
+Rng *model_rng(Model *m) { return &m->rng; }
+void model_set_dropout(Model *m, float p) { m->dropout = p < 0 ? 0 : p > 1 ? 1 : p; }
+int model_num_tensors(const Model *m) { return m->ntensors; }
+const Tensor *model_tensor(const Model *m, int i) {
+    return i >= 0 && i < m->ntensors ? &m->tensors[i] : NULL;
+}
+const Tensor *model_find_tensor(const Model *m, const char *name) {
+    for (int i = 0; i < m->ntensors; i++)
+        if (strcmp(m->tensors[i].name, name) == 0) return &m->tensors[i];
+    return NULL;
+}
+size_t model_num_params(const Model *m) { return m->nparams; }
+float *model_adam_m(Model *m) { return m->adam_m; }
+float *model_adam_v(Model *m) { return m->adam_v; }
+int64_t *model_adam_t(Model *m) { return &m->adam_t; }
+const float *model_logits(const Model *m) { return m->a.logits; }
+const float *model_probs(const Model *m) { return m->a.probs; }
+
+// ---- the state dict ---------------------------------------------------------------------
+// Tensor names are string literals (they outlive every model).
+static const char *const NAMES[NUM_BLOCKS][9] = {
+    {"conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var",
+     "bn1.num_batches_tracked", "ca1.fc.0.weight", "ca1.fc.2.weight"},
+    {"conv2.weight", "conv2.bias", "bn2.weight", "bn2.bias", "bn2.running_mean", "bn2.running_var",
+     "bn2.num_batches_tracked", "ca2.fc.0.weight", "ca2.fc.2.weight"},
+    {"conv3.weight", "conv3.bias", "bn3.weight", "bn3.bias", "bn3.running_mean", "bn3.running_var",
+     "bn3.num_batches_tracked", "ca3.fc.0.weight", "ca3.fc.2.weight"},
+};
+
+static void add_tensor(Model *m, const char *name, int trainable, DType dt, int ndim,
+                       int s0, int s1, int s2, int s3, size_t *off_train, size_t *off_buf) {
+    Tensor *t = &m->tensors[m->ntensors++];
+    memset(t, 0, sizeof *t);
+    t->name = name;
+    t->ndim = ndim;
+    int s[4] = {s0, s1, s2, s3};
+    t->numel = 1;
+    for (int d = 0; d < ndim; d++) { t->shape[d] = s[d]; t->numel *= (size_t)s[d]; }
+    t->trainable = trainable;
+    t->dtype = dt;
+    // data pointers are set once params is allocated; remember the offset in data for now
+    if (dt == DTYPE_I64) return;
+    size_t *off = trainable ? off_train : off_buf;
+    t->data = (float *)(uintptr_t)(*off + 1); // offset + 1 (0 would look like NULL)
+    *off += t->numel;
+}
+
+static void build_tensor_list(Model *m) {
+    size_t ot = 0, ob = 0;
+    m->ntensors = 0;
+    for (int i = 0; i < NUM_BLOCKS; i++) {
+        int ci = blk_cin(i), c = blk_c(i), r = blk_r(i);
+        add_tensor(m, NAMES[i][0], 1, DTYPE_F32, 4, c, ci, 3, 3, &ot, &ob);
+        add_tensor(m, NAMES[i][1], 1, DTYPE_F32, 1, c, 0, 0, 0, &ot, &ob);
+        add_tensor(m, NAMES[i][2], 1, DTYPE_F32, 1, c, 0, 0, 0, &ot, &ob);
+        add_tensor(m, NAMES[i][3], 1, DTYPE_F32, 1, c, 0, 0, 0, &ot, &ob);
+        add_tensor(m, NAMES[i][4], 0, DTYPE_F32, 1, c, 0, 0, 0, &ot, &ob);
+        add_tensor(m, NAMES[i][5], 0, DTYPE_F32, 1, c, 0, 0, 0, &ot, &ob);
+        add_tensor(m, NAMES[i][6], 0, DTYPE_I64, 0, 0, 0, 0, 0, &ot, &ob);
+        if (model_has_se(m)) {
+            add_tensor(m, NAMES[i][7], 1, DTYPE_F32, 2, r, c, 0, 0, &ot, &ob);
+            add_tensor(m, NAMES[i][8], 1, DTYPE_F32, 2, c, r, 0, 0, &ot, &ob);
+        }
+    }
+    add_tensor(m, "fc1.weight", 1, DTYPE_F32, 2, FC1_OUT, FC1_IN, 0, 0, &ot, &ob);
+    add_tensor(m, "fc1.bias", 1, DTYPE_F32, 1, FC1_OUT, 0, 0, 0, &ot, &ob);
+    add_tensor(m, "fc2.weight", 1, DTYPE_F32, 2, NUM_CLASSES, FC1_OUT, 0, 0, &ot, &ob);
+    add_tensor(m, "fc2.bias", 1, DTYPE_F32, 1, NUM_CLASSES, 0, 0, 0, &ot, &ob);
+    m->nparams = ot;
+    m->nbuffers = ob;
+}
+
+// Turn the stored offsets into pointers and fill the named views P (params) and G (grads).
+static void bind_pointers(Model *m) {
+    int k = 0;
+    for (int i = 0; i < m->ntensors; i++) {
+        Tensor *t = &m->tensors[i];
+        if (t->dtype == DTYPE_I64) { t->data_i64 = &m->nbt[k++]; continue; }
+        size_t off = (size_t)(uintptr_t)t->data - 1;
+        t->data = m->params + (t->trainable ? 0 : m->nparams) + off;
+    }
+#define BIND(field, name)                                                        \
+    do {                                                                         \
+        const Tensor *t_ = model_find_tensor(m, name);                           \
+        m->P.field = t_ ? t_->data : NULL;                                       \
+        m->G.field = t_ ? m->grads + (t_->data - m->params) : NULL;              \
+    } while (0)
+    for (int i = 0; i < NUM_BLOCKS; i++) {
+        BIND(conv_w[i], NAMES[i][0]);
+        BIND(conv_b[i], NAMES[i][1]);
+        BIND(bn_w[i], NAMES[i][2]);
+        BIND(bn_b[i], NAMES[i][3]);
+        m->running_mean[i] = model_find_tensor(m, NAMES[i][4])->data;
+        m->running_var[i] = model_find_tensor(m, NAMES[i][5])->data;
+        BIND(se_w1[i], NAMES[i][7]);
+        BIND(se_w2[i], NAMES[i][8]);
+    }
+    BIND(fc1_w, "fc1.weight");
+    BIND(fc1_b, "fc1.bias");
+    BIND(fc2_w, "fc2.weight");
+    BIND(fc2_b, "fc2.bias");
+#undef BIND
+}
+
+// PyTorch defaults: Conv2d/Linear weights kaiming_uniform(a=sqrt 5) = U(-1/sqrt(fan_in),
+// 1/sqrt(fan_in)), biases the same bound; BN weight 1, bias 0, running mean 0, var 1.
+// Draws happen in state-dict order.
+static void init_params(Model *m) {
+    for (int i = 0; i < m->ntensors; i++) {
+        Tensor *t = &m->tensors[i];
+        const char *n = t->name;
+        size_t len = strlen(n);
+        if (t->dtype == DTYPE_I64) { *t->data_i64 = 0; continue; }
+        if (strncmp(n, "bn", 2) == 0) {
+            float v = (strstr(n, ".weight") || strstr(n, ".running_var")) ? 1.0f : 0.0f;
+            for (size_t j = 0; j < t->numel; j++) t->data[j] = v;
+            continue;
+        }
+        int is_bias = len > 5 && strcmp(n + len - 5, ".bias") == 0;
+        // fan_in: the weight's numel / out features; a bias uses its layer's weight's fan_in
+        const Tensor *w = t;
+        if (is_bias) w = &m->tensors[i - 1];
+        size_t fan_in = w->numel / (size_t)w->shape[0];
+        float bound = (float)(1.0 / sqrt((double)fan_in));
+        for (size_t j = 0; j < t->numel; j++) t->data[j] = rng_range(&m->rng, -bound, bound);
+    }
+}
+
+// ---- activations ------------------------------------------------------------------------
+int model_reserve(Model *m, int B) {
+    if (B <= m->a.cap) return 0;
+    Acts a;
+    memset(&a, 0, sizeof a);
+    a.cap = B;
+    size_t b = (size_t)B, total = 0, itotal = 0, work = 0;
+    int se = model_has_se(m);
+    // two passes: count, then carve
+    for (int pass = 0; pass < 2; pass++) {
+        size_t off = 0, ioff = 0;
+        float *base = a.mem;
+        int32_t *ibase = a.imem;
+#define TAKE(ptr, n)                                       \
+        do {                                               \
+            size_t n_ = (n);                               \
+            if (pass) ptr = base + off;                    \
+            off += (n_ + 15) & ~(size_t)15;                \
+        } while (0)
+        TAKE(a.x, b * IMG_SIZE);
+        for (int i = 0; i < NUM_BLOCKS; i++) {
+            size_t c = (size_t)blk_c(i), hw = (size_t)blk_h(i) * blk_h(i), r = (size_t)blk_r(i);
+            TAKE(a.conv[i], b * c * hw);
+            TAKE(a.xhat[i], b * c * hw);
+            TAKE(a.bn_mean[i], c);
+            TAKE(a.bn_invstd[i], c);
+            TAKE(a.act[i], b * c * hw);
+            if (se) {
+                TAKE(a.se_out[i], b * c * hw);
+                TAKE(a.se_pooled[i], b * c);
+                TAKE(a.se_hpre[i], b * r);
+                TAKE(a.se_h[i], b * r);
+                TAKE(a.se_z[i], b * c);
+                TAKE(a.se_s[i], b * c);
+            }
+            TAKE(a.pool[i], b * c * hw / 4);
+            if (pass) a.argmax[i] = ibase + ioff;
+            ioff += b * c * hw / 4;
+            size_t w = conv2d_work_floats(B, blk_cin(i), blk_h(i), blk_h(i), blk_c(i));
+            if (w > work) work = w;
+        }
+        TAKE(a.h1, b * FC1_OUT);
+        TAKE(a.d1, b * FC1_OUT);
+        TAKE(a.mask, b * FC1_OUT);
+        TAKE(a.logits, b * NUM_CLASSES);
+        TAKE(a.probs, b * NUM_CLASSES);
+        TAKE(a.g0, b * 32 * 32 * 32);
+        TAKE(a.g1, b * 32 * 32 * 32);
+        TAKE(a.work, work);
+#undef TAKE
+        if (!pass) {
+            total = off;
+            itotal = ioff;
+            a.mem = calloc(total, sizeof(float));
+            a.imem = calloc(itotal, sizeof(int32_t));
+            if (!a.mem || !a.imem) {
+                free(a.mem);
+                free(a.imem);
+                model_set_error(m, "out of memory for a batch of %d images", B);
+                return -1;
+            }
+        }
+    }
+    free(m->a.mem);
+    free(m->a.imem);
+    m->a = a;
+    m->last_B = 0;
+    return 0;
+}
+
+Model *model_create(ModelKind kind, uint64_t seed, int max_batch) {
+    Model *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->kind = kind == MODEL_CNN_SE ? MODEL_CNN_SE : MODEL_CNN;
+    m->dropout = 0.5f;
+    rng_seed(&m->rng, seed);
+    build_tensor_list(m);
+    m->params = calloc(m->nparams + m->nbuffers, sizeof(float));
+    m->grads = calloc(m->nparams, sizeof(float));
+    m->adam_m = calloc(m->nparams, sizeof(float));
+    m->adam_v = calloc(m->nparams, sizeof(float));
+    if (!m->params || !m->grads || !m->adam_m || !m->adam_v) { model_free(m); return NULL; }
+    bind_pointers(m);
+    init_params(m);
+    if (model_reserve(m, max_batch > 0 ? max_batch : 1)) { model_free(m); return NULL; }
+    return m;
+}
+
+void model_free(Model *m) {
+    if (!m) return;
+    free(m->params);
+    free(m->grads);
+    free(m->adam_m);
+    free(m->adam_v);
+    free(m->a.mem);
+    free(m->a.imem);
+    free(m);
+}
+
+// ---- forward / backward -----------------------------------------------------------------
+int model_forward(Model *m, const float *x, int B, int train) {
+    if (B <= 0) { model_set_error(m, "batch size %d must be positive", B); return -1; }
+    if (model_reserve(m, B)) return -1;
+    Acts *a = &m->a;
+    memcpy(a->x, x, (size_t)B * IMG_SIZE * sizeof(float));
+    const float *in = a->x;
+    for (int i = 0; i < NUM_BLOCKS; i++) {
+        int ci = blk_cin(i), c = blk_c(i), h = blk_h(i), hw = h * h, r = blk_r(i);
+        size_t n = (size_t)B * c * hw;
+        conv2d_forward(a->conv[i], in, m->P.conv_w[i], m->P.conv_b[i], B, ci, h, h, c, a->work);
+        if (train) {
+            batchnorm_forward_train(a->act[i], a->xhat[i], a->bn_mean[i], a->bn_invstd[i],
+                                    m->running_mean[i], m->running_var[i], a->conv[i],
+                                    m->P.bn_w[i], m->P.bn_b[i], B, c, hw, BN_MOMENTUM, BN_EPS);
+            m->nbt[i]++;
+        } else {
+            batchnorm_forward_eval(a->act[i], a->conv[i], m->P.bn_w[i], m->P.bn_b[i],
+                                   m->running_mean[i], m->running_var[i], B, c, hw, BN_EPS);
+        }
+        relu_forward(a->act[i], a->act[i], n);
+        if (model_has_se(m))
+            se_forward(a->se_out[i], a->se_pooled[i], a->se_hpre[i], a->se_h[i], a->se_z[i],
+                       a->se_s[i], a->act[i], m->P.se_w1[i], m->P.se_w2[i], B, c, hw, r);
+        maxpool2x2_forward(a->pool[i], a->argmax[i], block_out(m, i), B, c, h, h);
+        in = a->pool[i];
+    }
+    size_t nh = (size_t)B * FC1_OUT;
+    linear_forward(a->h1, a->pool[NUM_BLOCKS - 1], m->P.fc1_w, m->P.fc1_b, B, FC1_IN, FC1_OUT);
+    relu_forward(a->h1, a->h1, nh);
+    const float *fc2_in = a->h1;
+    if (train) {
+        dropout_forward(a->d1, a->mask, a->h1, nh, m->dropout, &m->rng);
+        fc2_in = a->d1;
+    }
+    linear_forward(a->logits, fc2_in, m->P.fc2_w, m->P.fc2_b, B, FC1_OUT, NUM_CLASSES);
+    m->last_B = B;
+    m->last_train = train != 0;
+    return 0;
+}
+
+float model_loss(Model *m, const uint8_t *y, int B) {
+    if (B > m->last_B) B = m->last_B;
+    m->last_loss = softmax_xent_forward(m->a.probs, m->a.logits, y, B, NUM_CLASSES);
+    return m->last_loss;
+}
+
+void model_zero_grad(Model *m) { memset(m->grads, 0, m->nparams * sizeof(float)); }
+
+static float *zeroed(float *p, size_t n) {
+    memset(p, 0, n * sizeof(float));
+    return p;
+}
+
+// Gradient of the loss through the train-mode forward, added into m->grads.
+void model_backward(Model *m, const uint8_t *y, int B) {
+    if (B > m->last_B) B = m->last_B;
+    Acts *a = &m->a;
+    float *cur = zeroed(a->g0, (size_t)B * NUM_CLASSES), *nxt = a->g1, *t;
+#define SWAP() (t = cur, cur = nxt, nxt = t)
+    size_t nh = (size_t)B * FC1_OUT;
+    softmax_xent_backward(cur, a->probs, y, B, NUM_CLASSES);
+    const float *fc2_in = m->last_train ? a->d1 : a->h1;
+    linear_backward(zeroed(nxt, nh), m->G.fc2_w, m->G.fc2_b, cur, fc2_in, m->P.fc2_w, B,
+                    FC1_OUT, NUM_CLASSES);
+    SWAP();
+    if (m->last_train) {
+        dropout_backward(zeroed(nxt, nh), cur, a->mask, nh);
+        SWAP();
+    }
+    relu_backward(zeroed(nxt, nh), cur, a->h1, nh);
+    SWAP();
+    linear_backward(zeroed(nxt, (size_t)B * FC1_IN), m->G.fc1_w, m->G.fc1_b, cur,
+                    a->pool[NUM_BLOCKS - 1], m->P.fc1_w, B, FC1_IN, FC1_OUT);
+    SWAP();
+    for (int i = NUM_BLOCKS - 1; i >= 0; i--) {
+        int ci = blk_cin(i), c = blk_c(i), h = blk_h(i), hw = h * h, r = blk_r(i);
+        size_t n = (size_t)B * c * hw;
+        maxpool2x2_backward(zeroed(nxt, n), cur, a->argmax[i], B, c, h, h);
+        SWAP();
+        if (model_has_se(m)) {
+            se_backward(zeroed(nxt, n), m->G.se_w1[i], m->G.se_w2[i], cur, a->act[i],
+                        a->se_pooled[i], a->se_h[i], a->se_s[i], m->P.se_w1[i], m->P.se_w2[i],
+                        B, c, hw, r);
+            SWAP();
+        }
+        relu_backward(zeroed(nxt, n), cur, a->act[i], n);
+        SWAP();
+        batchnorm_backward(zeroed(nxt, n), m->G.bn_w[i], m->G.bn_b[i], cur, a->xhat[i],
+                           a->bn_invstd[i], m->P.bn_w[i], B, c, hw);
+        SWAP();
+        const float *in = i > 0 ? a->pool[i - 1] : a->x;
+        float *dinp = i > 0 ? zeroed(nxt, (size_t)B * ci * hw) : NULL;
+        conv2d_backward(dinp, m->G.conv_w[i], m->G.conv_b[i], cur, in, m->P.conv_w[i], B, ci,
+                        h, h, c, a->work);
+        SWAP();
+    }
+#undef SWAP
+}
+
+// ---- Adam (torch.optim.Adam 1.13, single-tensor path, amsgrad off) ----------------------
+// torch receives the hyper-parameters as Python doubles and casts each scalar to float at
+// the tensor op. AdamConfig holds floats, so the decimal the user meant (0.9, 1e-3) is
+// recovered by printing with 7 significant digits, so the float coefficients are the ones
+// torch uses (1 - 0.9 in double is not 1 - 0.9f).
+static double as_decimal(float f) {
+    char s[32];
+    snprintf(s, sizeof s, "%.7g", (double)f);
+    return strtod(s, NULL);
+}
+
+typedef struct {
+    float b1, one_minus_b1, b2, one_minus_b2, wd, bc2_sqrt, eps, neg_step;
+} AdamCoef;
+
+static AdamCoef adam_coef(const AdamConfig *cfg, int64_t t) {
+    double lr = as_decimal(cfg->lr), b1 = as_decimal(cfg->beta1), b2 = as_decimal(cfg->beta2);
+    double eps = as_decimal(cfg->eps), wd = as_decimal(cfg->weight_decay);
+    double bc1 = 1.0 - pow(b1, (double)t), bc2 = 1.0 - pow(b2, (double)t);
+    AdamCoef c = {(float)b1, (float)(1.0 - b1), (float)b2, (float)(1.0 - b2), (float)wd,
+                  (float)sqrt(bc2), (float)eps, (float)(-(lr / bc1))};
+    return c;
+}
+
+// One element: returns the new parameter and updates *m1, *v1 (all float32, torch's order:
+// exp_avg.mul_(b1).add_(g, alpha=1-b1); exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2);
+// denom = sqrt(v) / sqrt(bc2) + eps; p.addcdiv_(m, denom, value=-step_size)).
+static inline float adam_elem(const AdamCoef *c, float p, float g, float *m1, float *v1) {
+    if (c->wd != 0.0f) g = g + c->wd * p;
+    float mm = *m1 * c->b1;
+    mm = mm + c->one_minus_b1 * g;
+    float vv = *v1 * c->b2;
+    vv = vv + c->one_minus_b2 * g * g;
+    float denom = sqrtf(vv) / c->bc2_sqrt + c->eps;
+    *m1 = mm;
+    *v1 = vv;
+    return p + c->neg_step * mm / denom;
+}
+
+void model_adam_step(Model *m, const AdamConfig *cfg) {
+    m->adam_t++;
+    AdamCoef c = adam_coef(cfg, m->adam_t);
+    for (size_t i = 0; i < m->nparams; i++)
+        m->params[i] = adam_elem(&c, m->params[i], m->grads[i], &m->adam_m[i], &m->adam_v[i]);
+}
+
+// Index of the first trainable float whose Adam update would not be finite, or -1.
+static ptrdiff_t adam_check(const Model *m, const AdamConfig *cfg) {
+    AdamCoef c = adam_coef(cfg, m->adam_t + 1);
+    for (size_t i = 0; i < m->nparams; i++) {
+        float m1 = m->adam_m[i], v1 = m->adam_v[i];
+        float p = adam_elem(&c, m->params[i], m->grads[i], &m1, &v1);
+        if (!isfinite(p) || !isfinite(m1) || !isfinite(v1)) return (ptrdiff_t)i;
+    }
+    return -1;
+}
+
+// "conv1.weight[12]" for a trainable float index.
+static void param_name(const Model *m, size_t idx, char *out, size_t n) {
+    for (int i = 0; i < m->ntensors; i++) {
+        const Tensor *t = &m->tensors[i];
+        if (!t->trainable) continue;
+        size_t off = (size_t)(t->data - m->params);
+        if (idx >= off && idx < off + t->numel) {
+            snprintf(out, n, "%s[%zu]", t->name, idx - off);
+            return;
+        }
+    }
+    snprintf(out, n, "parameter %zu", idx);
+}
+
+int model_train_step(Model *m, const float *x, const uint8_t *y, int B,
+                     const AdamConfig *cfg, float *loss, int *correct) {
+    // running statistics are all that a forward changes besides activations: keep them
+    float saved[2 * (32 + 64 + 128)]; // == m->nbuffers
+    int64_t saved_nbt[NUM_BLOCKS];
+    memcpy(saved, m->params + m->nparams, m->nbuffers * sizeof(float));
+    memcpy(saved_nbt, m->nbt, sizeof saved_nbt);
+    if (model_forward(m, x, B, 1)) return -1;
+    float l = model_loss(m, y, B);
+    if (loss) *loss = l;
+    if (correct) {
+        int k = 0;
+        for (int b = 0; b < B; b++) {
+            const float *p = m->a.logits + (size_t)b * NUM_CLASSES;
+            int best = 0;
+            for (int j = 1; j < NUM_CLASSES; j++)
+                if (p[j] > p[best]) best = j;
+            k += best == y[b];
+        }
+        *correct = k;
+    }
+    char what[200] = "";
+    if (!isfinite(l)) {
+        snprintf(what, sizeof what, "the loss is %g", (double)l);
+    } else {
+        model_zero_grad(m);
+        model_backward(m, y, B);
+        for (size_t i = 0; i < m->nparams && !what[0]; i++)
+            if (!isfinite(m->grads[i])) {
+                char nm[64];
+                param_name(m, i, nm, sizeof nm);
+                snprintf(what, sizeof what, "the gradient of %.60s is %g (loss %g)", nm,
+                         (double)m->grads[i], (double)l);
+            }
+        if (!what[0]) {
+            ptrdiff_t bad = adam_check(m, cfg);
+            if (bad >= 0) {
+                char nm[64];
+                param_name(m, (size_t)bad, nm, sizeof nm);
+                snprintf(what, sizeof what, "the update of %.60s would not be finite (loss %g)", nm,
+                         (double)l);
+            }
+        }
+    }
+    if (what[0]) {
+        memcpy(m->params + m->nparams, saved, m->nbuffers * sizeof(float));
+        memcpy(m->nbt, saved_nbt, sizeof saved_nbt);
+        model_set_error(m, "training step refused: %s; weights left unchanged (learning rate too high?)",
+                        what);
+        return -1;
+    }
+    model_adam_step(m, cfg);
+    return 0;
+}
+
+int model_eval_batch(Model *m, const float *x, const uint8_t *y, int B,
+                     double *loss_sum, int *correct, uint8_t *pred) {
+    if (model_forward(m, x, B, 0)) return -1;
+    float l = model_loss(m, y, B);
+    if (loss_sum) *loss_sum += (double)l * B;
+    int k = 0;
+    for (int b = 0; b < B; b++) {
+        const float *p = m->a.logits + (size_t)b * NUM_CLASSES;
+        int best = 0;
+        for (int j = 1; j < NUM_CLASSES; j++)
+            if (p[j] > p[best]) best = j;
+        k += best == y[b];
+        if (pred) pred[b] = (uint8_t)best;
+    }
+    if (correct) *correct += k;
+    return 0;
+}
+
+int model_predict(Model *m, const float *x, float probs[NUM_CLASSES]) {
+    if (model_forward(m, x, 1, 0)) return -1;
+    uint8_t y0 = 0; // softmax_xent_forward wants a label; the loss is not used
+    softmax_xent_forward(m->a.probs, m->a.logits, &y0, 1, NUM_CLASSES);
+    if (probs) memcpy(probs, m->a.probs, NUM_CLASSES * sizeof(float));
+    return 0;
+}
+
+// ---- safetensors ------------------------------------------------------------------------
+static void shape_str(char *out, size_t n, int ndim, const uint64_t *s) {
+    size_t k = (size_t)snprintf(out, n, "[");
+    for (int d = 0; d < ndim && k < n; d++)
+        k += (size_t)snprintf(out + k, n - k, d ? ", %llu" : "%llu", (unsigned long long)s[d]);
+    if (k < n) snprintf(out + k, n - k, "]");
+}
+
+static uint32_t rd32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+// Append ", 'name'" to a list, or ", ..." once it is full.
+static void append_name(char *list, size_t cap, const char *name) {
+    size_t k = strlen(list), n = strlen(name);
+    if (k >= 5 && strcmp(list + k - 3, "...") == 0) return;
+    const char *sep = k ? ", " : "";
+    size_t ns = strlen(sep);
+    if (k + ns + n + 2 + 6 < cap) {
+        memcpy(list + k, sep, ns);
+        list[k + ns] = '\'';
+        memcpy(list + k + ns + 1, name, n);
+        list[k + ns + 1 + n] = '\'';
+        list[k + ns + n + 2] = 0;
+    } else if (k + 6 < cap) {
+        memcpy(list + k, ", ...", 6);
+    }
+}
+
+int model_load_safetensors(Model *m, const uint8_t *data, size_t len) {
+    StFile f;
+    char err[256];
+    if (st_parse(&f, data, len, err, sizeof err)) {
+        model_set_error(m, "%s", err);
+        return -1;
+    }
+    // every model tensor present, with a usable dtype and the right shape
+    char missing[200] = "";
+    int nmissing = 0;
+    for (int i = 0; i < m->ntensors; i++) {
+        const Tensor *t = &m->tensors[i];
+        const StEntry *e = st_find(&f, t->name);
+        if (!e) {
+            append_name(missing, sizeof missing, t->name);
+            nmissing++;
+            continue;
+        }
+        int ok = t->dtype == DTYPE_I64 ? e->dtype == ST_I64
+                                      : (e->dtype == ST_F32 || e->dtype == ST_F16 || e->dtype == ST_BF16);
+        if (!ok) {
+            model_set_error(m, "tensor '%s' has dtype %s, expected %s", t->name, st_dtype_name(e->dtype),
+                            t->dtype == DTYPE_I64 ? "I64" : "F32, F16 or BF16");
+            st_free(&f);
+            return -1;
+        }
+        uint64_t want[4];
+        for (int d = 0; d < t->ndim; d++) want[d] = (uint64_t)t->shape[d];
+        int same = e->ndim == t->ndim;
+        for (int d = 0; same && d < t->ndim; d++) same = e->shape[d] == want[d];
+        if (!same) {
+            char a[96], b[96];
+            shape_str(a, sizeof a, e->ndim, e->shape);
+            shape_str(b, sizeof b, t->ndim, want);
+            model_set_error(m, "tensor '%s' has shape %s in the file, the %s model expects %s",
+                            t->name, a, model_kind_name(m->kind), b);
+            st_free(&f);
+            return -1;
+        }
+    }
+    if (nmissing) {
+        model_set_error(m, "%d tensor%s missing from the file (not a %s weights file?): %s", nmissing,
+                        nmissing > 1 ? "s" : "", model_kind_name(m->kind), missing);
+        st_free(&f);
+        return -1;
+    }
+    if (f.n_entries != m->ntensors) { // names are unique and all ours are present: extras
+        char extra[200] = "";
+        int nextra = 0;
+        for (int i = 0; i < f.n_entries; i++) {
+            if (model_find_tensor(m, f.entries[i].name)) continue;
+            append_name(extra, sizeof extra, f.entries[i].name);
+            nextra++;
+        }
+        model_set_error(m, "%d unexpected tensor%s in the file (not a %s weights file?): %s", nextra,
+                        nextra > 1 ? "s" : "", model_kind_name(m->kind), extra);
+        st_free(&f);
+        return -1;
+    }
+    // decode into a staging copy, checking values, then commit everything at once
+    float *stage = malloc((m->nparams + m->nbuffers) * sizeof(float));
+    if (!stage) {
+        model_set_error(m, "out of memory");
+        st_free(&f);
+        return -1;
+    }
+    int64_t nbt[NUM_BLOCKS];
+    int k = 0;
+    for (int i = 0; i < m->ntensors; i++) {
+        const Tensor *t = &m->tensors[i];
+        const StEntry *e = st_find(&f, t->name);
+        if (t->dtype == DTYPE_I64) {
+            uint64_t u = (uint64_t)rd32(e->data) | (uint64_t)rd32(e->data + 4) << 32;
+            int64_t v = (int64_t)u;
+            if (v < 0) {
+                model_set_error(m, "tensor '%s' is negative (%lld)", t->name, (long long)v);
+                free(stage);
+                st_free(&f);
+                return -1;
+            }
+            nbt[k++] = v;
+            continue;
+        }
+        float *dst = stage + (t->data - m->params);
+        for (size_t j = 0; j < t->numel; j++) {
+            float v;
+            if (e->dtype == ST_F32) {
+                uint32_t u = rd32(e->data + 4 * j);
+                memcpy(&v, &u, 4);
+            } else {
+                uint16_t h = (uint16_t)(e->data[2 * j] | e->data[2 * j + 1] << 8);
+                v = e->dtype == ST_F16 ? st_f16_to_f32(h) : st_bf16_to_f32(h);
+            }
+            if (!isfinite(v)) {
+                model_set_error(m, "tensor '%s' holds a non-finite value (%g at index %zu)", t->name,
+                                (double)v, j);
+                free(stage);
+                st_free(&f);
+                return -1;
+            }
+            dst[j] = v;
+        }
+    }
+    memcpy(m->params, stage, (m->nparams + m->nbuffers) * sizeof(float));
+    memcpy(m->nbt, nbt, sizeof nbt);
+    free(stage);
+    st_free(&f);
+    m->err[0] = 0;
+    return 0;
+}
+
+int model_save_safetensors(Model *m, int half, uint8_t **out, size_t *len) {
+    StTensorIn in[MAX_TENSORS];
+    uint64_t shapes[MAX_TENSORS][4];
+    uint16_t *h16 = NULL;
+    if (half) {
+        h16 = malloc((m->nparams + m->nbuffers) * sizeof(uint16_t));
+        if (!h16) { model_set_error(m, "out of memory"); return -1; }
+        for (size_t i = 0; i < m->nparams + m->nbuffers; i++) h16[i] = st_f32_to_f16(m->params[i]);
+    }
+    for (int i = 0; i < m->ntensors; i++) {
+        const Tensor *t = &m->tensors[i];
+        for (int d = 0; d < t->ndim; d++) shapes[i][d] = (uint64_t)t->shape[d];
+        in[i].name = t->name;
+        in[i].ndim = t->ndim;
+        in[i].shape = shapes[i];
+        if (t->dtype == DTYPE_I64) {
+            in[i].dtype = ST_I64;
+            in[i].data = t->data_i64; // little-endian hosts only (x86, arm, wasm)
+        } else {
+            in[i].dtype = half ? ST_F16 : ST_F32;
+            in[i].data = half ? (const void *)(h16 + (t->data - m->params)) : (const void *)t->data;
+        }
+    }
+    const char *meta[] = {"format", "pt", "model", model_kind_name(m->kind)};
+    char err[256];
+    int rc = st_write(in, m->ntensors, meta, 2, out, len, err, sizeof err);
+    free(h16);
+    if (rc) model_set_error(m, "%s", err);
+    return rc;
+}
+
+int model_load_file(Model *m, const char *path) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) { model_set_error(m, "cannot open %s", path); return -1; }
+    uint8_t *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : (size_t)1 << 20;
+            uint8_t *b = realloc(buf, nc);
+            if (!b) { free(buf); fclose(fp); model_set_error(m, "out of memory reading %s", path); return -1; }
+            buf = b;
+            cap = nc;
+        }
+        size_t r = fread(buf + n, 1, cap - n, fp);
+        n += r;
+        if (r == 0) break;
+    }
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad) { free(buf); model_set_error(m, "error reading %s", path); return -1; }
+    int rc = model_load_safetensors(m, buf, n);
+    free(buf);
+    if (rc) {
+        char e[sizeof m->err];
+        memcpy(e, m->err, sizeof e);
+        model_set_error(m, "%.100s: %.200s", path, e);
+    }
+    return rc;
+}
+
+int model_save_file(Model *m, const char *path, int half) {
+    uint8_t *buf;
+    size_t n;
+    if (model_save_safetensors(m, half, &buf, &n)) return -1;
+    FILE *fp = fopen(path, "wb");
+    if (!fp) { free(buf); model_set_error(m, "cannot write %s", path); return -1; }
+    size_t w = fwrite(buf, 1, n, fp);
+    int rc = fclose(fp);
+    free(buf);
+    if (w != n || rc != 0) { model_set_error(m, "error writing %s", path); return -1; }
+    return 0;
+}
