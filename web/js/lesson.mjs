@@ -1,0 +1,242 @@
+// lesson.mjs - the guided lesson (?lesson=1): a card above the panels with the lesson's steps
+// (what channel attention is, the two models' cost, training, feature maps, heat maps, one
+// SE block opened up, conclusion), previous/next, and for each step the live view it talks
+// about: drawn in the card (steps 1, 2, 7) and/or the page's panel switched to below.
+// The step is in the URL (step=N), so a teacher can link to one step.
+// Test hooks: data-testid lesson, lesson-step (data-step, data-steps, data-id), lesson-prev,
+// lesson-next, lesson-stats (the per-layer table; cells carry data-value).
+
+import { lessonStrings } from './lesson-strings.mjs';
+import { layerStats, seOverhead, formatCount, formatPercent } from './model-stats.mjs';
+import { el, makeScale, colorbar, drawMap, mapCanvas, viridis, ensureCss } from './anatomy-view.mjs';
+
+const STEPS = [
+    { id: 'attention', panel: 'inspect', texts: ['text', 'text2'], view: viewAttention },
+    { id: 'models', panel: null, texts: ['text'], view: viewStats },
+    { id: 'train', panel: 'train', texts: ['text', 'text2'], target: '[data-testid=loss-chart]' },
+    { id: 'features', panel: 'inspect', texts: ['text', 'text2'], target: '[data-testid=feature-maps]' },
+    { id: 'heatmaps', panel: 'inspect', texts: ['text', 'text2'], target: '[data-testid=heatmap]' },
+    { id: 'anatomy', panel: 'anatomy', texts: ['text', 'text2'], target: '#panel-anatomy' },
+    { id: 'end', panel: 'evaluate', texts: [], view: viewEnd },
+];
+
+const group = (n) => Math.round(n).toLocaleString('en-US').replace(/,/g, '\u2009');
+
+// Stats of both loaded models, or null if one is missing.
+function modelStats(ctx) {
+    const m = ctx.models || {};
+    if (!m.CNN || !m.CNN_SE) return null;
+    const cnn = layerStats(m.CNN.tensors()), se = layerStats(m.CNN_SE.tensors());
+    return { cnn, se, o: seOverhead(cnn, se) };
+}
+function overheadVars(o) {
+    return {
+        p: group(o.extraParams), ps: formatPercent(o.paramShare),
+        f: group(o.extraFlops), fs: formatPercent(o.flopShare),
+        ffc: group(o.seFcFlops), ffs: formatPercent(o.fcFlopShare),
+    };
+}
+
+// Step 2: per-layer parameters and FLOPs of CNN and CNN_SE, side by side.
+function viewStats(box, ctx, T) {
+    const st = modelStats(ctx);
+    if (!st) { box.append(el('p', 'lesson-note', T('noModels'))); return; }
+    const { cnn, se, o } = st;
+    const sum = el('p', 'lesson-sum', T('s2.sum', overheadVars(o)));
+    sum.dataset.testid = 'lesson-overhead';
+    sum.dataset.extraParams = String(o.extraParams);
+    sum.dataset.extraFlops = String(o.extraFlops);
+    const wrap = el('div', 'lesson-tablewrap');
+    const table = el('table', 'lesson-stats');
+    table.dataset.testid = 'lesson-stats';
+    const thead = el('thead');
+    const h1 = el('tr'), h2 = el('tr');
+    const th = (text, attrs = {}) => { const c = el('th', attrs.cls || '', text); if (attrs.span) c.colSpan = attrs.span; if (attrs.rows) c.rowSpan = attrs.rows; c.scope = attrs.scope || 'col'; return c; };
+    h1.append(th(T('s2.layer'), { rows: 2 }), th(T('s2.out'), { rows: 2, cls: 'lesson-out' }),
+        th('CNN', { span: 2, cls: 'lesson-cnn', scope: 'colgroup' }), th('CNN_SE', { span: 2, cls: 'lesson-se', scope: 'colgroup' }));
+    h2.append(th(T('s2.params')), th(T('s2.flops')), th(T('s2.params')), th(T('s2.flops')));
+    thead.append(h1, h2);
+    const tbody = el('tbody');
+    const byName = new Map(cnn.layers.map((l) => [l.name, l]));
+    const num = (v, model, what) => {
+        const c = el('td', 'lesson-num', v === null ? '\u2014' : group(v));
+        if (v !== null) { c.dataset.value = String(v); c.dataset.model = model; c.dataset.what = what; }
+        return c;
+    };
+    for (const l of se.layers) {
+        const a = byName.get(l.name) || null;
+        const tr = el('tr', l.kind === 'se' ? 'lesson-serow' : '');
+        tr.dataset.layer = l.name;
+        const name = el('th', '', l.name);
+        name.scope = 'row';
+        tr.append(name, el('td', 'lesson-out', l.outShape.join('\u00d7')),
+            num(a ? a.params : null, 'CNN', 'params'), num(a ? a.flops : null, 'CNN', 'flops'),
+            num(l.params, 'CNN_SE', 'params'), num(l.flops, 'CNN_SE', 'flops'));
+        tbody.append(tr);
+    }
+    const tfoot = el('tfoot');
+    const tot = el('tr', 'lesson-total'); tot.dataset.layer = 'total';
+    const tn = el('th', '', T('s2.total')); tn.scope = 'row';
+    tot.append(tn, el('td', 'lesson-out', ''), num(cnn.totalParams, 'CNN', 'params'), num(cnn.totalFlops, 'CNN', 'flops'),
+        num(se.totalParams, 'CNN_SE', 'params'), num(se.totalFlops, 'CNN_SE', 'flops'));
+    const ex = el('tr', 'lesson-extra'); ex.dataset.layer = 'extra';
+    const en = el('th', '', T('s2.extra')); en.scope = 'row';
+    const pct = (v, share) => { const c = el('td', 'lesson-num', `+${group(v)} (${formatPercent(share)})`); c.dataset.value = String(v); return c; };
+    const blank = () => el('td', 'lesson-num', '');
+    ex.append(en, el('td', 'lesson-out', ''), blank(), blank(), pct(o.extraParams, o.paramShare), pct(o.extraFlops, o.flopShare));
+    tfoot.append(tot, ex);
+    table.append(thead, tbody, tfoot);
+    wrap.append(table);
+    box.append(sum, wrap, el('p', 'lesson-how', T('s2.how')));
+}
+
+// Step 1: for the current image, block 1's most kept and most turned-down channels.
+async function viewAttention(box, ctx, T, alive) {
+    box.append(el('p', 'lesson-viewcap', T('s1.view')));
+    if (!ctx.models || !ctx.models.CNN_SE) { box.append(el('p', 'lesson-note', T('noModels'))); return; }
+    if (!ctx.image) { box.append(el('p', 'lesson-note', T('noImage'))); return; }
+    const a = await ctx.inspect('CNN_SE');
+    if (!alive()) return;
+    const blk = a.blocks[0], v = blk.seView, HW = blk.H * blk.W;
+    const idx = Array.from(v.s, (_, i) => i).sort((x, y) => v.s[y] - v.s[x] || x - y);
+    const rows = [[T('s1.kept'), idx.slice(0, 4)], [T('s1.down'), idx.slice(-4).reverse()]];
+    let hi = 0;
+    for (const [, chans] of rows) for (const c of chans) for (let i = 0; i < HW; i++) hi = Math.max(hi, blk.relu[c * HW + i]);
+    const cmap = (ctx.colormap && ctx.colormap.viridis) || viridis;
+    const scale = makeScale([0, hi], { min: 0, max: hi || 1, map: cmap });
+    const fig = el('div', 'lesson-mini');
+    fig.dataset.testid = 'lesson-attention';
+    for (const [title, chans] of rows) {
+        const row = el('div', 'lesson-minirow');
+        row.append(el('div', 'lesson-minititle', title));
+        for (const c of chans) {
+            const item = el('div', 'lesson-miniitem');
+            const b = mapCanvas('', `ch ${c}`), f = mapCanvas('', `ch ${c} \u00d7 s`);
+            drawMap(b, blk.relu, c * HW, blk.H, blk.W, scale);
+            drawMap(f, blk.se, c * HW, blk.H, blk.W, scale);
+            const sbar = el('div', 'lesson-sbar');
+            const fill = el('div', 'lesson-sfill');
+            fill.style.width = (100 * v.s[c]).toFixed(1) + '%';
+            sbar.append(fill);
+            const mid = el('div', 'lesson-mid');
+            mid.append(el('div', 'lesson-sval', `s = ${v.s[c].toFixed(2)}`), sbar);
+            item.append(b, mid, f);
+            const cap = el('div', 'lesson-minicap', `ch ${c}`);
+            const wrapItem = el('div', 'lesson-miniwrap');
+            wrapItem.append(cap, item);
+            row.append(wrapItem);
+        }
+        fig.append(row);
+    }
+    box.append(fig, colorbar(scale, 'activation'));
+}
+
+function viewEnd(box, ctx, T) {
+    const st = modelStats(ctx);
+    const ul = el('ul', 'lesson-list');
+    ul.append(el('li', '', T('s7.a')), el('li', '', T('s7.b')));
+    if (st) ul.append(el('li', '', T('s7.c', overheadVars(st.o))));
+    ul.append(el('li', '', T('s7.d')));
+    box.append(ul);
+}
+
+function mount(element, ctx) {
+    ensureCss();
+    ctx.addStrings(lessonStrings);
+    const T = (k, v) => ctx.t('lesson.' + k, v);
+    const fromUrl = () => {
+        const n = parseInt(ctx.state.get('step'), 10);
+        return n >= 1 && n <= STEPS.length ? n - 1 : 0;
+    };
+    let cur = fromUrl();
+    let gen = 0;
+    const card = el('section', 'lesson card');
+    card.dataset.testid = 'lesson';
+    card.setAttribute('aria-label', T('label'));
+    element.append(card);
+
+    function go(i, { focus = false } = {}) {
+        cur = Math.max(0, Math.min(STEPS.length - 1, i));
+        ctx.state.set({ step: String(cur + 1) });
+        const s = STEPS[cur];
+        if (s.panel) ctx.showPanel(s.panel);
+        render();
+        if (focus) card.querySelector('.lesson-title').focus();
+    }
+
+    function render() {
+        const my = ++gen;
+        const s = STEPS[cur];
+        card.replaceChildren();
+        card.dataset.step = String(cur + 1);
+        const top = el('div', 'lesson-top');
+        const prog = el('div', 'lesson-progress', `${T('label')} \u00b7 ${T('progress', { n: cur + 1, total: STEPS.length })}`);
+        prog.dataset.testid = 'lesson-step';
+        prog.dataset.step = String(cur + 1);
+        prog.dataset.steps = String(STEPS.length);
+        prog.dataset.id = s.id;
+        const dots = el('nav', 'lesson-dots');
+        dots.setAttribute('aria-label', T('steps'));
+        STEPS.forEach((st, k) => {
+            const d = el('button', 'lesson-dot', String(k + 1));
+            d.type = 'button';
+            d.title = T(`s${k + 1}.title`);
+            d.setAttribute('aria-label', `${k + 1}: ${T(`s${k + 1}.title`)}`);
+            if (k === cur) d.setAttribute('aria-current', 'step');
+            d.addEventListener('click', () => go(k, { focus: true }));
+            dots.append(d);
+        });
+        top.append(prog, dots);
+        const title = el('h2', 'lesson-title', T(`s${cur + 1}.title`));
+        title.tabIndex = -1;
+        const body = el('div', 'lesson-body');
+        const text = el('div', 'lesson-text');
+        for (const k of s.texts) text.append(el('p', '', T(`s${cur + 1}.${k}`)));
+        if (s.target) {
+            const row = el('p', 'lesson-below');
+            row.append(el('span', '', T('below') + ' '));
+            const show = el('button', 'secondary lesson-show', T('show'));
+            show.type = 'button';
+            show.addEventListener('click', () => {
+                if (s.panel) ctx.showPanel(s.panel);
+                const t = document.querySelector(s.target);
+                if (t) t.scrollIntoView({ behavior: 'smooth', block: 'start' });
+            });
+            row.append(show);
+            text.append(row);
+        }
+        body.append(text);
+        if (s.view) {
+            const view = el('div', 'lesson-view');
+            body.append(view);
+            body.classList.add('lesson-has-view');
+            Promise.resolve(s.view(view, ctx, T, () => my === gen && STEPS[cur] === s))
+                .catch((e) => { if (my === gen) ctx.error(e); });
+        }
+        const nav = el('div', 'lesson-nav');
+        const prev = el('button', 'secondary', T('prev'));
+        prev.type = 'button';
+        prev.dataset.testid = 'lesson-prev';
+        prev.disabled = cur === 0;
+        prev.addEventListener('click', () => go(cur - 1, { focus: true }));
+        const next = el('button', '', cur === STEPS.length - 1 ? T('done') : T('next'));
+        next.type = 'button';
+        next.dataset.testid = 'lesson-next';
+        next.disabled = cur === STEPS.length - 1;
+        next.addEventListener('click', () => go(cur + 1, { focus: true }));
+        nav.append(prev, next);
+        card.append(top, title, body, nav);
+    }
+
+    const rerenderIfView = () => { if (STEPS[cur].view) render(); };
+    ctx.events.addEventListener('lang-changed', () => render());
+    ctx.events.addEventListener('models-changed', rerenderIfView);
+    ctx.events.addEventListener('image-changed', () => { if (STEPS[cur].id === 'attention') render(); });
+    ctx.events.addEventListener('state-changed', () => { const n = fromUrl(); if (n !== cur) go(n); });
+
+    go(cur);
+    return { destroy() { element.replaceChildren(); } };
+}
+
+export default { id: 'lesson', param: 'lesson', mount };
+export { STEPS };
