@@ -1,0 +1,696 @@
+// main.c - the command-line program `excite`: train, eval, predict, info.
+// The only place in the core that prints and exits; everything else returns a status.
+// Exit status: 0 success, 1 error (bad file, bad data...), 2 bad usage, 3 training diverged.
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <stb/stb_image.h>
+#include "cifar.h"
+#include "gemm.h"
+#include "model.h"
+#include "safetensors.h"
+#include "threads.h"
+#include "train.h"
+
+static const char *DEFAULT_CLASSES[10] = {"airplane", "automobile", "bird", "cat", "deer",
+                                          "dog", "frog", "horse", "ship", "truck"};
+
+static const char *USAGE =
+    "usage: excite <command> [options]    (excite <command> --help for details)\n"
+    "\n"
+    "  train     train CNN or CNN_SE on CIFAR-10 (progress, CSV logs, checkpoints)\n"
+    "  eval      accuracy, per-class accuracy and confusion matrix of a weights file\n"
+    "  predict   class probabilities of one PNG/JPEG image\n"
+    "  info      what a weights or checkpoint file holds\n"
+    "\n"
+    "Data: --data DIR, else $CIFAR10_DIR, else data/cifar10 (the official binary batches).\n"
+    "Exit status: 0 ok, 1 error, 2 bad usage, 3 training diverged.\n";
+
+static const char *TRAIN_HELP =
+    "usage: excite train [options]\n"
+    "Trains on the CIFAR-10 training batches and evaluates on the test batch after every epoch.\n"
+    "\n"
+    "  --model cnn|cnn_se      network (default cnn)\n"
+    "  --epochs N              epochs (default 10)\n"
+    "  --batch N               batch size (default 64)\n"
+    "  --lr X                  Adam learning rate (default 0.001)\n"
+    "  --weight-decay X        Adam L2 weight decay (default 0)\n"
+    "  --dropout P             dropout before fc2 (default 0.5)\n"
+    "  --augment               random crop (4-pixel padding) + horizontal flip\n"
+    "  --seed N                one seed for initialisation, shuffling, augmentation, dropout (default 1)\n"
+    "  --limit N               use the first N training images (default all 50000)\n"
+    "  --test-limit N          use the first N test images (default all 10000)\n"
+    "  --val N                 hold out the last N training images as validation: the scheduler\n"
+    "                          watches their loss; the test set is evaluated once, at the end\n"
+    "  --plateau-factor X      ReduceLROnPlateau factor (0.5), --plateau-patience N (3),\n"
+    "  --plateau-threshold X   relative threshold (1e-4), --min-lr X (0)\n"
+    "  --data DIR              CIFAR-10 folder\n"
+    "  --csv PREFIX            write PREFIX-batches.csv (one row per batch) and PREFIX-epochs.csv\n"
+    "                          (one row per epoch); rows are appended when resuming\n"
+    "  --checkpoint FILE       save the full training state at each epoch end\n"
+    "  --resume FILE           continue a checkpoint exactly (same result as an uninterrupted run);\n"
+    "                          settings come from the checkpoint, --epochs sets the new total;\n"
+    "                          checkpoints keep going to FILE unless --checkpoint is given\n"
+    "  --save FILE             final weights (safetensors, PyTorch state_dict names)\n"
+    "  --half                  save the final weights as F16\n"
+    "  --threads N             threads (default: all cores; results do not depend on it)\n"
+    "  --quiet                 no progress line\n"
+    "\n"
+    "Divergence guard: a non-finite loss or gradient, a loss above 1000, or (from step 10) a loss\n"
+    "above 10 and 100x its running mean stops training; the model goes back to its last good\n"
+    "state (saved with --save), the CSV rows so far are kept, and the exit status is 3.\n";
+
+static const char *EVAL_HELP =
+    "usage: excite eval --weights FILE [--model cnn|cnn_se] [--data DIR] [--test-limit N]\n"
+    "                   [--batch N] [--threads N]\n"
+    "Evaluates on the CIFAR-10 test batch: loss, overall and per-class accuracy, and the\n"
+    "confusion matrix (rows: true class, columns: predicted). The model kind is detected from\n"
+    "the file (CNN_SE iff it holds ca1.fc.0.weight) unless --model is given.\n";
+
+static const char *PREDICT_HELP =
+    "usage: excite predict IMAGE --weights FILE [--model cnn|cnn_se]\n"
+    "Prints the 10 class probabilities for a PNG or JPEG image (also BMP, GIF, TGA, PPM).\n"
+    "The image is centre-cropped to a square (side = the shorter side), then scaled to 32x32 by\n"
+    "area averaging (each output pixel is the mean of the pixels it covers; images smaller\n"
+    "than 32x32 are enlarged by nearest neighbour). Transparency is ignored.\n";
+
+static const char *INFO_HELP =
+    "usage: excite info FILE\n"
+    "Lists the tensors of a safetensors weights or checkpoint file (name, dtype, shape),\n"
+    "the parameter count, the detected model kind and the metadata.\n";
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static int fail(int status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "excite: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    return status;
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    if (timespec_get(&ts, TIME_UTC) != TIME_UTC) return 0;
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// Reads a whole file; returns 0 or -1 with a message in err.
+static int read_all(const char *path, uint8_t **out, size_t *len, char *err, size_t errlen) {
+    *out = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open (%s)", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    for (;;) {
+        if (!buf) break;
+        if (n == cap) {
+            uint8_t *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        snprintf(err, errlen, "%s: %s", path, buf ? "read error" : "out of memory");
+        return -1;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+// ---- option parsing --------------------------------------------------------------------
+
+typedef struct {
+    int argc;
+    char **argv;
+    int i;
+    const char *name;   // current option without "--"
+    const char *value;  // its value (after '=' or the next argument), NULL for flags
+} Args;
+
+static int parse_int(const char *opt, const char *v, long lo, long hi, int *out) {
+    char *end;
+    errno = 0;
+    long x = v ? strtol(v, &end, 10) : 0;
+    if (!v || end == v || *end || errno || x < lo || x > hi) {
+        fail(2, "--%s needs an integer in %ld..%ld (got \"%s\")", opt, lo, hi, v ? v : "");
+        return -1;
+    }
+    *out = (int)x;
+    return 0;
+}
+
+static int parse_u64(const char *opt, const char *v, uint64_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long x = v ? strtoull(v, &end, 10) : 0;
+    if (!v || end == v || *end || errno || v[0] == '-') {
+        fail(2, "--%s needs a non-negative integer (got \"%s\")", opt, v ? v : "");
+        return -1;
+    }
+    *out = (uint64_t)x;
+    return 0;
+}
+
+static int parse_float(const char *opt, const char *v, double lo, double hi, float *out) {
+    char *end;
+    double x = v ? strtod(v, &end) : 0;
+    if (!v || end == v || *end || !isfinite(x) || x < lo || x > hi) {
+        fail(2, "--%s needs a number in [%g, %g] (got \"%s\")", opt, lo, hi, v ? v : "");
+        return -1;
+    }
+    *out = (float)x;
+    return 0;
+}
+
+static int parse_kind(const char *v, int *kind) {
+    if (v && (!strcmp(v, "cnn") || !strcmp(v, "CNN"))) *kind = MODEL_CNN;
+    else if (v && (!strcmp(v, "cnn_se") || !strcmp(v, "CNN_SE") || !strcmp(v, "cnn-se")))
+        *kind = MODEL_CNN_SE;
+    else {
+        fail(2, "--model must be cnn or cnn_se (got \"%s\")", v ? v : "");
+        return -1;
+    }
+    return 0;
+}
+
+// Splits argv into options (with values) and positional arguments. flags: option names that
+// take no value, separated by '|' (e.g. "|augment|half|").
+static int next_opt(Args *a, const char *flags, const char **positional) {
+    *positional = NULL;
+    if (a->i >= a->argc) return 0;
+    char *s = a->argv[a->i++];
+    if (strncmp(s, "--", 2) != 0 || s[2] == 0) {
+        *positional = s;
+        a->name = NULL;
+        return 1;
+    }
+    static char name[64];
+    const char *eq = strchr(s + 2, '=');
+    size_t nl = eq ? (size_t)(eq - (s + 2)) : strlen(s + 2);
+    if (nl >= sizeof name) nl = sizeof name - 1;
+    memcpy(name, s + 2, nl);
+    name[nl] = 0;
+    a->name = name;
+    char pat[70];
+    snprintf(pat, sizeof pat, "|%s|", name);
+    if (strstr(flags, pat)) {
+        a->value = NULL;
+        if (eq) return fail(2, "--%s takes no value", name), -1;
+        return 1;
+    }
+    if (eq) a->value = eq + 1;
+    else if (a->i < a->argc) a->value = a->argv[a->i++];
+    else return fail(2, "--%s needs a value", name), -1;
+    return 1;
+}
+
+static const char *data_dir(const char *given) {
+    if (given) return given;
+    const char *e = getenv("CIFAR10_DIR");
+    return e && *e ? e : "data/cifar10";
+}
+
+static int default_threads(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+// ---- train -----------------------------------------------------------------------------
+
+typedef struct {
+    int tty, quiet;
+    double start;          // wall clock at the start of this process's training
+    int steps_at_start;
+    int total_batches;     // over the whole run
+    int eval_images, train_images_per_epoch, batch_size;
+    double eval_total;     // evaluation seconds so far in this process
+    double eval_last;      // the last evaluation's seconds (0: none yet)
+} Progress;
+
+static void fmt_duration(char *out, size_t n, double s) {
+    if (!(s >= 0) || s > 1e7) {
+        snprintf(out, n, "?");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(out, n, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+    else snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
+}
+
+// ETA = remaining batches x mean batch time of this process + remaining evaluations x the
+// last evaluation's time (before the first one: its images at 1/3 of a training image).
+static void on_progress(void *ctx, const Trainer *t, const BatchRecord *b, const EpochRecord *e) {
+    Progress *p = ctx;
+    const TrainConfig *c = trainer_config(t);
+    if (e) {
+        p->eval_total += e->eval_seconds;
+        p->eval_last = e->eval_seconds;
+        if (p->quiet) return;
+        if (p->tty) fprintf(stderr, "\r%*s\r", 100, "");
+        fprintf(stderr,
+                "epoch %d/%d  train loss %.4f acc %5.2f%%  %s loss %.4f acc %5.2f%%  lr %.3g%s  %.1f s\n",
+                e->epoch, c->epochs, e->train_loss, 100 * e->train_acc,
+                e->is_val ? "val" : "test", e->test_loss, 100 * e->test_acc, (double)e->lr,
+                e->next_lr != e->lr ? " (then reduced)" : "", e->seconds);
+        return;
+    }
+    if (!b || p->quiet) return;
+    int done = trainer_step_count(t) - p->steps_at_start;
+    double train_wall = now_seconds() - p->start - p->eval_total;
+    double per_batch = done > 0 ? train_wall / done : 0;
+    int left_batches = p->total_batches - trainer_step_count(t);
+    int left_evals = c->epochs - trainer_epoch(t);
+    double eval_est = p->eval_last > 0 ? p->eval_last
+                      : per_batch * p->eval_images / p->batch_size / 3.0;
+    double eta = left_batches * per_batch + left_evals * eval_est;
+    double rate = per_batch > 0 ? p->batch_size / per_batch : 0;
+    char etas[32];
+    fmt_duration(etas, sizeof etas, eta);
+    int every = b->batches / 10 > 0 ? b->batches / 10 : 1;
+    if (p->tty)
+        fprintf(stderr, "\repoch %d/%d  batch %d/%d  loss %.4f  acc %5.1f%%  %.0f img/s  ETA %s   ",
+                b->epoch, c->epochs, b->batch, b->batches, (double)b->loss, 100.0 * b->accuracy,
+                rate, etas);
+    else if (b->batch % every == 0 || b->batch == 1)
+        fprintf(stderr, "epoch %d/%d  batch %d/%d  loss %.4f  acc %5.1f%%  %.0f img/s  ETA %s\n",
+                b->epoch, c->epochs, b->batch, b->batches, (double)b->loss, 100.0 * b->accuracy,
+                rate, etas);
+}
+
+static FILE *open_csv(const char *prefix, const char *suffix, int batch_file, int is_val) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s-%s.csv", prefix, suffix);
+    FILE *f = fopen(path, "a");
+    if (!f) {
+        fail(1, "%s: cannot open for writing (%s)", path, strerror(errno));
+        return NULL;
+    }
+    if (ftell(f) == 0) train_csv_header(f, batch_file, is_val);
+    return f;
+}
+
+static void print_eval(const EvalResult *r, const char *set) {
+    printf("%s: %d images  loss %.4f  accuracy %.2f%%\n", set, r->n, r->loss, 100 * r->accuracy);
+}
+
+static void print_eval_details(const EvalResult *r) {
+    printf("\nper-class accuracy:\n");
+    for (int c = 0; c < 10; c++)
+        printf("  %-11s %6.2f%%  (%d/%d)\n", DEFAULT_CLASSES[c],
+               r->class_total[c] ? 100.0 * r->class_correct[c] / r->class_total[c] : 0.0,
+               r->class_correct[c], r->class_total[c]);
+    printf("\nconfusion matrix (rows: true class, columns: predicted):\n%-11s", "");
+    for (int c = 0; c < 10; c++) printf(" %5.5s", DEFAULT_CLASSES[c]);
+    printf("\n");
+    for (int i = 0; i < 10; i++) {
+        printf("%-11s", DEFAULT_CLASSES[i]);
+        for (int j = 0; j < 10; j++) printf(" %5d", r->confusion[i][j]);
+        printf("\n");
+    }
+}
+
+static int cmd_train(int argc, char **argv) {
+    TrainConfig cfg = train_config_default();
+    const char *data = NULL, *csv = NULL, *ckpt = NULL, *resume = NULL, *save = NULL;
+    int limit = 0, test_limit = 0, half = 0, quiet = 0, threads = default_threads();
+    int epochs_given = 0, kind = MODEL_CNN;
+    const char *setting_given = NULL;   // a setting that a checkpoint fixes
+    Args a = {argc, argv, 0, NULL, NULL};
+    const char *pos;
+    int r;
+    while ((r = next_opt(&a, "|augment|half|quiet|help|", &pos)) > 0) {
+        if (pos) return fail(2, "train: unexpected argument \"%s\" (see excite train --help)", pos);
+        const char *n = a.name, *v = a.value;
+        int bad = 0;
+        if (!strcmp(n, "help")) { fputs(TRAIN_HELP, stdout); return 0; }
+        else if (!strcmp(n, "epochs")) { bad = parse_int(n, v, 0, 100000, &cfg.epochs); epochs_given = 1; }
+        else if (!strcmp(n, "data")) data = v;
+        else if (!strcmp(n, "csv")) csv = v;
+        else if (!strcmp(n, "checkpoint")) ckpt = v;
+        else if (!strcmp(n, "resume")) resume = v;
+        else if (!strcmp(n, "save")) save = v;
+        else if (!strcmp(n, "half")) half = 1;
+        else if (!strcmp(n, "quiet")) quiet = 1;
+        else if (!strcmp(n, "threads")) bad = parse_int(n, v, 1, 256, &threads);
+        else {
+            setting_given = argv[a.i - 1];
+            if (!strcmp(n, "model")) bad = parse_kind(v, &kind);
+            else if (!strcmp(n, "batch")) bad = parse_int(n, v, 1, 4096, &cfg.batch_size);
+            else if (!strcmp(n, "lr")) bad = parse_float(n, v, 1e-12, 1e6, &cfg.lr);
+            else if (!strcmp(n, "weight-decay")) bad = parse_float(n, v, 0, 1e6, &cfg.weight_decay);
+            else if (!strcmp(n, "dropout")) bad = parse_float(n, v, 0, 0.999, &cfg.dropout);
+            else if (!strcmp(n, "augment")) cfg.augment = 1;
+            else if (!strcmp(n, "seed")) bad = parse_u64(n, v, &cfg.seed);
+            else if (!strcmp(n, "limit")) bad = parse_int(n, v, 1, 1 << 30, &limit);
+            else if (!strcmp(n, "test-limit")) bad = parse_int(n, v, 1, 1 << 30, &test_limit);
+            else if (!strcmp(n, "val")) bad = parse_int(n, v, 0, 1 << 30, &cfg.val);
+            else if (!strcmp(n, "plateau-factor")) bad = parse_float(n, v, 1e-6, 0.999999, &cfg.plateau_factor);
+            else if (!strcmp(n, "plateau-patience")) bad = parse_int(n, v, 0, 1000000, &cfg.plateau_patience);
+            else if (!strcmp(n, "plateau-threshold")) bad = parse_float(n, v, 0, 1, &cfg.plateau_threshold);
+            else if (!strcmp(n, "min-lr")) bad = parse_float(n, v, 0, 1e6, &cfg.min_lr);
+            else return fail(2, "train: unknown option --%s (see excite train --help)", n);
+        }
+        if (bad) return 2;
+    }
+    if (r < 0) return 2;
+    cfg.kind = (ModelKind)kind;
+    threads_set(threads);
+
+    char err[1024];
+    uint8_t *ck = NULL;
+    size_t cklen = 0;
+    int train_images = limit, test_images = test_limit;
+    if (resume) {
+        if (setting_given)
+            return fail(2, "train: %s cannot be combined with --resume: the checkpoint holds the "
+                        "run's settings (only --epochs, --data, --csv, --checkpoint, --save, "
+                        "--half, --threads, --quiet apply)", setting_given);
+        if (read_all(resume, &ck, &cklen, err, sizeof err)) return fail(1, "%s", err);
+        int epochs = cfg.epochs;
+        if (checkpoint_read_config(ck, cklen, &cfg, &train_images, &test_images, err, sizeof err)) {
+            free(ck);
+            return fail(1, "%s: %s", resume, err);
+        }
+        if (epochs_given) cfg.epochs = epochs;
+        if (!ckpt) ckpt = resume;
+    }
+
+    const char *dir = data_dir(data);
+    Dataset train = {0, NULL, NULL}, test = {0, NULL, NULL};
+    if (cifar_load(&train, dir, 1, train_images, err, sizeof err) ||
+        cifar_load(&test, dir, 0, test_images, err, sizeof err)) {
+        free(ck);
+        dataset_free(&train);
+        return fail(1, "%s", err);
+    }
+    if ((train_images > 0 && train.n < train_images) || (test_images > 0 && test.n < test_images))
+        fprintf(stderr, "excite: note: only %d training and %d test images in %s\n", train.n,
+                test.n, dir);
+
+    Trainer *t = resume ? trainer_resume(ck, cklen, &train, &test, err, sizeof err)
+                        : trainer_create(&cfg, &train, &test, err, sizeof err);
+    free(ck);
+    if (!t) {
+        dataset_free(&train);
+        dataset_free(&test);
+        return fail(1, "%s%s%s", resume ? resume : "", resume ? ": " : "", err);
+    }
+    if (resume) trainer_set_epochs(t, cfg.epochs);
+    cfg = *trainer_config(t);
+
+    FILE *bcsv = NULL, *ecsv = NULL;
+    int status = 0;
+    if (csv) {
+        bcsv = open_csv(csv, "batches", 1, cfg.val > 0);
+        ecsv = bcsv ? open_csv(csv, "epochs", 0, cfg.val > 0) : NULL;
+        if (!ecsv) {
+            status = 1;
+            goto done;
+        }
+    }
+    fprintf(stderr,
+            "excite: %s, %zu parameters, %d training images%s%d, %d test images, batch %d, "
+            "lr %g, %s, seed %llu, %d thread%s, gemm %s%s\n",
+            model_kind_name(cfg.kind), model_num_params(trainer_model(t)), train.n - cfg.val,
+            cfg.val ? " + validation " : "", cfg.val ? cfg.val : 0, test.n, cfg.batch_size,
+            (double)cfg.lr, cfg.augment ? "augmented" : "no augmentation",
+            (unsigned long long)cfg.seed, threads_get(), threads_get() == 1 ? "" : "s",
+            gemm_kernel_name(), resume ? "" : "");
+    if (resume)
+        fprintf(stderr, "excite: resuming %s at epoch %d, batch %d (step %d), lr %g\n", resume,
+                trainer_epoch(t) + 1, trainer_position(t), trainer_step_count(t),
+                (double)trainer_lr(t));
+
+    Progress p;
+    memset(&p, 0, sizeof p);
+    p.tty = isatty(2);
+    p.quiet = quiet;
+    p.start = now_seconds();
+    p.steps_at_start = trainer_step_count(t);
+    p.total_batches = cfg.epochs * trainer_batches(t);
+    p.eval_images = cfg.val > 0 ? cfg.val : test.n;
+    p.train_images_per_epoch = train.n - cfg.val;
+    p.batch_size = cfg.batch_size;
+    TrainRun run = {bcsv, ecsv, ckpt, on_progress, &p};
+    int rc = trainer_run(t, &run);
+    if (p.tty && !quiet) fprintf(stderr, "\r%*s\r", 100, "");
+    if (rc == TRAIN_ERROR) {
+        status = fail(1, "%s", trainer_error(t));
+        goto done;
+    }
+    if (rc == TRAIN_DIVERGED) {
+        fail(3, "%s", trainer_error(t));
+        status = 3;
+        if (csv) fprintf(stderr, "excite: the CSV rows so far are in %s-batches.csv and %s-epochs.csv\n", csv, csv);
+    } else {
+        EvalResult er;
+        if (evaluate(trainer_model(t), &test, cfg.batch_size, &er, err, sizeof err)) {
+            status = fail(1, "%s", err);
+            goto done;
+        }
+        print_eval(&er, "test");
+        fprintf(stderr, "excite: %.1f s of training in this run\n", now_seconds() - p.start);
+    }
+    if (save) {
+        if (model_save_file(trainer_model(t), save, half)) {
+            status = fail(1, "%s: %s", save, model_error(trainer_model(t)));
+            goto done;
+        }
+        fprintf(stderr, "excite: %s weights written to %s%s\n",
+                rc == TRAIN_DIVERGED ? "last good" : "final", save, half ? " (F16)" : "");
+    }
+done:
+    if (bcsv) fclose(bcsv);
+    if (ecsv) fclose(ecsv);
+    trainer_free(t);
+    dataset_free(&train);
+    dataset_free(&test);
+    return status;
+}
+
+// ---- eval / predict / info -------------------------------------------------------------
+
+static Model *load_weights(const char *path, int kind, int max_batch) {
+    uint8_t *buf;
+    size_t len;
+    char err[1024];
+    if (read_all(path, &buf, &len, err, sizeof err)) {
+        fail(1, "%s", err);
+        return NULL;
+    }
+    Model *m = model_from_bytes(buf, len, kind, max_batch, err, sizeof err);
+    free(buf);
+    if (!m) fail(1, "%s: %s", path, err);
+    return m;
+}
+
+static int cmd_eval(int argc, char **argv) {
+    const char *weights = NULL, *data = NULL, *pos;
+    int kind = -1, limit = 0, batch = 100, threads = default_threads(), r;
+    Args a = {argc, argv, 0, NULL, NULL};
+    while ((r = next_opt(&a, "|help|", &pos)) > 0) {
+        if (pos) return fail(2, "eval: unexpected argument \"%s\" (see excite eval --help)", pos);
+        const char *n = a.name, *v = a.value;
+        int bad = 0;
+        if (!strcmp(n, "help")) { fputs(EVAL_HELP, stdout); return 0; }
+        else if (!strcmp(n, "weights")) weights = v;
+        else if (!strcmp(n, "model")) bad = parse_kind(v, &kind);
+        else if (!strcmp(n, "data")) data = v;
+        else if (!strcmp(n, "test-limit")) bad = parse_int(n, v, 1, 1 << 30, &limit);
+        else if (!strcmp(n, "batch")) bad = parse_int(n, v, 1, 4096, &batch);
+        else if (!strcmp(n, "threads")) bad = parse_int(n, v, 1, 256, &threads);
+        else return fail(2, "eval: unknown option --%s (see excite eval --help)", n);
+        if (bad) return 2;
+    }
+    if (r < 0) return 2;
+    if (!weights) return fail(2, "eval: --weights FILE is required (see excite eval --help)");
+    threads_set(threads);
+    Model *m = load_weights(weights, kind, batch);
+    if (!m) return 1;
+    char err[1024];
+    Dataset test = {0, NULL, NULL};
+    if (cifar_load(&test, data_dir(data), 0, limit, err, sizeof err)) {
+        model_free(m);
+        return fail(1, "%s", err);
+    }
+    EvalResult er;
+    int status = 0;
+    if (evaluate(m, &test, batch, &er, err, sizeof err)) {
+        status = fail(1, "%s", err);
+    } else {
+        printf("model: %s (%s)\n", model_kind_name(model_kind(m)), weights);
+        print_eval(&er, "test");
+        print_eval_details(&er);
+    }
+    dataset_free(&test);
+    model_free(m);
+    return status;
+}
+
+static int cmd_predict(int argc, char **argv) {
+    const char *weights = NULL, *image = NULL, *pos;
+    int kind = -1, r;
+    Args a = {argc, argv, 0, NULL, NULL};
+    while ((r = next_opt(&a, "|help|", &pos)) > 0) {
+        if (pos) {
+            if (image) return fail(2, "predict: one image at a time (got \"%s\" and \"%s\")", image, pos);
+            image = pos;
+            continue;
+        }
+        const char *n = a.name, *v = a.value;
+        if (!strcmp(n, "help")) { fputs(PREDICT_HELP, stdout); return 0; }
+        else if (!strcmp(n, "weights")) weights = v;
+        else if (!strcmp(n, "model")) { if (parse_kind(v, &kind)) return 2; }
+        else if (!strcmp(n, "threads")) { int th; if (parse_int(n, v, 1, 256, &th)) return 2; threads_set(th); }
+        else return fail(2, "predict: unknown option --%s (see excite predict --help)", n);
+    }
+    if (r < 0) return 2;
+    if (!image) return fail(2, "predict: an IMAGE file is required (see excite predict --help)");
+    if (!weights) return fail(2, "predict: --weights FILE is required (see excite predict --help)");
+    uint8_t *buf;
+    size_t len;
+    char err[1024];
+    if (read_all(image, &buf, &len, err, sizeof err)) return fail(1, "%s", err);
+    if (len > 0x7fffffff) {
+        free(buf);
+        return fail(1, "%s: too large (%zu bytes)", image, len);
+    }
+    int w = 0, h = 0, ch = 0;
+    unsigned char *px = stbi_load_from_memory(buf, (int)len, &w, &h, &ch, 0);
+    free(buf);
+    if (!px) {
+        const char *why = stbi_failure_reason();
+        return fail(1, "%s: not a readable image (%s); PNG and JPEG are supported", image,
+                    why ? why : "unknown reason");
+    }
+    uint8_t img[IMG_SIZE];
+    int rc = image_fit_32(img, px, w, h, ch, err, sizeof err);
+    stbi_image_free(px);
+    if (rc) return fail(1, "%s: %s", image, err);
+    Model *m = load_weights(weights, kind, 1);
+    if (!m) return 1;
+    float x[IMG_SIZE], probs[NUM_CLASSES];
+    image_normalize(x, img);
+    if (model_predict(m, x, probs)) {
+        int s = fail(1, "%s", model_error(m));
+        model_free(m);
+        return s;
+    }
+    int side = w < h ? w : h;
+    printf("image: %s (%dx%d, %d channel%s) -> centre %dx%d -> 32x32\n", image, w, h, ch,
+           ch == 1 ? "" : "s", side, side);
+    printf("model: %s (%s)\n", model_kind_name(model_kind(m)), weights);
+    int best = 0;
+    for (int c = 0; c < NUM_CLASSES; c++) {
+        if (probs[c] > probs[best]) best = c;
+        printf("  %-11s %.4f\n", DEFAULT_CLASSES[c], (double)probs[c]);
+    }
+    printf("prediction: %s (%.1f%%)\n", DEFAULT_CLASSES[best], 100.0 * probs[best]);
+    model_free(m);
+    return 0;
+}
+
+static int is_buffer_name(const char *name) {
+    size_t l = strlen(name);
+    const char *suf[3] = {"running_mean", "running_var", "num_batches_tracked"};
+    for (int i = 0; i < 3; i++) {
+        size_t sl = strlen(suf[i]);
+        if (l >= sl && !strcmp(name + l - sl, suf[i])) return 1;
+    }
+    return 0;
+}
+
+static int cmd_info(int argc, char **argv) {
+    const char *path = NULL, *pos;
+    int r;
+    Args a = {argc, argv, 0, NULL, NULL};
+    while ((r = next_opt(&a, "|help|", &pos)) > 0) {
+        if (pos) {
+            if (path) return fail(2, "info: one file at a time");
+            path = pos;
+            continue;
+        }
+        if (!strcmp(a.name, "help")) { fputs(INFO_HELP, stdout); return 0; }
+        return fail(2, "info: unknown option --%s (see excite info --help)", a.name);
+    }
+    if (r < 0) return 2;
+    if (!path) return fail(2, "info: a FILE is required (see excite info --help)");
+    uint8_t *buf;
+    size_t len;
+    char err[1024];
+    if (read_all(path, &buf, &len, err, sizeof err)) return fail(1, "%s", err);
+    StFile f;
+    if (st_parse(&f, buf, len, err, sizeof err)) {
+        free(buf);
+        return fail(1, "%s: %s", path, err);
+    }
+    uint64_t params = 0, buffers = 0, adam = 0;
+    printf("%s: %zu bytes, %d tensors\n", path, len, f.n_entries);
+    for (int i = 0; i < f.n_entries; i++) {
+        const StEntry *e = &f.entries[i];
+        char shape[160] = "(";
+        for (int d = 0; d < e->ndim; d++) {
+            char s[24];
+            snprintf(s, sizeof s, "%s%llu", d ? ", " : "", (unsigned long long)e->shape[d]);
+            strncat(shape, s, sizeof shape - strlen(shape) - 2);
+        }
+        strcat(shape, ")");
+        printf("  %-28s %-4s %s\n", e->name, st_dtype_name(e->dtype), shape);
+        if (!strncmp(e->name, "adam.", 5)) adam += e->numel;
+        else if (is_buffer_name(e->name)) buffers += e->numel;
+        else params += e->numel;
+    }
+    printf("parameters: %llu (trainable)  buffers: %llu", (unsigned long long)params,
+           (unsigned long long)buffers);
+    if (adam) printf("  Adam moments: %llu", (unsigned long long)adam);
+    printf("\nmodel: %s (CNN_SE iff ca1.fc.0.weight is present)\n",
+           st_find(&f, "ca1.fc.0.weight") ? "CNN_SE" : "CNN");
+    if (st_find_meta(&f, "format")) printf("kind: training checkpoint (excite train --resume)\n");
+    if (f.n_meta) {
+        printf("metadata:\n");
+        for (int i = 0; i < f.n_meta; i++) printf("  %s = %s\n", f.meta[i].key, f.meta[i].value);
+    }
+    st_free(&f);
+    free(buf);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
+    if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
+    if (!strcmp(cmd, "predict")) return cmd_predict(argc - 2, argv + 2);
+    if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
+    fprintf(stderr, "excite: unknown command \"%s\"\n\n%s", cmd, USAGE);
+    return 2;
+}

@@ -1,0 +1,151 @@
+// train.h - the native training loop around model.h: epochs over a seeded shuffle, optional
+// augmentation, per-batch and per-epoch records (and their CSV form), ReduceLROnPlateau on
+// the epoch's test (or validation) loss, a divergence guard, evaluation with per-class
+// accuracy and a confusion matrix, and checkpoints that resume byte-identically.
+// It does not load data or print: the caller (c/main.c) does. Functions returning int give
+// 0 on success and -1 on failure with a message in trainer_error() or err.
+//
+// Randomness, all from the one user seed:
+//   model_create(kind, seed)           initialisation; the model's own generator: dropout
+//   data Rng seeded with seed ^ TAG    augmentation draws (batch_make, in batch order)
+//   shuffle of epoch e                 Fisher-Yates of 0..n-1 with a generator seeded from
+//                                      (seed, e), so a run resumed mid-epoch needs no order
+// Same seed + settings + data => byte-identical weights, run after run, resumed or not, and
+// with any number of threads.
+//
+// Divergence guard: a step whose loss or gradient is not finite is refused by
+// model_train_step; in addition the loss "explodes" when loss > explode_abs (1e3) or, from the
+// 10th step on, loss > explode_ratio (100) x the running mean of the loss (an exponential
+// mean, weight 0.1 on the newest step) and loss > 10. Either way the trainer restores the
+// last good state - the state before the step whose weights still gave a normal loss, i.e.
+// two steps back for an explosion at step k: weights, Adam moments, batch-norm statistics,
+// generators, position - and trainer_step returns TRAIN_DIVERGED with a message naming the
+// step, the value and the likely cause (learning rate too high).
+#ifndef EXCITE_TRAIN_H
+#define EXCITE_TRAIN_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "cifar.h"
+#include "model.h"
+
+// CSV columns (first line of each file). Epochs, batches and steps count from 1; batch is
+// the batch within its epoch, step counts batches over the whole run. accuracy/acc columns
+// are fractions in [0, 1]; loss is the mean cross-entropy; lr the learning rate used.
+// With a validation hold-out the epoch file names the evaluated set val_ instead of test_.
+#define TRAIN_CSV_BATCH_COLUMNS "epoch,batch,step,loss,accuracy,lr,images_per_sec"
+#define TRAIN_CSV_EPOCH_COLUMNS "epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds"
+#define TRAIN_CSV_EPOCH_COLUMNS_VAL "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds"
+
+typedef struct {
+    ModelKind kind;          // MODEL_CNN
+    uint64_t seed;           // 1
+    int epochs;              // total epochs of the run (10)
+    int batch_size;          // 64; the last batch of an epoch may be smaller
+    int augment;             // 0: off; 1: random crop (4-pixel padding) + horizontal flip
+    float lr;                // initial learning rate, 1e-3
+    float weight_decay;      // Adam L2, 0
+    float dropout;           // 0.5
+    float plateau_factor;    // ReduceLROnPlateau: 0.5
+    int plateau_patience;    // 3
+    float plateau_threshold; // 1e-4 relative
+    float min_lr;            // 0
+    int val;                 // > 0: the last val training images are held out and the
+                             // scheduler watches their loss instead of the test loss
+    float explode_abs;       // 1e3 (see the divergence guard above)
+    float explode_ratio;     // 100
+} TrainConfig;
+TrainConfig train_config_default(void);
+
+typedef struct {
+    int epoch, batch, batches, step;  // batches: batches per epoch
+    float loss, accuracy, lr;
+    double images_per_sec;            // this batch's wall-clock rate
+} BatchRecord;
+
+typedef struct {
+    int epoch;
+    double train_loss, train_acc;     // over the epoch's batches (train mode, with dropout)
+    double test_loss, test_acc;       // the evaluated set: test, or validation with cfg.val
+    int is_val;                       // 1: test_* above are validation numbers
+    float lr;                         // learning rate used during the epoch
+    float next_lr;                    // after the scheduler's step
+    double seconds;                   // wall-clock of the epoch incl. evaluation
+    double eval_seconds;              // of which evaluation
+} EpochRecord;
+
+typedef struct {
+    int n;
+    double loss;                      // mean cross-entropy
+    double accuracy;                  // fraction
+    int class_total[NUM_CLASSES], class_correct[NUM_CLASSES];
+    int confusion[NUM_CLASSES][NUM_CLASSES];   // [true label][predicted]
+} EvalResult;
+
+// Eval-mode pass over a dataset in batches of batch_size.
+int evaluate(Model *m, const Dataset *d, int batch_size, EvalResult *r, char *err, size_t errlen);
+
+typedef struct Trainer Trainer;
+
+enum { TRAIN_OK = 0, TRAIN_ERROR = -1, TRAIN_DIVERGED = -2 };
+
+// A new run: builds the model from cfg->seed. train/test must outlive the trainer; with
+// cfg->val > 0 the last val images of train are the validation set (not trained on).
+Trainer *trainer_create(const TrainConfig *cfg, const Dataset *train, const Dataset *test,
+                        char *err, size_t errlen);
+void trainer_free(Trainer *t);
+Model *trainer_model(Trainer *t);
+const TrainConfig *trainer_config(const Trainer *t);
+const char *trainer_error(const Trainer *t);
+int trainer_epoch(const Trainer *t);      // epochs completed
+int trainer_position(const Trainer *t);   // batches done in the current epoch
+int trainer_batches(const Trainer *t);    // batches per epoch
+int trainer_step_count(const Trainer *t); // batches done in the whole run
+float trainer_lr(const Trainer *t);
+int trainer_done(const Trainer *t);       // all cfg.epochs completed
+void trainer_set_epochs(Trainer *t, int epochs);  // extend (or shorten) a run
+
+// One batch. Returns TRAIN_OK (rec filled), or TRAIN_DIVERGED with the last good state
+// restored and a message. After the epoch's last batch, call trainer_end_epoch.
+int trainer_step(Trainer *t, BatchRecord *rec);
+int trainer_epoch_finished(const Trainer *t);   // all batches of the current epoch done
+// Evaluates on the test (or validation) set, steps the scheduler, starts the next epoch.
+int trainer_end_epoch(Trainer *t, EpochRecord *rec);
+
+// ---- whole runs -------------------------------------------------------------------------
+typedef struct {
+    FILE *batch_csv, *epoch_csv;      // rows appended if not NULL (headers: train_csv_header)
+    const char *checkpoint_path;      // if not NULL: full state written at each epoch end
+    // Called after every batch (epoch_rec NULL) and after every epoch (batch_rec NULL).
+    void (*progress)(void *ctx, const Trainer *t, const BatchRecord *batch_rec,
+                     const EpochRecord *epoch_rec);
+    void *ctx;
+} TrainRun;
+// Trains until trainer_done. Returns TRAIN_OK, TRAIN_DIVERGED or TRAIN_ERROR (message).
+int trainer_run(Trainer *t, const TrainRun *run);
+
+void train_csv_header(FILE *f, int batch_file, int is_val);
+void train_csv_batch(FILE *f, const BatchRecord *r);
+void train_csv_epoch(FILE *f, const EpochRecord *r);
+
+// ---- checkpoints: a safetensors file with the state dict, adam.m.<name> / adam.v.<name>
+// for every trainable tensor, and __metadata__ strings for the settings (config.*) and the
+// loop state (state.*: epoch, position, step, lr, plateau, generators, running loss). -----
+int trainer_save_checkpoint(Trainer *t, uint8_t **out, size_t *len);
+int trainer_save_checkpoint_file(Trainer *t, const char *path);
+// The settings stored in a checkpoint, plus the dataset sizes it was made with (so the
+// caller can load the same data): train_images counts the validation images too.
+int checkpoint_read_config(const uint8_t *data, size_t len, TrainConfig *cfg,
+                           int *train_images, int *test_images, char *err, size_t errlen);
+// Continue a run: the data must be the same as when the checkpoint was saved.
+Trainer *trainer_resume(const uint8_t *data, size_t len, const Dataset *train,
+                        const Dataset *test, char *err, size_t errlen);
+
+// ---- weights files ----------------------------------------------------------------------
+// The model kind a safetensors file holds: CNN_SE iff it has ca1.fc.0.weight.
+int weights_detect_kind(const uint8_t *data, size_t len, ModelKind *kind, char *err, size_t errlen);
+// A model from a weights file or a checkpoint (its state dict part). kind < 0: detected.
+Model *model_from_bytes(const uint8_t *data, size_t len, int kind, int max_batch, char *err,
+                        size_t errlen);
+
+#endif
