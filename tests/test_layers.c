@@ -3,10 +3,12 @@
 // floor 3% of the tensor's max |value|) <= 1e-5 forward, <= 1e-4 gradients. Also checks
 // that backward passes add into their outputs and skip NULL gradients, and dropout's mask.
 // Usage: test_layers REFDIR. Prints a table; exits 1 on any failure, 2 on a missing reference.
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "gemm.h"
 #include "layers.h"
 
 #define TOL_FWD 1e-5
@@ -192,13 +194,19 @@ static void test_linear(void) {
     check(cs, "dinp", dinp, ref_get(&f, "dinp"), TOL_GRAD);
     check(cs, "dweight", dw, ref_get(&f, "dweight"), TOL_GRAD);
     check(cs, "dbias", db, ref_get(&f, "dbias"), TOL_GRAD);
-    float *dw1 = zeros(w->numel), *db1 = zeros(bias->numel);
+    float *di1 = zeros(inp->numel), *dw1 = zeros(w->numel), *db1 = zeros(bias->numel);
+    memcpy(di1, dinp, inp->numel * sizeof(float));
     memcpy(dw1, dw, w->numel * sizeof(float));
     memcpy(db1, db, bias->numel * sizeof(float));
-    linear_backward(NULL, dw, db, dout->data, inp->data, w->data, B, IC, OC);
+    linear_backward(dinp, dw, db, dout->data, inp->data, w->data, B, IC, OC);
+    check_adds(cs, "dinp", dinp, di1, inp->numel);
     check_adds(cs, "dweight", dw, dw1, w->numel);
     check_adds(cs, "dbias", db, db1, bias->numel);
-    free(out); free(dinp); free(dw); free(db); free(dw1); free(db1);
+    memset(dinp, 0, inp->numel * sizeof(float));
+    linear_backward(dinp, NULL, NULL, dout->data, inp->data, w->data, B, IC, OC);
+    check(cs, "dinp (alone)", dinp, ref_get(&f, "dinp"), TOL_GRAD);
+    linear_backward(NULL, NULL, NULL, dout->data, inp->data, w->data, B, IC, OC);
+    free(out); free(dinp); free(dw); free(db); free(di1); free(dw1); free(db1);
     ref_free(&f);
 }
 
@@ -227,24 +235,32 @@ static void test_dropout(void) {
     Rng rng, rng2;
     rng_seed(&rng, 7);
     for (int i = 0; i < N; i++) { inp[i] = rng_range(&rng, -2, 2); dout[i] = rng_range(&rng, -1, 1); }
-    int bad = 0, kept = 0;
+    int bad = 0;
+    double frac[2];
+    const float ps[2] = {0.5f, 0.25f};
     rng_seed(&rng, 42);
-    dropout_forward(out, mask, inp, N, 0.5f, &rng);
-    dropout_backward(dinp, dout, mask, N);
-    for (int i = 0; i < N; i++) {
-        kept += mask[i] != 0;
-        bad += !(mask[i] == 0 || mask[i] == 2) || out[i] != inp[i] * mask[i] || dinp[i] != dout[i] * mask[i];
+    for (int t = 0; t < 2; t++) {
+        float p = ps[t], scale = 1 / (1 - p);
+        int kept = 0;
+        memset(dinp, 0, N * sizeof(float));
+        dropout_forward(out, mask, inp, N, p, &rng);
+        dropout_backward(dinp, dout, mask, N);
+        for (int i = 0; i < N; i++) {
+            kept += mask[i] != 0;
+            bad += !(mask[i] == 0 || mask[i] == scale) || out[i] != inp[i] * mask[i] ||
+                   dinp[i] != dout[i] * mask[i];
+        }
+        frac[t] = (double)kept / N; // binomial sd <= 0.0036: +-0.03 is > 8 sd
+        bad += fabs(frac[t] - (1 - p)) > 0.03;
     }
-    double frac = (double)kept / N; // binomial sd 0.0035: 0.47..0.53 is > 8 sd
-    bad += frac < 0.47 || frac > 0.53;
     rng2 = rng;
     dropout_forward(out, mask, inp, N, 0.0f, &rng);
     for (int i = 0; i < N; i++) bad += out[i] != inp[i] || mask[i] != 1;
     bad += memcmp(&rng, &rng2, sizeof rng) != 0; // p = 0 draws nothing
     dropout_forward(out, mask, inp, N, 1.0f, &rng);
     for (int i = 0; i < N; i++) bad += out[i] != 0;
-    printf("%-14s %-20s %10s %8s  %s (kept %.4f at p=0.5)\n", "dropout", "mask/out/dinp", "exact", "-",
-           bad ? "FAIL" : "ok", frac);
+    printf("%-14s %-20s %10s %8s  %s (kept %.4f at p=0.5, %.4f at p=0.25)\n", "dropout",
+           "mask/out/dinp", "exact", "-", bad ? "FAIL" : "ok", frac[0], frac[1]);
     failures += bad != 0;
     free(inp); free(out); free(mask); free(dout); free(dinp);
 }
@@ -252,6 +268,7 @@ static void test_dropout(void) {
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: test_layers REFDIR\n"); return 2; }
     refdir = argv[1];
+    printf("gemm kernel: %s\n", gemm_kernel_name());
     printf("%-14s %-20s %10s %8s  %s\n", "case", "tensor", "max_rel_err", "tol", "result");
     test_conv("conv_a");
     test_conv("conv_b");
