@@ -1,0 +1,385 @@
+// api.c - the exported C API of the WebAssembly module: thin wrappers over model.h, train.h,
+// cifar.h and threads.h with plain scalar and pointer arguments, so that wasm/excite.mjs can
+// call them. Objects (Model, Dataset, Trainer, TrainConfig) are handles: pointers into the
+// module's memory that JavaScript passes back and never dereferences. Functions returning
+// int give 0 on success and -1 on failure; the message is in ex_model_error(m),
+// ex_trainer_error(t) or, for everything else, ex_last_error(). Nothing here prints.
+// Not part of the native program; it also compiles natively (tests build it there).
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cifar.h"
+#include "gemm.h"
+#include "model.h"
+#include "optim.h"
+#include "threads.h"
+#include "train.h"
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#define API EMSCRIPTEN_KEEPALIVE
+#else
+#define API
+#endif
+
+static char last_error[512];
+
+static void set_error(const char *msg) {
+    snprintf(last_error, sizeof last_error, "%s", msg ? msg : "unknown error");
+}
+
+API const char *ex_last_error(void) { return last_error; }
+
+// ---- runtime --------------------------------------------------------------------------
+API int ex_threads_set(int n) { return threads_set(n); }
+API int ex_threads_get(void) { return threads_get(); }
+API const char *ex_gemm_kernel(void) { return gemm_kernel_name(); }
+
+// ---- models -----------------------------------------------------------------------------
+// seed: a double holding an integer in [0, 2^53) (JavaScript numbers).
+API Model *ex_model_create(int kind, double seed, int max_batch) {
+    if (kind != MODEL_CNN && kind != MODEL_CNN_SE) {
+        set_error("model kind must be 0 (CNN) or 1 (CNN_SE)");
+        return NULL;
+    }
+    if (!(seed >= 0 && seed < 9007199254740992.0) || seed != floor(seed)) {
+        set_error("seed must be an integer in [0, 2^53)");
+        return NULL;
+    }
+    if (max_batch < 1 || max_batch > 4096) {
+        set_error("max_batch must be in [1, 4096]");
+        return NULL;
+    }
+    Model *m = model_create((ModelKind)kind, (uint64_t)seed, max_batch);
+    if (!m) set_error("out of memory creating the model");
+    return m;
+}
+
+API void ex_model_free(Model *m) { model_free(m); }
+API const char *ex_model_error(Model *m) { return model_error(m); }
+API int ex_model_kind(Model *m) { return (int)model_kind(m); }
+API double ex_model_num_params(Model *m) { return (double)model_num_params(m); }
+API void ex_model_set_dropout(Model *m, float p) { model_set_dropout(m, p); }
+
+API int ex_model_num_tensors(Model *m) { return model_num_tensors(m); }
+API const char *ex_tensor_name(Model *m, int i) { return model_tensor(m, i)->name; }
+API int ex_tensor_ndim(Model *m, int i) { return model_tensor(m, i)->ndim; }
+API int ex_tensor_dim(Model *m, int i, int d) { return model_tensor(m, i)->shape[d]; }
+API int ex_tensor_numel(Model *m, int i) { return (int)model_tensor(m, i)->numel; }
+API int ex_tensor_trainable(Model *m, int i) { return model_tensor(m, i)->trainable; }
+API int ex_tensor_dtype(Model *m, int i) { return (int)model_tensor(m, i)->dtype; }
+API void *ex_tensor_data(Model *m, int i) {
+    const Tensor *t = model_tensor(m, i);
+    return t->dtype == DTYPE_I64 ? (void *)t->data_i64 : (void *)t->data;
+}
+
+API int ex_model_load(Model *m, const uint8_t *data, int len) {
+    if (len < 0) return -1;
+    return model_load_safetensors(m, data, (size_t)len);
+}
+
+// Returns a malloc'ed buffer (the caller frees it with free) and its length in *len.
+API uint8_t *ex_model_save(Model *m, int half, int *len) {
+    uint8_t *out = NULL;
+    size_t n = 0;
+    if (model_save_safetensors(m, half, &out, &n) != 0) return NULL;
+    if (n > 0x7fffffff) {
+        free(out);
+        set_error("safetensors file too large");
+        return NULL;
+    }
+    *len = (int)n;
+    return out;
+}
+
+API int ex_model_train_step(Model *m, const float *x, const uint8_t *y, int B, float lr,
+                            float beta1, float beta2, float eps, float weight_decay,
+                            float *loss, int *correct) {
+    AdamConfig cfg = adam_default();
+    cfg.lr = lr;
+    cfg.beta1 = beta1;
+    cfg.beta2 = beta2;
+    cfg.eps = eps;
+    cfg.weight_decay = weight_decay;
+    return model_train_step(m, x, y, B, &cfg, loss, correct);
+}
+
+API int ex_model_eval_batch(Model *m, const float *x, const uint8_t *y, int B, double *loss_sum,
+                            int *correct, uint8_t *pred) {
+    return model_eval_batch(m, x, y, B, loss_sum, correct, pred);
+}
+
+// Eval-mode forward; returns the (B,10) logits (inside the model) or NULL.
+API const float *ex_model_logits(Model *m, const float *x, int B) {
+    if (model_forward(m, x, B, 0) != 0) return NULL;
+    return model_logits(m);
+}
+
+API int ex_model_predict(Model *m, const float *x, float *probs) {
+    return model_predict(m, x, probs);
+}
+
+// Feature map of image 0 of the last forward; dims[0..3) = C, H, W. NULL if not available.
+API const float *ex_model_feature_map(Model *m, int block, int which, int *dims) {
+    return model_feature_map(m, block, (MapKind)which, 0, &dims[0], &dims[1], &dims[2]);
+}
+
+// SE internals of image 0: ptrs[0..5) = pooled, hidden_pre, hidden, z, s; dims = C, R.
+API int ex_model_se_view(Model *m, int block, const float **ptrs, int *dims) {
+    SEView v;
+    if (model_se_view(m, block, 0, &v) != 0) return -1;
+    ptrs[0] = v.pooled;
+    ptrs[1] = v.hidden_pre;
+    ptrs[2] = v.hidden;
+    ptrs[3] = v.z;
+    ptrs[4] = v.s;
+    dims[0] = v.C;
+    dims[1] = v.R;
+    return 0;
+}
+
+// cam: room for 32*32 floats; hw = H, W.
+API int ex_model_gradcam(Model *m, const float *x, int cls, int block, float *cam, int *hw) {
+    return model_gradcam(m, x, cls, block, cam, &hw[0], &hw[1]);
+}
+
+// ---- images and datasets ----------------------------------------------------------------
+API void ex_normalize(float *out, const uint8_t *img, int B) {
+    for (int b = 0; b < B; b++) image_normalize(out + (size_t)b * IMG_SIZE, img + (size_t)b * IMG_SIZE);
+}
+
+API int ex_image_fit(uint8_t *out, const uint8_t *pixels, int w, int h, int channels) {
+    return image_fit_32(out, pixels, w, h, channels, last_error, sizeof last_error);
+}
+
+// An empty dataset of n images for JavaScript to fill (ex_dataset_images/labels).
+API Dataset *ex_dataset_create(int n) {
+    if (n < 1 || n > 1000000) {
+        set_error("dataset size must be in [1, 1000000]");
+        return NULL;
+    }
+    Dataset *d = calloc(1, sizeof *d);
+    if (d) {
+        d->n = n;
+        d->labels = malloc((size_t)n);
+        d->images = malloc((size_t)n * IMG_SIZE);
+    }
+    if (!d || !d->labels || !d->images) {
+        if (d) dataset_free(d);
+        free(d);
+        set_error("out of memory creating the dataset");
+        return NULL;
+    }
+    return d;
+}
+API uint8_t *ex_dataset_images(Dataset *d) { return d->images; }
+API uint8_t *ex_dataset_labels(Dataset *d) { return d->labels; }
+// Labels must be 0..9 before a dataset is used; returns the first bad index, or -1.
+API int ex_dataset_check(Dataset *d) {
+    for (int i = 0; i < d->n; i++)
+        if (d->labels[i] >= NUM_CLASSES) return i;
+    return -1;
+}
+API void ex_dataset_free(Dataset *d) {
+    if (!d) return;
+    dataset_free(d);
+    free(d);
+}
+
+// out[0..3) = n, loss, accuracy; class_total/class_correct (10), confusion (10*10).
+API int ex_evaluate(Model *m, const Dataset *d, int batch_size, double *out, int *class_total,
+                    int *class_correct, int *confusion) {
+    EvalResult r;
+    if (evaluate(m, d, batch_size, &r, last_error, sizeof last_error) != 0) return -1;
+    out[0] = r.n;
+    out[1] = r.loss;
+    out[2] = r.accuracy;
+    memcpy(class_total, r.class_total, sizeof r.class_total);
+    memcpy(class_correct, r.class_correct, sizeof r.class_correct);
+    memcpy(confusion, r.confusion, sizeof r.confusion);
+    return 0;
+}
+
+// ---- training settings: a TrainConfig edited by name ----------------------------------
+API TrainConfig *ex_config_create(void) {
+    TrainConfig *c = malloc(sizeof *c);
+    if (!c) {
+        set_error("out of memory");
+        return NULL;
+    }
+    *c = train_config_default();
+    return c;
+}
+API void ex_config_free(TrainConfig *c) { free(c); }
+
+// Field names are TrainConfig's. Returns -1 for an unknown name or a value out of range.
+API int ex_config_set(TrainConfig *c, const char *key, double v) {
+    int is_int = v == floor(v);
+#define INT_FIELD(name, lo, hi)                                                             \
+    if (strcmp(key, #name) == 0) {                                                          \
+        if (!is_int || v < (lo) || v > (hi)) goto range;                                    \
+        c->name = (int)v;                                                                   \
+        return 0;                                                                           \
+    }
+#define FLOAT_FIELD(name, lo, hi)                                                           \
+    if (strcmp(key, #name) == 0) {                                                          \
+        if (!(v >= (lo) && v <= (hi))) goto range;                                          \
+        c->name = (float)v;                                                                 \
+        return 0;                                                                           \
+    }
+    if (strcmp(key, "kind") == 0) {
+        if (v != 0 && v != 1) goto range;
+        c->kind = (ModelKind)(int)v;
+        return 0;
+    }
+    if (strcmp(key, "seed") == 0) {
+        if (!is_int || v < 0 || v >= 9007199254740992.0) goto range;
+        c->seed = (uint64_t)v;
+        return 0;
+    }
+    INT_FIELD(epochs, 1, 100000)
+    INT_FIELD(batch_size, 1, 4096)
+    INT_FIELD(augment, 0, 1)
+    FLOAT_FIELD(lr, 0, 1e6)
+    FLOAT_FIELD(weight_decay, 0, 1e6)
+    FLOAT_FIELD(dropout, 0, 0.999)
+    FLOAT_FIELD(plateau_factor, 0, 1)
+    INT_FIELD(plateau_patience, 0, 100000)
+    FLOAT_FIELD(plateau_threshold, 0, 1)
+    FLOAT_FIELD(min_lr, 0, 1e6)
+    INT_FIELD(val, 0, 1000000)
+    FLOAT_FIELD(explode_abs, 0, 1e30)
+    FLOAT_FIELD(explode_ratio, 0, 1e30)
+#undef INT_FIELD
+#undef FLOAT_FIELD
+    snprintf(last_error, sizeof last_error, "unknown training setting '%s'", key);
+    return -1;
+range:
+    snprintf(last_error, sizeof last_error, "training setting %s: value %g out of range", key, v);
+    return -1;
+}
+
+API double ex_config_get(const TrainConfig *c, const char *key) {
+    if (strcmp(key, "kind") == 0) return c->kind;
+    if (strcmp(key, "seed") == 0) return (double)c->seed;
+    if (strcmp(key, "epochs") == 0) return c->epochs;
+    if (strcmp(key, "batch_size") == 0) return c->batch_size;
+    if (strcmp(key, "augment") == 0) return c->augment;
+    if (strcmp(key, "lr") == 0) return c->lr;
+    if (strcmp(key, "weight_decay") == 0) return c->weight_decay;
+    if (strcmp(key, "dropout") == 0) return c->dropout;
+    if (strcmp(key, "plateau_factor") == 0) return c->plateau_factor;
+    if (strcmp(key, "plateau_patience") == 0) return c->plateau_patience;
+    if (strcmp(key, "plateau_threshold") == 0) return c->plateau_threshold;
+    if (strcmp(key, "min_lr") == 0) return c->min_lr;
+    if (strcmp(key, "val") == 0) return c->val;
+    if (strcmp(key, "explode_abs") == 0) return c->explode_abs;
+    if (strcmp(key, "explode_ratio") == 0) return c->explode_ratio;
+    return NAN;
+}
+
+// ---- the training loop (train.h) --------------------------------------------------------
+API Trainer *ex_trainer_create(const TrainConfig *c, const Dataset *train, const Dataset *test) {
+    return trainer_create(c, train, test, last_error, sizeof last_error);
+}
+API void ex_trainer_free(Trainer *t) { trainer_free(t); }
+API Model *ex_trainer_model(Trainer *t) { return trainer_model(t); }
+API const TrainConfig *ex_trainer_config(Trainer *t) { return trainer_config(t); }
+API const char *ex_trainer_error(Trainer *t) { return trainer_error(t); }
+
+// out[0..8) = epoch, position, batches, step_count, lr, done, epoch_finished
+API void ex_trainer_status(Trainer *t, double *out) {
+    out[0] = trainer_epoch(t);
+    out[1] = trainer_position(t);
+    out[2] = trainer_batches(t);
+    out[3] = trainer_step_count(t);
+    out[4] = trainer_lr(t);
+    out[5] = trainer_done(t);
+    out[6] = trainer_epoch_finished(t);
+}
+API void ex_trainer_set_epochs(Trainer *t, int epochs) { trainer_set_epochs(t, epochs); }
+
+// One batch. out[0..8) = epoch, batch, batches, step, loss, accuracy, lr, images_per_sec.
+// Returns TRAIN_OK (0), TRAIN_ERROR (-1) or TRAIN_DIVERGED (-2).
+API int ex_trainer_step(Trainer *t, double *out) {
+    BatchRecord r;
+    int rc = trainer_step(t, &r);
+    if (rc != TRAIN_OK) return rc;
+    out[0] = r.epoch;
+    out[1] = r.batch;
+    out[2] = r.batches;
+    out[3] = r.step;
+    out[4] = r.loss;
+    out[5] = r.accuracy;
+    out[6] = r.lr;
+    out[7] = r.images_per_sec;
+    return rc;
+}
+
+// out[0..10) = epoch, train_loss, train_acc, test_loss, test_acc, is_val, lr, next_lr, seconds
+API int ex_trainer_end_epoch(Trainer *t, double *out) {
+    EpochRecord r;
+    int rc = trainer_end_epoch(t, &r);
+    if (rc != TRAIN_OK) return rc;
+    out[0] = r.epoch;
+    out[1] = r.train_loss;
+    out[2] = r.train_acc;
+    out[3] = r.test_loss;
+    out[4] = r.test_acc;
+    out[5] = r.is_val;
+    out[6] = r.lr;
+    out[7] = r.next_lr;
+    out[8] = r.seconds;
+    return rc;
+}
+
+API uint8_t *ex_trainer_checkpoint(Trainer *t, int *len) {
+    uint8_t *out = NULL;
+    size_t n = 0;
+    if (trainer_save_checkpoint(t, &out, &n) != 0) return NULL;
+    if (n > 0x7fffffff) {
+        free(out);
+        set_error("checkpoint too large");
+        return NULL;
+    }
+    *len = (int)n;
+    return out;
+}
+
+API Trainer *ex_trainer_resume(const uint8_t *data, int len, const Dataset *train,
+                               const Dataset *test) {
+    if (len < 0) return NULL;
+    return trainer_resume(data, (size_t)len, train, test, last_error, sizeof last_error);
+}
+
+// The settings of a checkpoint (a new TrainConfig to free) and, in sizes, the numbers of
+// training and test images it was made with.
+API TrainConfig *ex_checkpoint_config(const uint8_t *data, int len, int *sizes) {
+    TrainConfig *c = ex_config_create();
+    if (!c) return NULL;
+    if (len < 0 || checkpoint_read_config(data, (size_t)len, c, &sizes[0], &sizes[1], last_error,
+                                          sizeof last_error) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+// ---- ReduceLROnPlateau alone (optim.h), for loops driven from JavaScript -----------------
+// state[0] = best (may be +inf), state[1] = num_bad_epochs; updated in place.
+API float ex_plateau_step(double *state, double metric, float lr, float factor, int patience,
+                          float threshold, float min_lr) {
+    Plateau p = plateau_default();
+    p.factor = factor;
+    p.patience = patience;
+    p.threshold = threshold;
+    p.min_lr = min_lr;
+    p.best = state[0];
+    p.num_bad_epochs = (int)state[1];
+    float out = plateau_step(&p, metric, lr);
+    state[0] = p.best;
+    state[1] = p.num_bad_epochs;
+    return out;
+}

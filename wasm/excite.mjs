@@ -1,0 +1,637 @@
+// excite.mjs - the JavaScript API of the excite WebAssembly module (documented in README.md).
+// loadExcite() picks the best build the environment supports (threads + SIMD, SIMD, plain),
+// and wraps the exported C functions (api.c) in Model, Dataset and Trainer objects: typed
+// arrays in, typed arrays out, errors thrown as Error with the core's message. JavaScript
+// code outside this file never sees a pointer. Works in browsers, workers and Node.js.
+
+export const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer',
+                        'dog', 'frog', 'horse', 'ship', 'truck'];
+export const IMG_SIZE = 3 * 32 * 32;
+export const BUILDS = ['simd-threads', 'simd', 'plain'];
+
+const KINDS = ['CNN', 'CNN_SE'];
+const MAPS = { conv: 0, relu: 1, se: 2 };
+const IS_NODE = typeof process === 'object' && !!(process.versions && process.versions.node);
+
+// Tiny modules for feature detection (as in wasm-feature-detect): one returns a v128
+// constant (SIMD128), the other does an atomic load on a shared memory (threads).
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
+    10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+const THREADS_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0,
+    5, 4, 1, 3, 1, 1, 10, 11, 1, 9, 0, 65, 0, 254, 16, 2, 0, 26, 11]);
+
+// What this environment can run: { simd, threads }.
+export function detectSupport() {
+    const wasm = typeof WebAssembly === 'object' && typeof WebAssembly.validate === 'function';
+    const simd = wasm && safeValidate(SIMD_PROBE);
+    const isolated = IS_NODE || globalThis.crossOriginIsolated === true;
+    const threads = wasm && isolated && typeof SharedArrayBuffer === 'function' &&
+        typeof Atomics === 'object' && safeValidate(THREADS_PROBE) && sharedMemoryWorks();
+    return { simd, threads };
+}
+
+function safeValidate(bytes) {
+    try { return WebAssembly.validate(bytes); } catch { return false; }
+}
+function sharedMemoryWorks() {
+    try {
+        return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof
+            SharedArrayBuffer;
+    } catch { return false; }
+}
+
+function defaultThreads() {
+    const hc = (typeof navigator === 'object' && navigator.hardwareConcurrency) || 2;
+    return Math.max(1, Math.min(hc, 4));   // the pool has 3 workers + the calling thread
+}
+
+// Load the module. Options: build ('auto' | 'simd-threads' | 'simd' | 'plain'),
+// threads (false: never the threads build), numThreads, baseUrl (where dist/ files are).
+export async function loadExcite(options = {}) {
+    const support = detectSupport();
+    let build = options.build || 'auto';
+    if (build === 'auto') {
+        build = support.simd && support.threads && options.threads !== false ? 'simd-threads'
+            : support.simd ? 'simd' : 'plain';
+    } else if (!BUILDS.includes(build)) {
+        throw new Error(`unknown build '${build}' (expected one of ${BUILDS.join(', ')})`);
+    } else if ((build !== 'plain' && !support.simd) || (build === 'simd-threads' && !support.threads)) {
+        throw new Error(`this environment cannot run the ${build} build` +
+            (build === 'simd-threads' ? ' (needs SIMD and a cross-origin isolated page)' : ' (needs SIMD)'));
+    }
+    const base = options.baseUrl ? new URL(options.baseUrl, IS_NODE ? import.meta.url : globalThis.location.href)
+        : new URL('./dist/', import.meta.url);
+    if (!base.href.endsWith('/')) base.href += '/';
+    const jsUrl = new URL(`excite-${build}.mjs`, base);
+    const args = {
+        print: (s) => console.log(s),
+        printErr: (s) => console.warn(s),
+    };
+    if (IS_NODE) {
+        const { fileURLToPath } = await import('node:url');
+        const fs = await import('node:fs');
+        args.locateFile = (p) => fileURLToPath(new URL(p, base));
+        args.wasmBinary = fs.readFileSync(fileURLToPath(new URL(`excite-${build}.wasm`, base)));
+    } else {
+        args.locateFile = (p) => new URL(p, base).href;
+    }
+    let factory;
+    try {
+        factory = (await import(jsUrl.href)).default;
+    } catch (e) {
+        throw new Error(`cannot load ${jsUrl.href}: ${e.message}`);
+    }
+    const mod = await factory(args);
+    const ex = new Excite(mod, build, support);
+    if (build === 'simd-threads') {
+        ex.threads = mod._ex_threads_set(options.numThreads || (IS_NODE ? 2 : defaultThreads()));
+    }
+    return ex;
+}
+
+// ---- memory helpers --------------------------------------------------------------------
+class Excite {
+    constructor(mod, build, support) {
+        this._m = mod;
+        this.build = build;
+        this.support = support;
+        this.threads = mod._ex_threads_get();
+        this._scratch = new Map();   // slot name -> { ptr, size }, reused across calls
+        this._live = new Set();      // objects to free on dispose()
+        this.kernel = this._str(mod._ex_gemm_kernel());
+    }
+
+    // ---- raw memory (internal) ----
+    _buf() { return this._m.wasmMemory ? this._m.wasmMemory.buffer : this._m.HEAPU8.buffer; }
+    _u8(p, n) { return new Uint8Array(this._buf(), p, n); }
+    _f32(p, n) { return new Float32Array(this._buf(), p, n); }
+    _i32(p, n) { return new Int32Array(this._buf(), p, n); }
+    _f64(p, n) { return new Float64Array(this._buf(), p, n); }
+    _str(p) {
+        if (!p) return '';
+        const mem = new Uint8Array(this._buf());
+        let end = p;
+        while (mem[end] !== 0) end++;
+        return new TextDecoder().decode(mem.slice(p, end));
+    }
+    // A reusable buffer of at least `bytes` bytes (8-byte aligned); grown when needed.
+    _tmp(slot, bytes) {
+        bytes = Math.max(8, Math.ceil(bytes / 8) * 8);
+        let s = this._scratch.get(slot);
+        if (!s || s.size < bytes) {
+            if (s) this._m._free(s.ptr);
+            const ptr = this._m._malloc(bytes);
+            if (!ptr) {
+                this._scratch.delete(slot);
+                throw new Error(`out of WebAssembly memory (asked for ${bytes} bytes)`);
+            }
+            s = { ptr, size: bytes };
+            this._scratch.set(slot, s);
+        }
+        return s.ptr;
+    }
+    _cstr(slot, s) {
+        const bytes = new TextEncoder().encode(s);
+        const p = this._tmp(slot, bytes.length + 1);
+        this._u8(p, bytes.length + 1).set([...bytes, 0]);
+        return p;
+    }
+    _copyIn(slot, arr) {
+        const p = this._tmp(slot, arr.byteLength);
+        this._u8(p, arr.byteLength).set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+        return p;
+    }
+    _lastError() { return this._str(this._m._ex_last_error()); }
+
+    // Images (Uint8Array bytes or Float32Array normalised, B*3072 values) -> normalised
+    // float pointer in slot 'x'.
+    _images(images, expectB) {
+        if (!(images instanceof Uint8Array || images instanceof Uint8ClampedArray ||
+              images instanceof Float32Array)) {
+            throw new Error('images must be a Uint8Array (bytes) or a Float32Array (normalised)');
+        }
+        const n = images.length;
+        if (n === 0 || n % IMG_SIZE !== 0) {
+            throw new Error(`images: length ${n} is not a positive multiple of 3*32*32 = ${IMG_SIZE}`);
+        }
+        const B = n / IMG_SIZE;
+        if (expectB !== undefined && B !== expectB) {
+            throw new Error(`images: expected ${expectB} image(s), got ${B}`);
+        }
+        const x = this._tmp('x', n * 4);
+        if (images instanceof Float32Array) {
+            this._f32(x, n).set(images);
+        } else {
+            const b = this._copyIn('xb', images);
+            this._m._ex_normalize(x, b, B);
+        }
+        return { x, B };
+    }
+    _labels(labels, B) {
+        if (!(labels instanceof Uint8Array)) throw new Error('labels must be a Uint8Array');
+        if (labels.length !== B) throw new Error(`labels: expected ${B}, got ${labels.length}`);
+        for (let i = 0; i < B; i++) {
+            if (labels[i] > 9) throw new Error(`labels: label ${labels[i]} at ${i} is not in 0..9`);
+        }
+        return this._copyIn('y', labels);
+    }
+
+    // ---- public API ----
+    heapBytes() { return this._buf().byteLength; }
+
+    createModel(kind = 'CNN', { seed = 1, maxBatch = 64 } = {}) {
+        const k = KINDS.indexOf(kind);
+        if (k < 0) throw new Error(`unknown model kind '${kind}' (expected CNN or CNN_SE)`);
+        const p = this._m._ex_model_create(k, Number(seed), maxBatch);
+        if (!p) throw new Error(this._lastError());
+        return new Model(this, p, null);
+    }
+
+    createDataset(images, labels) {
+        if (!(images instanceof Uint8Array) || !(labels instanceof Uint8Array)) {
+            throw new Error('createDataset: images and labels must be Uint8Arrays');
+        }
+        const n = labels.length;
+        if (images.length !== n * IMG_SIZE) {
+            throw new Error(`createDataset: ${images.length} image bytes for ${n} labels ` +
+                            `(expected ${n * IMG_SIZE})`);
+        }
+        const p = this._m._ex_dataset_create(n);
+        if (!p) throw new Error(this._lastError());
+        this._u8(this._m._ex_dataset_images(p), images.length).set(images);
+        this._u8(this._m._ex_dataset_labels(p), n).set(labels);
+        const bad = this._m._ex_dataset_check(p);
+        if (bad >= 0) {
+            this._m._ex_dataset_free(p);
+            throw new Error(`createDataset: label ${labels[bad]} of image ${bad} is not in 0..9`);
+        }
+        return new Dataset(this, p, n);
+    }
+
+    createTrainer(settings, train, test) {
+        const cfg = this._config(settings);
+        try {
+            const p = this._m._ex_trainer_create(cfg, train._live(), test._live());
+            if (!p) throw new Error(this._lastError());
+            return new Trainer(this, p, train, test);
+        } finally {
+            this._m._ex_config_free(cfg);
+        }
+    }
+
+    resumeTrainer(bytes, train, test) {
+        checkBytes(bytes, 'resumeTrainer');
+        const b = this._copyIn('file', bytes);
+        const p = this._m._ex_trainer_resume(b, bytes.length, train._live(), test._live());
+        if (!p) throw new Error(this._lastError());
+        return new Trainer(this, p, train, test);
+    }
+
+    readCheckpointConfig(bytes) {
+        checkBytes(bytes, 'readCheckpointConfig');
+        const b = this._copyIn('file', bytes);
+        const sizes = this._tmp('sizes', 8);
+        const cfg = this._m._ex_checkpoint_config(b, bytes.length, sizes);
+        if (!cfg) throw new Error(this._lastError());
+        const [trainImages, testImages] = this._i32(sizes, 2);
+        const config = this._readConfig(cfg);
+        this._m._ex_config_free(cfg);
+        return { config, trainImages, testImages };
+    }
+
+    // Uint8Array(B*3072) bytes -> Float32Array normalised.
+    normalize(bytes) {
+        const { x, B } = this._images(bytes);
+        return this._f32(x, B * IMG_SIZE).slice();
+    }
+
+    // Any decoded image (w x h, channels 1..4 interleaved bytes, e.g. ImageData.data with 4)
+    // -> Uint8Array(3072) (3,32,32): centre square crop, area-average downscale (c/cifar.h).
+    fitImage(pixels, w, h, channels = 4) {
+        if (!(pixels instanceof Uint8Array || pixels instanceof Uint8ClampedArray)) {
+            throw new Error('fitImage: pixels must be a Uint8Array or Uint8ClampedArray');
+        }
+        if (!(w > 0 && h > 0 && channels >= 1 && channels <= 4) || pixels.length !== w * h * channels) {
+            throw new Error(`fitImage: ${pixels.length} bytes do not make a ${w}x${h} image with ` +
+                            `${channels} channel(s)`);
+        }
+        const src = this._copyIn('img', pixels);
+        const out = this._tmp('fit', IMG_SIZE);
+        if (this._m._ex_image_fit(out, src, w, h, channels) !== 0) throw new Error(this._lastError());
+        return this._u8(out, IMG_SIZE).slice();
+    }
+
+    evaluate(model, dataset, batchSize = 256) {
+        const out = this._tmp('evalout', 3 * 8), tot = this._tmp('ctot', 40),
+            cor = this._tmp('ccor', 40), conf = this._tmp('conf', 400);
+        if (this._m._ex_evaluate(model._live(), dataset._live(), batchSize, out, tot, cor, conf) !== 0) {
+            throw new Error(this._lastError());
+        }
+        const [n, loss, accuracy] = this._f64(out, 3);
+        return { n, loss, accuracy, classTotal: this._i32(tot, 10).slice(),
+                 classCorrect: this._i32(cor, 10).slice(), confusion: this._i32(conf, 100).slice() };
+    }
+
+    // ReduceLROnPlateau (c/optim.h); state { best, numBadEpochs } is updated in place.
+    plateauStep(state, metric, lr, { factor = 0.5, patience = 3, threshold = 1e-4, minLr = 0 } = {}) {
+        const s = this._tmp('plateau', 16);
+        const v = this._f64(s, 2);
+        v[0] = state.best === undefined ? Infinity : state.best;
+        v[1] = state.numBadEpochs || 0;
+        const out = this._m._ex_plateau_step(s, metric, lr, factor, patience, threshold, minLr);
+        const r = this._f64(s, 2);
+        state.best = r[0];
+        state.numBadEpochs = r[1];
+        return out;
+    }
+
+    // Free every live object and the scratch buffers, and stop the thread pool. The
+    // instance is unusable afterwards.
+    dispose() {
+        for (const o of [...this._live]) o.free();
+        for (const s of this._scratch.values()) this._m._free(s.ptr);
+        this._scratch.clear();
+        if (this._m.PThread) this._m.PThread.terminateAllThreads();
+    }
+
+    // ---- settings <-> TrainConfig ----
+    _config(settings = {}) {
+        const cfg = this._m._ex_config_create();
+        if (!cfg) throw new Error(this._lastError());
+        try {
+            for (const [key, value] of Object.entries(settings)) {
+                if (value === undefined || value === null) continue;
+                const field = CONFIG_FIELDS[key];
+                if (!field) throw new Error(`unknown training setting '${key}'`);
+                let v = value;
+                if (key === 'kind') {
+                    v = KINDS.indexOf(value);
+                    if (v < 0) throw new Error(`unknown model kind '${value}'`);
+                } else if (typeof v === 'boolean') {
+                    v = v ? 1 : 0;
+                }
+                if (typeof v !== 'number' || !Number.isFinite(v)) {
+                    throw new Error(`training setting ${key}: ${value} is not a finite number`);
+                }
+                if (this._m._ex_config_set(cfg, this._cstr('key', field), v) !== 0) {
+                    throw new Error(this._lastError());
+                }
+            }
+        } catch (e) {
+            this._m._ex_config_free(cfg);
+            throw e;
+        }
+        return cfg;
+    }
+    _readConfig(cfg) {
+        const out = {};
+        for (const [key, field] of Object.entries(CONFIG_FIELDS)) {
+            let v = this._m._ex_config_get(cfg, this._cstr('key', field));
+            if (key === 'kind') v = KINDS[v];
+            else if (key === 'augment') v = v !== 0;
+            else if (FLOAT_FIELDS.has(key)) v = Math.fround(v);
+            out[key] = v;
+        }
+        return out;
+    }
+}
+
+const CONFIG_FIELDS = {
+    kind: 'kind', seed: 'seed', epochs: 'epochs', batchSize: 'batch_size', augment: 'augment',
+    lr: 'lr', weightDecay: 'weight_decay', dropout: 'dropout', plateauFactor: 'plateau_factor',
+    plateauPatience: 'plateau_patience', plateauThreshold: 'plateau_threshold', minLr: 'min_lr',
+    val: 'val', explodeAbs: 'explode_abs', explodeRatio: 'explode_ratio',
+};
+const FLOAT_FIELDS = new Set(['lr', 'weightDecay', 'dropout', 'plateauFactor', 'plateauThreshold',
+                              'minLr', 'explodeAbs', 'explodeRatio']);
+
+function checkBytes(bytes, what) {
+    if (!(bytes instanceof Uint8Array)) throw new Error(`${what}: expected a Uint8Array`);
+    if (bytes.length === 0) throw new Error(`${what}: the file is empty (0 bytes)`);
+}
+
+// ---- Model ------------------------------------------------------------------------------
+class Model {
+    // owner: null for a model created by createModel (freed with free()), or the Trainer
+    // whose model it is (freed with the trainer).
+    constructor(ex, ptr, owner) {
+        this._ex = ex;
+        this._p = ptr;
+        this._owner = owner;
+        this._tensors = null;
+        if (!owner) ex._live.add(this);
+    }
+    _live() {
+        if (!this._p || (this._owner && !this._owner._p)) throw new Error('this model has been freed');
+        return this._p;
+    }
+    _fail() { return new Error(this._ex._str(this._ex._m._ex_model_error(this._p))); }
+
+    get kind() { return KINDS[this._ex._m._ex_model_kind(this._live())]; }
+    get numParams() { return this._ex._m._ex_model_num_params(this._live()); }
+
+    tensors() {
+        const m = this._ex._m, p = this._live();
+        if (!this._tensors) {
+            this._tensors = [];
+            const n = m._ex_model_num_tensors(p);
+            for (let i = 0; i < n; i++) {
+                const ndim = m._ex_tensor_ndim(p, i);
+                const shape = [];
+                for (let d = 0; d < ndim; d++) shape.push(m._ex_tensor_dim(p, i, d));
+                this._tensors.push({ name: this._ex._str(m._ex_tensor_name(p, i)), shape,
+                    numel: m._ex_tensor_numel(p, i), trainable: m._ex_tensor_trainable(p, i) !== 0,
+                    dtype: m._ex_tensor_dtype(p, i) === 2 ? 'I64' : 'F32', index: i });
+            }
+        }
+        return this._tensors.map(({ index, ...t }) => ({ ...t, shape: [...t.shape] }));
+    }
+
+    getTensor(name) {
+        const p = this._live();
+        this.tensors();
+        const t = this._tensors.find((x) => x.name === name);
+        if (!t) throw new Error(`no tensor named '${name}'`);
+        const d = this._ex._m._ex_tensor_data(p, t.index);
+        return t.dtype === 'I64' ? new BigInt64Array(this._ex._buf(), d, t.numel).slice()
+            : this._ex._f32(d, t.numel).slice();
+    }
+
+    setDropout(p) {
+        if (!(p >= 0 && p < 1)) throw new Error('dropout must be in [0, 1)');
+        this._ex._m._ex_model_set_dropout(this._live(), p);
+    }
+
+    loadSafetensors(bytes) {
+        const p = this._live();
+        checkBytes(bytes, 'loadSafetensors');
+        const b = this._ex._copyIn('file', bytes);
+        if (this._ex._m._ex_model_load(p, b, bytes.length) !== 0) throw this._fail();
+    }
+
+    saveSafetensors({ half = false } = {}) {
+        const p = this._live(), m = this._ex._m;
+        const len = this._ex._tmp('len', 4);
+        const out = m._ex_model_save(p, half ? 1 : 0, len);
+        if (!out) throw this._fail();
+        const bytes = this._ex._u8(out, this._ex._i32(len, 1)[0]).slice();
+        m._free(out);
+        return bytes;
+    }
+
+    trainStep(images, labels, { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = {}) {
+        const p = this._live(), ex = this._ex;
+        const { x, B } = ex._images(images);
+        const y = ex._labels(labels, B);
+        const out = ex._tmp('out', 8);
+        if (ex._m._ex_model_train_step(p, x, y, B, lr, beta1, beta2, eps, weightDecay, out, out + 4) !== 0) {
+            throw this._fail();
+        }
+        return { loss: ex._f32(out, 1)[0], correct: ex._i32(out + 4, 1)[0] };
+    }
+
+    evalBatch(images, labels) {
+        const p = this._live(), ex = this._ex;
+        const { x, B } = ex._images(images);
+        const y = ex._labels(labels, B);
+        const out = ex._tmp('out', 16), pred = ex._tmp('pred', B);
+        if (ex._m._ex_model_eval_batch(p, x, y, B, out, out + 8, pred) !== 0) throw this._fail();
+        return { lossSum: ex._f64(out, 1)[0], correct: ex._i32(out + 8, 1)[0], pred: ex._u8(pred, B).slice() };
+    }
+
+    logits(images) {
+        const p = this._live(), ex = this._ex;
+        const { x, B } = ex._images(images);
+        const l = ex._m._ex_model_logits(p, x, B);
+        if (!l) throw this._fail();
+        return ex._f32(l, B * 10).slice();
+    }
+
+    predict(image) {
+        const p = this._live(), ex = this._ex;
+        const { x } = ex._images(image, 1);
+        const probs = ex._tmp('probs', 40);
+        if (ex._m._ex_model_predict(p, x, probs) !== 0) throw this._fail();
+        return ex._f32(probs, 10).slice();
+    }
+
+    featureMap(block, which = 'relu') {
+        const p = this._live(), ex = this._ex;
+        if (!(which in MAPS)) throw new Error(`featureMap: which must be conv, relu or se`);
+        checkBlock(block);
+        const dims = ex._tmp('dims', 12);
+        const d = ex._m._ex_model_feature_map(p, block, MAPS[which], dims);
+        if (!d) return null;
+        const [C, H, W] = ex._i32(dims, 3);
+        return { C, H, W, data: ex._f32(d, C * H * W).slice() };
+    }
+
+    seView(block) {
+        const p = this._live(), ex = this._ex;
+        checkBlock(block);
+        const ptrs = ex._tmp('septrs', 20), dims = ex._tmp('sedims', 8);
+        if (ex._m._ex_model_se_view(p, block, ptrs, dims) !== 0) return null;
+        const [C, R] = ex._i32(dims, 2);
+        const [pooled, hiddenPre, hidden, z, s] = ex._i32(ptrs, 5);
+        return { C, R, pooled: ex._f32(pooled, C).slice(), hiddenPre: ex._f32(hiddenPre, R).slice(),
+                 hidden: ex._f32(hidden, R).slice(), z: ex._f32(z, C).slice(), s: ex._f32(s, C).slice() };
+    }
+
+    gradCam(image, cls, block = 2) {
+        const p = this._live(), ex = this._ex;
+        checkBlock(block);
+        if (!(Number.isInteger(cls) && cls >= 0 && cls < 10)) throw new Error('gradCam: class must be 0..9');
+        const { x } = ex._images(image, 1);
+        const cam = ex._tmp('cam', 32 * 32 * 4), hw = ex._tmp('hw', 8);
+        if (ex._m._ex_model_gradcam(p, x, cls, block, cam, hw) !== 0) throw this._fail();
+        const [H, W] = ex._i32(hw, 2);
+        return { H, W, data: ex._f32(cam, H * W).slice() };
+    }
+
+    // Mean over channels of the block's output (after SE for CNN_SE, else after ReLU) of the
+    // last predicted image: the lesson's class-agnostic heat map.
+    channelMean(block) {
+        const fm = (this.kind === 'CNN_SE' && this.featureMap(block, 'se')) || this.featureMap(block, 'relu');
+        if (!fm) return null;
+        const { C, H, W, data } = fm;
+        const out = new Float32Array(H * W);
+        for (let c = 0; c < C; c++) for (let i = 0; i < H * W; i++) out[i] += data[c * H * W + i];
+        for (let i = 0; i < H * W; i++) out[i] /= C;
+        return { H, W, data: out };
+    }
+
+    free() {
+        if (this._owner) throw new Error("a trainer's model is freed with its trainer");
+        if (this._p) {
+            this._ex._m._ex_model_free(this._p);
+            this._p = 0;
+            this._ex._live.delete(this);
+        }
+    }
+}
+
+function checkBlock(block) {
+    if (!(Number.isInteger(block) && block >= 0 && block < 3)) throw new Error('block must be 0, 1 or 2');
+}
+
+// ---- Dataset ----------------------------------------------------------------------------
+class Dataset {
+    constructor(ex, ptr, n) {
+        this._ex = ex;
+        this._p = ptr;
+        this.n = n;
+        ex._live.add(this);
+    }
+    _live() {
+        if (!this._p) throw new Error('this dataset has been freed');
+        return this._p;
+    }
+    free() {
+        if (this._p) {
+            this._ex._m._ex_dataset_free(this._p);
+            this._p = 0;
+            this._ex._live.delete(this);
+        }
+    }
+}
+
+// ---- Trainer ----------------------------------------------------------------------------
+class Trainer {
+    constructor(ex, ptr, train, test) {
+        this._ex = ex;
+        this._p = ptr;
+        this._data = [train, test];
+        this.model = new Model(ex, ex._m._ex_trainer_model(ptr), this);
+        ex._live.add(this);
+    }
+    _live() {
+        if (!this._p) throw new Error('this trainer has been freed');
+        if (this._data.some((d) => !d._p)) throw new Error("this trainer's dataset has been freed");
+        return this._p;
+    }
+    _status() {
+        const s = this._ex._tmp('status', 8 * 8);
+        this._ex._m._ex_trainer_status(this._live(), s);
+        return this._ex._f64(s, 7);
+    }
+    get epoch() { return this._status()[0]; }
+    get position() { return this._status()[1]; }
+    get batches() { return this._status()[2]; }
+    get stepCount() { return this._status()[3]; }
+    get lr() { return Math.fround(this._status()[4]); }
+    get done() { return this._status()[5] !== 0; }
+    get epochFinished() { return this._status()[6] !== 0; }
+    get config() { return this._ex._readConfig(this._ex._m._ex_trainer_config(this._live())); }
+
+    setEpochs(n) {
+        if (!(Number.isInteger(n) && n >= 1)) throw new Error('epochs must be a positive integer');
+        this._ex._m._ex_trainer_set_epochs(this._live(), n);
+    }
+
+    _error(rc) {
+        const e = new Error(this._ex._str(this._ex._m._ex_trainer_error(this._p)));
+        e.diverged = rc === -2;
+        return e;
+    }
+
+    step() {
+        const p = this._live(), out = this._ex._tmp('rec', 10 * 8);
+        const rc = this._ex._m._ex_trainer_step(p, out);
+        if (rc !== 0) throw this._error(rc);
+        const r = this._ex._f64(out, 8);
+        return { epoch: r[0], batch: r[1], batches: r[2], step: r[3], loss: r[4], accuracy: r[5],
+                 lr: r[6], imagesPerSec: r[7] };
+    }
+
+    endEpoch() {
+        const p = this._live(), out = this._ex._tmp('rec', 10 * 8);
+        const rc = this._ex._m._ex_trainer_end_epoch(p, out);
+        if (rc !== 0) throw this._error(rc);
+        const r = this._ex._f64(out, 9);
+        return { epoch: r[0], trainLoss: r[1], trainAcc: r[2], testLoss: r[3], testAcc: r[4],
+                 isVal: r[5] !== 0, lr: r[6], nextLr: r[7], seconds: r[8] };
+    }
+
+    checkpoint() {
+        const p = this._live(), m = this._ex._m;
+        const len = this._ex._tmp('len', 4);
+        const out = m._ex_trainer_checkpoint(p, len);
+        if (!out) throw this._error(-1);
+        const bytes = this._ex._u8(out, this._ex._i32(len, 1)[0]).slice();
+        m._free(out);
+        return bytes;
+    }
+
+    free() {
+        if (this._p) {
+            this._ex._m._ex_trainer_free(this._p);
+            this._p = 0;
+            this._ex._live.delete(this);
+        }
+    }
+}
+
+// RGBA pixels of a 32x32 image (ImageData.data, 4096 bytes) -> Uint8Array(3072) (3,32,32).
+export function rgbaToCHW(rgba) {
+    if (!rgba || rgba.length !== 32 * 32 * 4) throw new Error('rgbaToCHW: expected 32*32*4 RGBA bytes');
+    const out = new Uint8Array(IMG_SIZE);
+    for (let i = 0; i < 1024; i++) {
+        out[i] = rgba[4 * i];
+        out[1024 + i] = rgba[4 * i + 1];
+        out[2048 + i] = rgba[4 * i + 2];
+    }
+    return out;
+}
+
+// (3,32,32) bytes -> RGBA 32x32 (Uint8ClampedArray(4096)) for an ImageData.
+export function chwToRGBA(chw) {
+    if (!chw || chw.length !== IMG_SIZE) throw new Error('chwToRGBA: expected 3*32*32 bytes');
+    const out = new Uint8ClampedArray(4096);
+    for (let i = 0; i < 1024; i++) {
+        out[4 * i] = chw[i];
+        out[4 * i + 1] = chw[1024 + i];
+        out[4 * i + 2] = chw[2048 + i];
+        out[4 * i + 3] = 255;
+    }
+    return out;
+}
