@@ -260,36 +260,43 @@ void se_forward(real *out, real *pooled, real *hidden_pre, real *hidden, real *z
 // out = x*s(x): dinp gets dout*s directly, plus dpooled/HW through the squeeze path.
 // ds = sum_hw dout*x; dz = ds*s*(1-s); dw2 += dz^T.hidden; dhidden = dz.w2, masked by relu;
 // dw1 += dhidden^T.pooled; dpooled = dhidden.w1.
+// dhidden lives on the stack, SE_RBLOCK hidden units per pass over the channels; the
+// models' R (2..8) takes one pass, a larger R recomputes ds per block.
+enum { SE_RBLOCK = 16 };
+
 void se_backward(real *dinp, real *dw1, real *dw2, const real *dout, const real *inp,
                  const real *pooled, const real *hidden, const real *s,
                  const real *w1, const real *w2, int B, int C, int HW, int R) {
-    real dh[R]; // R = C/16 is small (2..8 in the models)
     for (int b = 0; b < B; b++) {
         const real *x = inp + (size_t)b * C * HW, *g = dout + (size_t)b * C * HW;
         const real *pb = pooled + (size_t)b * C, *hb = hidden + (size_t)b * R, *sb = s + (size_t)b * C;
-        for (int r = 0; r < R; r++) dh[r] = 0;
-        for (int c = 0; c < C; c++) {
-            real ds = 0;
-            for (int i = 0; i < HW; i++) ds += g[(size_t)c * HW + i] * x[(size_t)c * HW + i];
-            real dz = ds * sb[c] * (1 - sb[c]);
-            for (int r = 0; r < R; r++) {
-                if (dw2) dw2[(size_t)c * R + r] += dz * hb[r];
-                dh[r] += dz * w2[(size_t)c * R + r];
+        int r0 = 0;
+        do {
+            int nr = R - r0 < SE_RBLOCK ? R - r0 : SE_RBLOCK;
+            real dh[SE_RBLOCK] = {0}; // dhidden[r0 .. r0+nr)
+            for (int c = 0; c < C; c++) {
+                real ds = 0;
+                for (int i = 0; i < HW; i++) ds += g[(size_t)c * HW + i] * x[(size_t)c * HW + i];
+                real dz = ds * sb[c] * (1 - sb[c]);
+                for (int j = 0; j < nr; j++) {
+                    if (dw2) dw2[(size_t)c * R + r0 + j] += dz * hb[r0 + j];
+                    dh[j] += dz * w2[(size_t)c * R + r0 + j];
+                }
             }
-        }
-        for (int r = 0; r < R; r++)
-            if (hb[r] <= 0) dh[r] = 0; // relu'(hidden_pre) = (hidden > 0)
-        if (dw1)
-            for (int r = 0; r < R; r++)
-                for (int c = 0; c < C; c++) dw1[(size_t)r * C + c] += dh[r] * pb[c];
-        if (!dinp) continue;
-        real *d = dinp + (size_t)b * C * HW;
-        for (int c = 0; c < C; c++) {
-            real dp = 0;
-            for (int r = 0; r < R; r++) dp += dh[r] * w1[(size_t)r * C + c];
-            dp /= (real)HW;
-            for (int i = 0; i < HW; i++) d[(size_t)c * HW + i] += g[(size_t)c * HW + i] * sb[c] + dp;
-        }
+            for (int j = 0; j < nr; j++)
+                if (hb[r0 + j] <= 0) dh[j] = 0; // relu'(hidden_pre) = (hidden > 0)
+            if (dw1)
+                for (int j = 0; j < nr; j++)
+                    for (int c = 0; c < C; c++) dw1[(size_t)(r0 + j) * C + c] += dh[j] * pb[c];
+            if (!dinp) continue;
+            real *d = dinp + (size_t)b * C * HW;
+            for (int c = 0; c < C; c++) {
+                real dp = 0, direct = r0 == 0 ? sb[c] : 0; // the direct path is added once
+                for (int j = 0; j < nr; j++) dp += dh[j] * w1[(size_t)(r0 + j) * C + c];
+                dp /= (real)HW;
+                for (int i = 0; i < HW; i++) d[(size_t)c * HW + i] += g[(size_t)c * HW + i] * direct + dp;
+            }
+        } while ((r0 += SE_RBLOCK) < R);
     }
 }
 

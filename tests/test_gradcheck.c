@@ -331,6 +331,7 @@ int main(void) {
     check_elementwise(EW_DROPOUT, 2, 3, 4, 4);
     check_se(2, 32, 9, 2);
     check_se(3, 16, 4, 1);
+    check_se(2, 24, 4, 20); // more hidden units than se_backward's stack block
     check_linear(3, 20, 7);
     check_xent(4, 10);
     printf("test_gradcheck: %s (%d failing checks)\n", failures ? "FAIL" : "ok", failures);
