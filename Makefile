@@ -24,7 +24,7 @@ ASAN_OBJ   = $(patsubst c/%.c,$(BUILD)/asan/%.o,$(CORE_SRC))
 C_TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all help native test test-c test-asan test-wasm test-browser refs deps data demo wasm bench weights fuzz clean
+.PHONY: all help native test test-c test-asan test-wasm test-browser test-fuzz refs deps data demo wasm bench weights fuzz fuzz-ci clean
 all: native
 
 help:
@@ -35,7 +35,7 @@ help:
 	@echo "make bench     speed table: native, WebAssembly, PyTorch, TensorFlow.js"
 	@echo "make data      download and check CIFAR-10 into data/cifar10/"
 	@echo "make weights   train the shipped weights (about an hour per model)"
-	@echo "make fuzz      run the fuzz targets (FUZZ_SECONDS each)"
+	@echo "make fuzz      run the fuzz targets (FUZZ_SECONDS each, default 600; fuzz-ci: 60)"
 
 # ---- native -----------------------------------------------------------------------------
 native: $(BUILD)/excite
@@ -45,8 +45,8 @@ $(BUILD)/native/%.o: c/%.c $(wildcard c/*.h) | $(BUILD)/native
 $(BUILD)/asan/%.o: c/%.c $(wildcard c/*.h) | $(BUILD)/asan
 	$(CC) $(WARN) -ffp-contract=off -Ic $(ASAN_FLAGS) $(ISA_FLAGS) -c $< -o $@
 # ISA-specific kernels, chosen at run time (c/gemm.c)
-$(BUILD)/native/gemm_avx2.o $(BUILD)/asan/gemm_avx2.o: ISA_FLAGS = -mavx2 -mfma
-$(BUILD)/native/gemm_avx512.o $(BUILD)/asan/gemm_avx512.o: ISA_FLAGS = -mavx512f -mavx512dq -mfma
+$(BUILD)/native/gemm_avx2.o $(BUILD)/asan/gemm_avx2.o $(BUILD)/fuzz/obj/gemm_avx2.o: ISA_FLAGS = -mavx2 -mfma
+$(BUILD)/native/gemm_avx512.o $(BUILD)/asan/gemm_avx512.o $(BUILD)/fuzz/obj/gemm_avx512.o: ISA_FLAGS = -mavx512f -mavx512dq -mfma
 
 $(BUILD)/libexcite.a: $(NATIVE_OBJ)
 	ar rcs $@ $^
@@ -66,7 +66,7 @@ $(BUILD)/native $(BUILD)/asan $(BUILD)/tests $(BUILD)/tests-asan $(BUILD)/ref:
 
 # ---- tests ------------------------------------------------------------------------------
 test: deps data
-	$(MAKE) test-c test-asan test-wasm test-browser
+	$(MAKE) test-c test-asan test-wasm test-browser test-fuzz
 
 refs: | $(BUILD)/ref
 	@for s in tests/ref_*.py; do [ -e "$$s" ] || continue; echo "== $$s"; $(PYTHON) $$s $(BUILD)/ref || exit 1; done
@@ -91,6 +91,30 @@ deps:
 # ---- data -------------------------------------------------------------------------------
 data:
 	@scripts/get-data.sh "$(CIFAR10_DIR)"
+
+# ---- fuzzing: libFuzzer targets fuzz/fuzz_<name>.c over the core (see fuzz/run.sh) ---------
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_NAMES    = $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_FLAGS    = -std=c11 -Wall -Wextra -ffp-contract=off -Ic -O1 -g -fno-omit-frame-pointer \
+                -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJ      = $(patsubst c/%.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRC))
+FUZZ_BINS     = $(addprefix $(BUILD)/fuzz/bin/fuzz_,$(FUZZ_NAMES))
+
+$(BUILD)/fuzz/obj/%.o: c/%.c $(wildcard c/*.h) | $(BUILD)/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(ISA_FLAGS) -c $< -o $@
+$(BUILD)/libexcite-fuzz.a: $(FUZZ_OBJ)
+	ar rcs $@ $^
+$(BUILD)/fuzz/bin/fuzz_%: fuzz/fuzz_%.c $(BUILD)/libexcite-fuzz.a | $(BUILD)/fuzz/bin
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(BUILD)/libexcite-fuzz.a -o $@ $(LDLIBS)
+$(BUILD)/fuzz/obj $(BUILD)/fuzz/bin:
+	mkdir -p $@
+
+# make fuzz: each target FUZZ_SECONDS (FUZZ_ONLY="cifar image" picks targets); fuzz-ci / test-fuzz: replay the committed inputs, then 60 s each.
+fuzz: $(FUZZ_BINS)
+	fuzz/run.sh $(BUILD)/fuzz/bin $(FUZZ_SECONDS) $(FUZZ_ONLY)
+fuzz-ci test-fuzz: $(FUZZ_BINS)
+	fuzz/run.sh $(BUILD)/fuzz/bin 60
 
 # ---- web --------------------------------------------------------------------------------
 demo:
