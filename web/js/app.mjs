@@ -1,0 +1,498 @@
+// app.mjs - the page shell: loads the WebAssembly module (main thread, single-threaded, for
+// inspection) and the training worker, owns the two models in use, the current image, the
+// dataset source, the URL state, the language and the error region, and mounts the panels
+// listed in panels/index.mjs with the ctx described in panels/README.md.
+
+import * as i18n from './i18n.mjs';
+import * as urlState from './url-state.mjs';
+import * as colormap from './colormap.mjs';
+import * as charts from './charts.mjs';
+import * as images from './images.mjs';
+import { featureGrid, strings as fgStrings } from './featuregrid.mjs';
+import { panels, modes } from './panels/index.mjs';
+
+const WASM = new URL('../../wasm/', import.meta.url);
+const WEIGHTS = new URL('../../weights/', import.meta.url);
+const DATA = new URL('../../data/cifar10/', import.meta.url);
+const KINDS = ['CNN', 'CNN_SE'];
+const $ = (id) => document.getElementById(id);
+
+i18n.addStrings(images.strings);
+i18n.addStrings(fgStrings);
+
+const events = new EventTarget();
+const emit = (type, detail) => events.dispatchEvent(new CustomEvent(type, { detail }));
+
+const ctx = {
+  excite: null, build: null, models: {}, modelInfo: {}, image: null, classes: i18n.CLASS_NAMES.en,
+  embed: urlState.get('embed') === '1',
+  events, colormap, charts, images, urlState,
+  t: i18n.t, addStrings: i18n.addStrings, className: (i) => i18n.className(i),
+  get lang() { return i18n.getLang(); },
+  state: { get: urlState.get, getInt: urlState.getInt, set: (o) => urlState.set(o) },
+  featureGrid: (el, opts) => featureGrid(el, { t: i18n.t, ...opts }),
+  trainWorker: null, workerInfo: null, modelVersion: 0,
+  data: { source: null, name: null },
+};
+
+// ---- errors and notices --------------------------------------------------------------
+let noticeTimer = 0;
+ctx.error = (e) => {
+  const msg = typeof e === 'string' ? e : (e && e.code && e.vars ? i18n.t(e.code, e.vars) : (e && e.message) || String(e));
+  $('error-text').textContent = msg;
+  $('error').hidden = false;
+  if (e && typeof e !== 'string' && !(e instanceof images.ImageError)) console.warn(e);
+};
+ctx.clearError = () => { $('error').hidden = true; $('error-text').textContent = ''; };
+ctx.notice = (msg) => {
+  const n = $('notice');
+  n.textContent = msg; n.hidden = !msg;
+  clearTimeout(noticeTimer);
+  if (msg) noticeTimer = setTimeout(() => { n.hidden = true; }, 6000);
+};
+$('error-dismiss').addEventListener('click', ctx.clearError);
+
+// ---- language ------------------------------------------------------------------------
+function applyLang(l) {
+  i18n.setLang(l);
+  for (const b of document.querySelectorAll('.lang button')) b.setAttribute('aria-pressed', String(b.dataset.lang === i18n.getLang()));
+  i18n.translateDom(document);
+  document.title = i18n.t('app.title');
+  renderTabs();
+  renderModelStatus();
+  renderBackend();
+  renderDataStatus();
+}
+ctx.setLang = (l) => {
+  applyLang(l);
+  urlState.set({ lang: i18n.getLang() === 'en' && !urlState.get('lang') ? null : i18n.getLang() });
+  if (ctx.image) ctx.image.note = imageNote(ctx.image);
+  emit('lang-changed', { lang: i18n.getLang() });
+  notifyPanels('lang-changed');
+};
+for (const b of document.querySelectorAll('.lang button')) b.addEventListener('click', () => ctx.setLang(b.dataset.lang));
+
+// ---- tabs and panels -----------------------------------------------------------------
+const mounted = new Map();   // id -> { panel, section, tab, instance }
+let current = null;
+
+function renderTabs() {
+  for (const { panel, tab } of mounted.values()) tab.textContent = panel.title[i18n.getLang()] || panel.title.en;
+}
+ctx.showPanel = (id, { focus = false } = {}) => {
+  if (!mounted.has(id)) id = panels[0].id;
+  current = id;
+  for (const [pid, m] of mounted) {
+    const on = pid === id;
+    m.section.hidden = !on;
+    m.tab.setAttribute('aria-selected', String(on));
+    m.tab.tabIndex = on ? 0 : -1;
+  }
+  urlState.set({ panel: id === panels[0].id && !urlState.get('panel') ? null : id });
+  if (focus) mounted.get(id).tab.focus();
+  emit('panel-shown', { id });
+  const m = mounted.get(id);
+  callUpdate(m, 'shown');
+};
+function callUpdate(m, what) {
+  try {
+    if (m.instance && typeof m.instance.update === 'function') m.instance.update(what);
+    else if (typeof m.panel.update === 'function') m.panel.update(what);
+  } catch (e) { ctx.error(e); }
+}
+function notifyPanels(what) { for (const m of mounted.values()) callUpdate(m, what); }
+
+ctx.mountPanel = (id, element) => {
+  const p = panels.find((x) => x.id === id);
+  if (!p) throw new Error(`no panel ${id}`);
+  return p.mount(element, ctx);
+};
+
+async function mountPanels() {
+  const nav = $('tabs'), main = $('panels');
+  for (const p of panels) {
+    const tab = document.createElement('button');
+    tab.type = 'button';
+    tab.setAttribute('role', 'tab');
+    tab.id = `tab-${p.id}`;
+    tab.setAttribute('aria-controls', `panel-${p.id}`);
+    tab.textContent = p.title.en;
+    tab.addEventListener('click', () => ctx.showPanel(p.id));
+    nav.append(tab);
+    const section = document.createElement('section');
+    section.className = 'panel';
+    section.id = `panel-${p.id}`;
+    section.setAttribute('role', 'tabpanel');
+    section.setAttribute('aria-labelledby', tab.id);
+    section.hidden = true;
+    const el = document.createElement('div');
+    section.append(el);
+    main.append(section);
+    const m = { panel: p, section, tab, instance: null };
+    mounted.set(p.id, m);
+  }
+  nav.addEventListener('keydown', (e) => {
+    const ids = [...mounted.keys()];
+    const i = ids.indexOf(current);
+    if (e.key === 'ArrowRight') ctx.showPanel(ids[(i + 1) % ids.length], { focus: true });
+    else if (e.key === 'ArrowLeft') ctx.showPanel(ids[(i + ids.length - 1) % ids.length], { focus: true });
+    else if (e.key === 'Home') ctx.showPanel(ids[0], { focus: true });
+    else if (e.key === 'End') ctx.showPanel(ids[ids.length - 1], { focus: true });
+    else return;
+    e.preventDefault();
+  });
+  for (const m of mounted.values()) {
+    try { m.instance = (await m.panel.mount(m.section.firstChild, ctx)) || null; }
+    catch (e) { ctx.error(e); }
+  }
+}
+
+// ---- backend -------------------------------------------------------------------------
+function renderBackend() {
+  const el = $('backend');
+  if (!ctx.excite && !ctx.workerInfo) { el.textContent = ctx.backendFailed ? i18n.t('app.backend.failed') : i18n.t('app.backend.loading'); return; }
+  const parts = [];
+  if (ctx.workerInfo) parts.push(i18n.t('app.backend.train', { build: ctx.workerInfo.build, threads: ctx.workerInfo.threads }));
+  if (ctx.excite) parts.push(i18n.t('app.backend.inspect', { build: ctx.excite.build }));
+  el.textContent = parts.join(' · ');
+  el.title = ctx.excite ? `kernel ${ctx.excite.kernel}` : '';
+}
+
+async function loadBackend() {
+  const mod = await import(new URL('excite.mjs', WASM).href);
+  ctx.exciteModule = mod;
+  const ex = await mod.loadExcite({ threads: false });
+  ctx.excite = ex;
+  ctx.build = ex.build;
+  if (mod.CLASSES) ctx.classes = mod.CLASSES;
+  const seed = urlState.getInt('seed', 42);
+  for (const k of KINDS) {
+    ctx.models[k] = ex.createModel(k, { seed, maxBatch: 1 });
+    ctx.modelInfo[k] = { source: 'random' };
+  }
+  renderBackend();
+}
+
+function startWorker() {
+  return new Promise((resolve) => {
+    let w;
+    try { w = new Worker(new URL('worker.mjs', WASM), { type: 'module' }); }
+    catch (e) { ctx.error(e); resolve(null); return; }
+    ctx.trainWorker = w;
+    const onMsg = (ev) => {
+      const d = ev.data || {};
+      if (d.type === 'ready') {
+        ctx.workerInfo = { build: d.build, threads: d.threads, kernel: d.kernel };
+        renderBackend();
+        w.removeEventListener('message', onMsg);
+        resolve(w);
+      } else if (d.type === 'error') {
+        ctx.error(d.message);
+      }
+    };
+    w.addEventListener('message', onMsg);
+    w.addEventListener('error', (e) => { ctx.error(e.message || 'training worker failed to start'); resolve(null); });
+    w.postMessage({ type: 'init', build: 'auto' });
+  });
+}
+
+// ---- models --------------------------------------------------------------------------
+function renderModelStatus() {
+  const el = $('model-status');
+  el.replaceChildren();
+  const title = document.createElement('strong');
+  title.textContent = i18n.t('app.models') + ':';
+  el.append(title);
+  for (const k of KINDS) {
+    const s = document.createElement('span');
+    const sw = document.createElement('span');
+    sw.className = `swatch ${k.toLowerCase()}`;
+    const info = ctx.modelInfo[k];
+    let what = '…';
+    if (info) what = info.source === 'file' ? i18n.t('app.model.file', { name: info.name }) : i18n.t(`app.model.${info.source}`);
+    s.append(sw, document.createTextNode(`${k}: ${what}`));
+    el.append(s);
+  }
+}
+
+function modelsChanged(kinds) {
+  ctx.modelVersion++;
+  inspectCache.clear();
+  renderModelStatus();
+  emit('models-changed', { kinds });
+  notifyPanels('models-changed');
+}
+
+// Load safetensors bytes into the main-thread model of that kind (throws, model untouched).
+ctx.setWeights = (kind, bytes, info) => {
+  ctx.models[kind].loadSafetensors(bytes);
+  ctx.modelInfo[kind] = info;
+  modelsChanged([kind]);
+};
+ctx.getWeights = (kind, half = false) => ctx.models[kind].saveSafetensors({ half });
+
+// Which model a safetensors file is for: the header names ca1.* tensors only for CNN_SE.
+function guessKind(bytes) {
+  if (bytes.length < 8) return 'CNN';
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  if (n > bytes.length - 8 || n > 1e7) return 'CNN';
+  const head = new TextDecoder().decode(bytes.subarray(8, 8 + n));
+  return /"ca\d\./.test(head) ? 'CNN_SE' : 'CNN';
+}
+ctx.guessKind = guessKind;
+
+async function usePretrained({ quiet = false } = {}) {
+  if (!ctx.excite) return false;
+  const t0 = performance.now();
+  let files;
+  try {
+    files = await Promise.all([['CNN', 'cnn.safetensors'], ['CNN_SE', 'cnn_se.safetensors']].map(async ([k, f]) => {
+      const r = await fetch(new URL(f, WEIGHTS));
+      if (!r.ok) throw Object.assign(new Error('missing'), { missing: true });
+      return [k, new Uint8Array(await r.arrayBuffer())];
+    }));
+  } catch (e) {
+    if (!quiet) ctx.error(e.missing ? i18n.t('app.pretrainedMissing') : e);
+    return false;
+  }
+  try {
+    // check both before replacing either: a broken file leaves both models as they were
+    const tmp = files.map(([k, b]) => { const m = ctx.excite.createModel(k, { seed: 1, maxBatch: 1 }); try { m.loadSafetensors(b); } finally { m.free(); } return k; });
+    void tmp;
+    for (const [k, b] of files) { ctx.models[k].loadSafetensors(b); ctx.modelInfo[k] = { source: 'pretrained' }; }
+  } catch (e) {
+    ctx.error(e);
+    return false;
+  }
+  const ms = Math.round(performance.now() - t0);
+  modelsChanged(KINDS);
+  if (!quiet) ctx.notice(i18n.t('app.pretrainedLoaded', { ms }));
+  ctx.pretrainedMs = ms;
+  return true;
+}
+ctx.usePretrained = usePretrained;
+$('use-pretrained').addEventListener('click', () => { ctx.clearError(); usePretrained(); });
+
+$('weights-input').addEventListener('change', async (e) => {
+  const input = e.target;
+  const file = input.files && input.files[0];
+  input.value = '';
+  if (!file || !ctx.excite) return;
+  try {
+    if (file.size === 0) throw new Error(i18n.t('img.err.empty'));
+    if (file.size > 200 * 1048576) throw new Error('file too large for a model of this size');
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const kind = guessKind(bytes);
+    ctx.setWeights(kind, bytes, { source: 'file', name: file.name });
+    ctx.clearError();
+    ctx.notice(i18n.t('app.weightsLoaded', { name: file.name, model: kind }));
+  } catch (err) {
+    ctx.error(i18n.t('app.weightsError', { name: file.name, msg: err.message || String(err) }));
+  }
+});
+
+// ---- data ----------------------------------------------------------------------------
+let cifarModule = null;
+async function cifar() { return cifarModule || (cifarModule = await import(new URL('cifar.mjs', WASM).href)); }
+let testCache = null;          // { n, images, labels }
+let serverHasData = null;      // null: unknown
+let archiveData = null;        // { train, test } from the archive the user opened
+
+function renderDataStatus() {
+  const el = $('data-status');
+  if (ctx.data.source === 'server') el.textContent = i18n.t('app.data.server');
+  else if (ctx.data.source === 'archive') el.textContent = i18n.t('app.data.archive', { name: ctx.data.name });
+  else if (serverHasData === false) el.textContent = i18n.t('app.data.none');
+  else el.textContent = '';
+}
+
+async function probeServerData() {
+  if (serverHasData !== null) return serverHasData;
+  try {
+    const r = await fetch(new URL('test_batch.bin', DATA), { method: 'HEAD' });
+    serverHasData = r.ok;
+  } catch { serverHasData = false; }
+  if (serverHasData && !ctx.data.source) ctx.data = { source: 'server', name: null };
+  renderDataStatus();
+  return serverHasData;
+}
+ctx.hasServerData = probeServerData;
+
+// Test images for the gallery and evaluation: at least n (up to 10000).
+ctx.testSet = async (n = 1000) => {
+  n = Math.min(10000, n);
+  if (testCache && testCache.n >= n) return testCache;
+  if (archiveData) return (testCache = archiveData.test);
+  if (!(await probeServerData())) throw new Error(i18n.t('app.data.needed'));
+  const c = await cifar();
+  const { test } = await c.loadCifarFromServer({ baseUrl: DATA.href, trainSize: 0, testSize: n });
+  if (!testCache || test.n > testCache.n) testCache = test;
+  return testCache;
+};
+// Training data: { train, test } copies of subsets (the caller may transfer them), or
+// { baseUrl } when the worker can fetch from the server itself.
+ctx.trainData = async ({ trainSize, testSize }) => {
+  if (archiveData) {
+    const cut = (d, n) => { n = Math.min(n, d.n); return { n, images: d.images.slice(0, n * 3072), labels: d.labels.slice(0, n) }; };
+    return { train: cut(archiveData.train, trainSize), test: cut(archiveData.test, testSize) };
+  }
+  if (await probeServerData()) return { baseUrl: DATA.href };
+  throw new Error(i18n.t('app.data.needed'));
+};
+
+$('data-input').addEventListener('change', async (e) => {
+  const input = e.target;
+  const file = input.files && input.files[0];
+  input.value = '';
+  if (!file) return;
+  ctx.notice(i18n.t('app.data.loading'));
+  try {
+    const c = await cifar();
+    const d = await c.loadCifarFromTarGz(file, { trainSize: 50000, testSize: 10000 });
+    archiveData = { train: d.train, test: d.test };
+    testCache = d.test;
+    ctx.data = { source: 'archive', name: file.name };
+    ctx.clearError();
+    ctx.notice('');
+    renderDataStatus();
+    emit('data-changed', {});
+    notifyPanels('data-changed');
+  } catch (err) {
+    ctx.notice('');
+    ctx.error(i18n.t('app.data.error', { name: file.name, msg: err.message || String(err) }));
+  }
+});
+
+// ---- current image -------------------------------------------------------------------
+let imageVersion = 0;
+function imageNote(img) {
+  if (img.source === 'gallery') return i18n.t('img.note.gallery');
+  const c = img.crop;
+  if (!c) return '';
+  return c.w === c.h ? i18n.t('img.note.square', c) : i18n.t('img.note.crop', c);
+}
+
+ctx.setImage = async (spec) => {
+  let img;
+  if (spec.index !== undefined && spec.index !== null) {
+    const ts = await ctx.testSet(Math.max(1000, spec.index + 1));
+    const i = Math.max(0, Math.min(ts.n - 1, spec.index | 0));
+    const bytes = ts.images.slice(i * 3072, (i + 1) * 3072);
+    img = { bytes, source: 'gallery', index: i, label: ts.labels[i], name: `test #${i}`, canvas: images.chwToCanvas(bytes), crop: null };
+    urlState.set({ img: i });
+  } else {
+    let src, name;
+    try {
+      if (spec.file) { src = await images.decodeFile(spec.file); name = spec.file.name || 'pasted image'; }
+      else { src = spec.canvas; name = spec.name || spec.source || 'camera'; }
+    } catch (e) {
+      ctx.error(e);
+      throw e;
+    }
+    const r = images.toNetworkInput(src);
+    if (src.close) src.close();
+    img = { bytes: r.bytes, source: spec.source || 'upload', index: null, label: null, name, canvas: r.display, small: r.small, crop: r.crop };
+    urlState.set({ img: null });
+  }
+  img.x = images.normalize(img.bytes);
+  img.version = ++imageVersion;
+  img.note = imageNote(img);
+  ctx.image = img;
+  inspectCache.clear();
+  ctx.clearError();
+  emit('image-changed', { image: img });
+  notifyPanels('image-changed');
+  return img;
+};
+
+// ---- inspection ------------------------------------------------------------------------
+const inspectCache = new Map();
+ctx.inspect = async (kind, opts = {}) => {
+  const m = ctx.models[kind];
+  if (!m) throw new Error('the WebAssembly module is not loaded');
+  const x = opts.x || (ctx.image && ctx.image.x);
+  if (!x) throw new Error('no image');
+  const key = opts.x ? null : `${kind}|${ctx.image.version}|${opts.cls ?? ''}|${opts.block ?? 2}`;
+  if (key && inspectCache.has(key)) return inspectCache.get(key);
+  const probs = m.predict(x);
+  let top1 = 0;
+  for (let i = 1; i < 10; i++) if (probs[i] > probs[top1]) top1 = i;
+  const blocks = [];
+  for (let b = 0; b < 3; b++) {
+    const conv = m.featureMap(b, 'conv'), relu = m.featureMap(b, 'relu');
+    const se = kind === 'CNN_SE' ? m.featureMap(b, 'se') : null;
+    let seView = kind === 'CNN_SE' ? m.seView(b) : null;
+    if (seView) seView = { ...seView, hidden_pre: seView.hiddenPre };
+    const mean = m.channelMean ? m.channelMean(b) : null;
+    blocks.push({ C: relu.C, H: relu.H, W: relu.W, conv: conv && conv.data, relu: relu.data, se: se ? se.data : null, seView, mean });
+  }
+  const cls = opts.cls ?? top1, block = opts.block ?? 2;
+  const cam = m.gradCam(x, cls, block);
+  const res = { kind, probs, top1, blocks, gradcam: { cls, block, H: cam.H, W: cam.W, cam: cam.data } };
+  if (key) inspectCache.set(key, res);
+  return res;
+};
+ctx.tensor = async (kind, name) => {
+  const m = ctx.models[kind];
+  const info = m.tensors().find((x) => x.name === name);
+  if (!info) throw new Error(`no tensor ${name} in ${kind}`);
+  return { shape: info.shape, data: m.getTensor(name) };
+};
+
+// ---- embed ----------------------------------------------------------------------------
+$('embed-button').addEventListener('click', () => {
+  const url = urlState.embedUrl();
+  $('embed-code').value = `<iframe src="${url.replace(/"/g, '&quot;')}" width="100%" height="720" title="excite" loading="lazy"></iframe>`;
+  $('embed-copied').textContent = '';
+  $('embed-dialog').showModal();
+  $('embed-code').select();
+});
+$('embed-copy').addEventListener('click', async () => {
+  $('embed-code').select();
+  try { await navigator.clipboard.writeText($('embed-code').value); } catch { document.execCommand?.('copy'); }
+  $('embed-copied').textContent = i18n.t('app.embed.copied');
+});
+$('embed-close').addEventListener('click', () => $('embed-dialog').close());
+
+// ---- paste (anywhere on the page) -------------------------------------------------------
+document.addEventListener('paste', (e) => {
+  const f = [...(e.clipboardData?.files || [])].find((x) => x.type.startsWith('image/')) || e.clipboardData?.files?.[0];
+  if (!f) return;
+  e.preventDefault();
+  ctx.setImage({ file: f, source: 'upload' }).then(() => ctx.showPanel('inspect')).catch(() => {});
+});
+
+// ---- boot ------------------------------------------------------------------------------
+async function boot() {
+  const urlLang = urlState.get('lang');
+  const lang = urlLang || ((navigator.language || '').toLowerCase().startsWith('zh') ? 'zh' : 'en');
+  if (ctx.embed) {
+    document.body.classList.add('embed');
+    const home = $('embed-home');
+    const u = new URL(location.href); u.searchParams.delete('embed');
+    home.href = u.toString(); home.hidden = false;
+  }
+  applyLang(lang);
+  const backend = loadBackend().catch((e) => { ctx.backendFailed = true; renderBackend(); ctx.error(e); });
+  const worker = ctx.embed ? Promise.resolve(null) : startWorker();
+  await mountPanels();
+  for (const [k, mode] of Object.entries(modes)) {
+    if (urlState.get(mode.param || k) === '1') {
+      try { await mode.mount($('mode-region'), ctx); } catch (e) { ctx.error(e); }
+    }
+  }
+  applyLang(lang);
+  ctx.showPanel(urlState.get('panel') || panels[0].id);
+  await backend;
+  if (ctx.excite) await usePretrained({ quiet: true });
+  renderModelStatus();
+  probeServerData().then((ok) => {
+    const idx = urlState.getInt('img', 0);
+    if (ok && !ctx.image) ctx.setImage({ index: idx }).catch((e) => ctx.error(e));
+  });
+  await worker;
+  document.body.dataset.ready = '1';
+  emit('ready', {});
+}
+ctx.ready = boot();
+window.excite = ctx;   // for the browser tests and the console

@@ -1,0 +1,203 @@
+// evaluate.mjs - the Evaluate panel: both models on the same test images, side by side:
+// accuracy, per-class accuracy, confusion matrices and the most confident mistakes.
+// The work runs in web/js/eval-worker.mjs, so the page stays responsive.
+
+import { barChart, COLORS, alpha } from '../charts.mjs';
+import { css } from '../colormap.mjs';
+import { chwToCanvas } from '../images.mjs';
+
+const KINDS = ['CNN', 'CNN_SE'];
+
+const strings = {
+  en: {
+    'eval.title': 'Evaluate on the test set',
+    'eval.intro': 'Run both models on CIFAR-10 test images they never saw in training and compare them.',
+    'eval.size': 'Test images',
+    'eval.run': 'Evaluate',
+    'eval.running': 'Evaluating… {done} / {total}',
+    'eval.stale': 'These results are for earlier weights: evaluate again.',
+    'eval.acc': 'Test accuracy',
+    'eval.accLine': '{acc} on {n} images (mean loss {loss})',
+    'eval.perClass': 'Accuracy per class',
+    'eval.perClass.caption': 'The share of each class’s test images that the model classifies correctly.',
+    'eval.confusion': 'Confusion matrix: {m}',
+    'eval.confusion.caption': 'Row: the true class; column: the class the model predicted. The diagonal holds the correct answers; bright cells off the diagonal are the classes it mixes up. Colour: share of the row (viridis, 0 to 100%).',
+    'eval.true': 'true ↓ / predicted →',
+    'eval.mistakes': 'Most confident mistakes: {m}',
+    'eval.mistakes.caption': 'Test images the model got wrong while being most sure of itself. Click one to inspect it.',
+    'eval.mistake': '{t} → {p} ({pp})',
+    'eval.mistake.aria': 'true {t}, predicted {p} with {pp}; open in Inspect',
+    'eval.none': 'No results yet.',
+    'eval.axis': 'accuracy',
+  },
+  zh: {
+    'eval.title': '在测试集上评估',
+    'eval.intro': '用模型在训练中从未见过的 CIFAR-10 测试图片上运行两个模型，并进行比较。',
+    'eval.size': '测试图片数',
+    'eval.run': '评估',
+    'eval.running': '评估中… {done} / {total}',
+    'eval.stale': '这些结果对应的是之前的权重：请重新评估。',
+    'eval.acc': '测试准确率',
+    'eval.accLine': '{n} 张图片上为 {acc}（平均损失 {loss}）',
+    'eval.perClass': '每个类别的准确率',
+    'eval.perClass.caption': '每个类别的测试图片中被模型正确分类的比例。',
+    'eval.confusion': '混淆矩阵：{m}',
+    'eval.confusion.caption': '行：真实类别；列：模型预测的类别。对角线上是正确的答案；对角线外的亮格表示模型容易混淆的类别。颜色：占该行的比例（viridis，0 到 100%）。',
+    'eval.true': '真实 ↓ / 预测 →',
+    'eval.mistakes': '最自信的错误：{m}',
+    'eval.mistakes.caption': '模型判断错误但最有把握的测试图片。点击可在“观察”中查看。',
+    'eval.mistake': '{t} → {p}（{pp}）',
+    'eval.mistake.aria': '真实类别 {t}，预测为 {p}，概率 {pp}；在“观察”中打开',
+    'eval.none': '还没有结果。',
+    'eval.axis': '准确率',
+  },
+};
+
+function el(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else if (k === 'i18n') e.dataset.i18n = v;
+    else if (k === 'testid') e.dataset.testid = v;
+    else if (k === 'text') e.textContent = v;
+    else e.setAttribute(k, v);
+  }
+  e.append(...kids);
+  return e;
+}
+const pct = (p) => `${(p * 100).toFixed(1)}%`;
+
+function mount(root, ctx) {
+  ctx.addStrings(strings);
+  const t = ctx.t;
+  const size = el('select', { id: 'eval-size' });
+  for (const n of [500, 1000, 2000, 5000, 10000]) { const o = el('option', { value: String(n), text: String(n) }); if (n === 1000) o.selected = true; size.append(o); }
+  const runB = el('button', { type: 'button', i18n: 'eval.run', testid: 'eval-run' });
+  const status = el('p', { class: 'small', 'aria-live': 'polite' });
+  const head = el('div', { class: 'card' }, el('h2', { i18n: 'eval.title' }), el('p', { class: 'caption', i18n: 'eval.intro' }),
+    el('div', { class: 'row' }, el('label', { for: 'eval-size' }, el('span', { i18n: 'eval.size' })), size, runB), status);
+  const accRow = el('div', { class: 'grid2' });
+  const perClassC = el('canvas', { role: 'img' });
+  perClassC.dataset.i18nAria = 'eval.perClass';
+  const perClassCard = el('div', { class: 'card' }, el('h3', { i18n: 'eval.perClass' }), el('div', { class: 'chart-box' }, perClassC), el('p', { class: 'caption', i18n: 'eval.perClass.caption' }));
+  const confRow = el('div', { class: 'grid2' });
+  const mistRow = el('div', { class: 'grid2' });
+  const out = el('div', { testid: 'eval-results' }, accRow, perClassCard, confRow, mistRow);
+  out.hidden = true;
+  root.append(head, out);
+
+  let worker = null, reqId = 0, result = null, testSet = null, stale = false, chart = null, autoRan = false, visible = false;
+
+  function render() {
+    if (!result) { out.hidden = true; return; }
+    out.hidden = false;
+    accRow.replaceChildren(); confRow.replaceChildren(); mistRow.replaceChildren();
+    for (const k of KINDS) {
+      const r = result[k];
+      if (!r) continue;
+      const card = el('div', { class: 'card' }, el('h3', { text: `${t('eval.acc')}: ${k}` }),
+        el('p', { class: 'eval-acc', text: pct(r.accuracy) }),
+        el('p', { class: 'small', text: t('eval.accLine', { acc: pct(r.accuracy), n: r.n, loss: r.loss.toFixed(3) }) }));
+      card.querySelector('.eval-acc').style.color = COLORS[k];
+      accRow.append(card);
+      // confusion matrix
+      const table = el('table', { class: 'confusion' });
+      const cap = el('caption', { class: 'visually-hidden', text: t('eval.confusion', { m: k }) });
+      const hr = el('tr', {}, el('th', { class: 'small', text: '' }));
+      for (let c = 0; c < 10; c++) hr.append(el('th', { class: 'colh', scope: 'col', text: ctx.className(c) }));
+      table.append(cap, el('thead', {}, hr));
+      const body = el('tbody');
+      for (let y = 0; y < 10; y++) {
+        const tr = el('tr', {}, el('th', { class: 'row', scope: 'row', text: ctx.className(y) }));
+        const tot = Math.max(1, r.classTotal[y]);
+        for (let p = 0; p < 10; p++) {
+          const v = r.confusion[y * 10 + p], f = v / tot;
+          const td = el('td', { text: String(v), title: `${ctx.className(y)} → ${ctx.className(p)}: ${v} (${pct(f)})` });
+          td.style.background = css('viridis', f);
+          td.style.color = f > 0.55 ? '#111' : '#fff';
+          if (y === p) td.style.fontWeight = '700';
+          tr.append(td);
+        }
+        body.append(tr);
+      }
+      table.append(body);
+      confRow.append(el('div', { class: 'card' }, el('h3', { text: t('eval.confusion', { m: k }) }),
+        el('p', { class: 'small muted', text: t('eval.true') }), el('div', { class: 'confusion-wrap' }, table),
+        el('p', { class: 'caption', i18n: 'eval.confusion.caption', text: t('eval.confusion.caption') })));
+      // mistakes
+      const grid = el('div', { class: 'mistakes' });
+      for (const m of r.mistakes) {
+        const vars = { t: ctx.className(m.label), p: ctx.className(m.pred), pp: pct(m.p) };
+        const b = el('button', { type: 'button', 'aria-label': t('eval.mistake.aria', vars) });
+        const cv = chwToCanvas(testSet.images, m.index * 3072);
+        cv.className = 'pixelated';
+        b.append(cv, el('span', { text: t('eval.mistake', vars) }));
+        b.addEventListener('click', () => { ctx.setImage({ index: m.index }).then(() => ctx.showPanel('inspect')).catch((e) => ctx.error(e)); });
+        grid.append(b);
+      }
+      mistRow.append(el('div', { class: 'card' }, el('h3', { text: t('eval.mistakes', { m: k }) }), el('p', { class: 'caption', text: t('eval.mistakes.caption') }), grid));
+    }
+    const labels = Array.from({ length: 10 }, (_, i) => ctx.className(i));
+    const datasets = KINDS.filter((k) => result[k]).map((k) => ({
+      label: k, data: Array.from(result[k].classCorrect, (c, i) => c / Math.max(1, result[k].classTotal[i])),
+      backgroundColor: alpha(COLORS[k], 0.85), borderColor: COLORS[k],
+    }));
+    if (chart) chart.destroy();
+    if (globalThis.Chart) chart = barChart(perClassC, { labels, datasets, min: 0, max: 1, title: t('eval.axis') });
+    status.textContent = stale ? t('eval.stale') : '';
+  }
+
+  async function run() {
+    ctx.clearError();
+    const n = Number(size.value);
+    runB.disabled = true;
+    try {
+      testSet = await ctx.testSet(n);
+      const m = Math.min(n, testSet.n);
+      const weights = {};
+      for (const k of KINDS) weights[k] = ctx.getWeights(k);
+      if (!worker) worker = new Worker(new URL('../eval-worker.mjs', import.meta.url), { type: 'module' });
+      const id = ++reqId;
+      status.textContent = t('eval.running', { done: 0, total: m * 2 });
+      const res = await new Promise((resolve, reject) => {
+        const onMsg = (e) => {
+          const d = e.data;
+          if (d.id !== id) return;
+          if (d.type === 'progress') status.textContent = t('eval.running', { done: d.done, total: d.total });
+          else { worker.removeEventListener('message', onMsg); if (d.type === 'result') resolve(d.results); else reject(new Error(d.message)); }
+        };
+        worker.addEventListener('message', onMsg);
+        worker.addEventListener('error', (e) => reject(new Error(e.message || 'evaluation worker failed')), { once: true });
+        worker.postMessage({ type: 'eval', id, images: testSet.images.slice(0, m * 3072), labels: testSet.labels.slice(0, m), weights },
+          Object.values(weights).map((w) => w.buffer));
+      });
+      result = res; stale = false;
+      render();
+      root.dataset.evaluated = String(id);
+    } catch (e) {
+      status.textContent = '';
+      ctx.error(e);
+    } finally {
+      runB.disabled = false;
+    }
+  }
+  runB.addEventListener('click', run);
+
+  ctx.events.addEventListener('panel-shown', (e) => { visible = e.detail.id === 'evaluate'; });
+  return {
+    update(what) {
+      if (what === 'shown') {
+        visible = true;
+        const trained = KINDS.every((k) => ctx.modelInfo[k] && ctx.modelInfo[k].source !== 'random');
+        if (!autoRan && !result && trained) { autoRan = true; run(); }
+      } else if (what === 'models-changed') {
+        if (result) { stale = true; status.textContent = t('eval.stale'); }
+        else if (visible && !autoRan && KINDS.every((k) => ctx.modelInfo[k] && ctx.modelInfo[k].source !== 'random')) { autoRan = true; run(); }
+      }
+      else if (what === 'lang-changed') render();
+      void visible;
+    },
+  };
+}
+
+export default { id: 'evaluate', title: { en: 'Evaluate', zh: '评估' }, mount };

@@ -1,0 +1,486 @@
+// inspect.mjs - the Inspect panel: pick an image (test gallery, upload, drag and drop, paste,
+// camera), see the 32x32 input, both models' probabilities, Grad-CAM, the class-agnostic
+// channel-mean map, feature maps per block and the SE channel weights of CNN_SE.
+
+import { drawMap, drawColorbar, range, formatValue } from '../colormap.mjs';
+import { chwToCanvas } from '../images.mjs';
+import { COLORS } from '../charts.mjs';
+
+const KINDS = ['CNN', 'CNN_SE'];
+const PER_CLASS = 3;
+
+const strings = {
+  en: {
+    'inspect.pick': 'Pick an image',
+    'inspect.gallery': 'CIFAR-10 test images (true class below each)',
+    'inspect.more': 'Other test images',
+    'inspect.upload': 'Upload a photo…',
+    'inspect.drop': 'or drop a picture here, or paste one (Ctrl+V)',
+    'inspect.camera': 'Use the camera',
+    'inspect.snap': 'Take the photo',
+    'inspect.cancel': 'Cancel',
+    'inspect.noData': 'The test images are not available: {msg}',
+    'inspect.seen': 'What the network sees',
+    'inspect.original': 'original',
+    'inspect.input': 'network input, 32×32',
+    'inspect.truth': 'true class: {c}',
+    'inspect.predictions': 'Predictions',
+    'inspect.pred.caption': 'The probability each model gives to each of the 10 classes (softmax of its outputs). The top class is in bold.',
+    'inspect.top1': '{m}: {c} ({p})',
+    'inspect.model': 'Model for the views below',
+    'inspect.gradcam': 'Grad-CAM: which pixels support a class',
+    'inspect.gradcam.caption': 'Bright areas are where the block’s feature maps push the score of the chosen class up (Grad-CAM: feature maps weighted by the gradient of that class score, negatives set to 0). Coarse because the block is small; it depends on the class you pick.',
+    'inspect.class': 'Class',
+    'inspect.class.auto': 'predicted class ({c})',
+    'inspect.block': 'Block',
+    'inspect.block.n': 'block {n} ({s}×{s})',
+    'inspect.opacity': 'Heat-map opacity',
+    'inspect.gradcam.scale': 'Grad-CAM, relative (0 = none)',
+    'inspect.gradcam.zero': 'Grad-CAM is zero everywhere for this class: nothing in the image pushes its score up.',
+    'inspect.mean': 'Channel-mean map (not class-specific)',
+    'inspect.mean.caption': 'The average of all channels of the block after ReLU (after SE for CNN_SE). It shows where the block is active in general — the same map whatever the class, so it is not an explanation of the prediction.',
+    'inspect.mean.scale': 'mean activation',
+    'inspect.fm': 'Feature maps',
+    'inspect.fm.caption': 'Each square is one channel of the chosen block, brighter = larger activation, all on one colour scale. Click a channel to enlarge it. For CNN_SE compare “after ReLU” with “after SE”: the SE block multiplies each channel by its weight s.',
+    'inspect.stage': 'Stage',
+    'inspect.stage.relu': 'after ReLU',
+    'inspect.stage.se': 'after SE scaling',
+    'inspect.se': 'SE channel weights (CNN_SE)',
+    'inspect.se.caption': 'The SE block looks at the whole image, then gives every channel a weight s between 0 and 1 and multiplies the channel by it. Sorted from largest to smallest; the channels it keeps most and damps most are shown beside, after scaling, on one colour scale.',
+    'inspect.se.axis': 'channels, sorted by s',
+    'inspect.se.top': 'kept most (largest s)',
+    'inspect.se.bottom': 'damped most (smallest s)',
+    'inspect.se.ch': 'ch {c}, s={s}',
+    'inspect.se.stats': 's from {min} to {max}, mean {mean}',
+    'inspect.noModel': 'Load weights first (Use pretrained, train, or load a file).',
+    'inspect.noImage': 'Pick an image.',
+  },
+  zh: {
+    'inspect.pick': '选择图片',
+    'inspect.gallery': 'CIFAR-10 测试图片（下方是真实类别）',
+    'inspect.more': '换一批测试图片',
+    'inspect.upload': '上传照片…',
+    'inspect.drop': '或把图片拖到这里，或粘贴（Ctrl+V）',
+    'inspect.camera': '使用摄像头',
+    'inspect.snap': '拍照',
+    'inspect.cancel': '取消',
+    'inspect.noData': '测试图片不可用：{msg}',
+    'inspect.seen': '网络看到的图像',
+    'inspect.original': '原图',
+    'inspect.input': '网络输入，32×32',
+    'inspect.truth': '真实类别：{c}',
+    'inspect.predictions': '预测',
+    'inspect.pred.caption': '每个模型对 10 个类别给出的概率（输出的 softmax）。概率最高的类别用粗体表示。',
+    'inspect.top1': '{m}：{c}（{p}）',
+    'inspect.model': '下面各视图使用的模型',
+    'inspect.gradcam': 'Grad-CAM：哪些像素支持某个类别',
+    'inspect.gradcam.caption': '亮的区域表示该模块的特征图在这里提高了所选类别的得分（Grad-CAM：用该类别得分的梯度给特征图加权，负值置 0）。因为模块的分辨率低，所以比较粗糙；结果取决于你选择的类别。',
+    'inspect.class': '类别',
+    'inspect.class.auto': '预测的类别（{c}）',
+    'inspect.block': '模块',
+    'inspect.block.n': '第 {n} 个模块（{s}×{s}）',
+    'inspect.opacity': '热力图不透明度',
+    'inspect.gradcam.scale': 'Grad-CAM，相对值（0 = 无）',
+    'inspect.gradcam.zero': '对这个类别，Grad-CAM 处处为零：图像中没有任何部分提高它的得分。',
+    'inspect.mean': '通道平均图（与类别无关）',
+    'inspect.mean.caption': '该模块 ReLU 之后（CNN_SE 为 SE 之后）所有通道的平均值。它显示模块整体上在哪里被激活——无论哪个类别都是同一张图，所以它并不能解释预测结果。',
+    'inspect.mean.scale': '平均激活值',
+    'inspect.fm': '特征图',
+    'inspect.fm.caption': '每个小方块是所选模块的一个通道，越亮表示激活越大，所有通道使用同一色标。点击通道可放大。对于 CNN_SE，比较“ReLU 之后”和“SE 之后”：SE 模块把每个通道乘以它的权重 s。',
+    'inspect.stage': '阶段',
+    'inspect.stage.relu': 'ReLU 之后',
+    'inspect.stage.se': 'SE 缩放之后',
+    'inspect.se': 'SE 通道权重（CNN_SE）',
+    'inspect.se.caption': 'SE 模块先看整幅图像，然后给每个通道一个 0 到 1 之间的权重 s，并把该通道乘以 s。图中按从大到小排序；旁边是保留最多和削弱最多的通道（缩放之后，同一色标）。',
+    'inspect.se.axis': '通道，按 s 排序',
+    'inspect.se.top': '保留最多（s 最大）',
+    'inspect.se.bottom': '削弱最多（s 最小）',
+    'inspect.se.ch': '通道 {c}，s={s}',
+    'inspect.se.stats': 's 从 {min} 到 {max}，平均 {mean}',
+    'inspect.noModel': '请先加载权重（使用预训练权重、训练，或加载文件）。',
+    'inspect.noImage': '请选择一张图片。',
+  },
+};
+
+function el(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else if (k === 'i18n') e.dataset.i18n = v;
+    else if (k === 'testid') e.dataset.testid = v;
+    else if (k === 'text') e.textContent = v;
+    else e.setAttribute(k, v);
+  }
+  e.append(...kids);
+  return e;
+}
+const pct = (p) => `${(p * 100).toFixed(p >= 0.995 ? 0 : 1)}%`;
+const SIZES = [32, 16, 8];
+
+function mount(root, ctx) {
+  ctx.addStrings(strings);
+  const t = ctx.t;
+
+  // ---- image picker
+  const gallery = el('div', { class: 'gallery', role: 'group' });
+  gallery.dataset.i18nAria = 'inspect.gallery';
+  const galleryMsg = el('p', { class: 'caption' });
+  const moreB = el('button', { type: 'button', class: 'secondary', i18n: 'inspect.more' });
+  const upload = el('input', { type: 'file', accept: 'image/*', testid: 'upload-input', id: 'upload-input', class: 'visually-hidden' });
+  const uploadL = el('label', { class: 'button', for: 'upload-input' }, el('span', { i18n: 'inspect.upload' }));
+  const camB = el('button', { type: 'button', class: 'secondary', i18n: 'inspect.camera' });
+  const drop = el('div', { class: 'dropzone' }, el('span', { i18n: 'inspect.drop' }));
+  const video = el('video', { playsinline: '', muted: '' });
+  const snapB = el('button', { type: 'button', i18n: 'inspect.snap' });
+  const camCancel = el('button', { type: 'button', class: 'secondary', i18n: 'inspect.cancel' });
+  const cam = el('div', { class: 'webcam' }, video, el('div', { class: 'row' }, snapB, camCancel));
+  cam.hidden = true;
+  const pickCard = el('div', { class: 'card' }, el('h2', { i18n: 'inspect.pick' }),
+    el('p', { class: 'caption', i18n: 'inspect.gallery' }), gallery, galleryMsg,
+    el('div', { class: 'row' }, moreB, uploadL, upload, camB), drop, cam);
+
+  // ---- what the network sees
+  const origBox = el('figure');
+  const netC = el('canvas', { class: 'net pixelated', width: '32', height: '32', role: 'img' });
+  netC.dataset.i18nAria = 'inspect.input';
+  const origCap = el('figcaption', { i18n: 'inspect.original' });
+  const netFig = el('figure', {}, netC, el('figcaption', { i18n: 'inspect.input' }));
+  const seenNote = el('p', { class: 'caption' });
+  const truth = el('p', { class: 'small' });
+  const seenCard = el('div', { class: 'card' }, el('h2', { i18n: 'inspect.seen' }),
+    el('div', { class: 'seen' }, origBox, el('span', { 'aria-hidden': 'true', text: '→' }), netFig), truth, seenNote);
+
+  // ---- predictions
+  const top1 = el('p', { class: 'top1' });
+  const probCols = el('div', { class: 'probs' });
+  const predCard = el('div', { class: 'card', testid: 'prediction', 'aria-live': 'polite' }, el('h2', { i18n: 'inspect.predictions' }), top1, probCols, el('p', { class: 'caption', i18n: 'inspect.pred.caption' }));
+
+  // ---- model choice for the detailed views
+  const modelSel = el('div', { class: 'lang', role: 'radiogroup' });
+  modelSel.dataset.i18nAria = 'inspect.model';
+  const modelBtns = {};
+  for (const k of KINDS) {
+    const b = el('button', { type: 'button', role: 'radio', text: k });
+    b.addEventListener('click', () => { model = k; ctx.state.set({ model: k }); renderModelBtns(); render(); });
+    modelBtns[k] = b; modelSel.append(b);
+  }
+  const modelRow = el('div', { class: 'row card' }, el('strong', { i18n: 'inspect.model' }), modelSel);
+
+  // ---- Grad-CAM
+  const clsSel = el('select', { id: 'gradcam-class' });
+  const blockSel = el('select', { id: 'gradcam-block' });
+  const opacity = el('input', { type: 'range', min: '0', max: '1', step: '0.05', value: '0.6', id: 'gradcam-opacity' });
+  const heat = el('canvas', { class: 'heat', width: '224', height: '224', testid: 'heatmap', role: 'img' });
+  const heatBar = el('canvas', { class: 'colorbar' });
+  const heatMsg = el('p', { class: 'caption' });
+  const camCard = el('div', { class: 'card' }, el('h2', { i18n: 'inspect.gradcam' }),
+    el('div', { class: 'row' },
+      el('label', { for: 'gradcam-class' }, el('span', { i18n: 'inspect.class' })), clsSel,
+      el('label', { for: 'gradcam-block' }, el('span', { i18n: 'inspect.block' })), blockSel,
+      el('label', { for: 'gradcam-opacity' }, el('span', { i18n: 'inspect.opacity' })), opacity),
+    el('div', { class: 'heat-wrap' }, heat, el('div', {}, heatBar, heatMsg, el('p', { class: 'caption', i18n: 'inspect.gradcam.caption' }))));
+
+  // ---- channel mean
+  const meanC = el('canvas', { class: 'heat', width: '224', height: '224', role: 'img', testid: 'channel-mean' });
+  meanC.dataset.i18nAria = 'inspect.mean';
+  const meanBar = el('canvas', { class: 'colorbar' });
+  const meanCard = el('div', { class: 'card' }, el('h2', { i18n: 'inspect.mean' }),
+    el('div', { class: 'heat-wrap' }, meanC, el('div', {}, meanBar, el('p', { class: 'caption', i18n: 'inspect.mean.caption' }))));
+
+  // ---- feature maps
+  const fmBlock = el('select', { id: 'fm-block' });
+  const fmStage = el('select', { id: 'fm-stage' });
+  const fmGrid = el('div');
+  const fmCard = el('div', { class: 'card', testid: 'feature-maps' }, el('h2', { i18n: 'inspect.fm' }),
+    el('div', { class: 'row' }, el('label', { for: 'fm-block' }, el('span', { i18n: 'inspect.block' })), fmBlock,
+      el('label', { for: 'fm-stage' }, el('span', { i18n: 'inspect.stage' })), fmStage),
+    el('p', { class: 'caption', i18n: 'inspect.fm.caption' }), fmGrid);
+
+  // ---- SE weights
+  const seBlock = el('select', { id: 'se-block' });
+  const seChart = el('canvas', { class: 'se-chart', role: 'img' });
+  const seStats = el('p', { class: 'small' });
+  const seTop = el('div', { class: 'se-maps' });
+  const seBottom = el('div', { class: 'se-maps' });
+  const seBar = el('canvas', { class: 'colorbar' });
+  const seCard = el('div', { class: 'card', testid: 'se-weights' }, el('h2', { i18n: 'inspect.se' }),
+    el('div', { class: 'row' }, el('label', { for: 'se-block' }, el('span', { i18n: 'inspect.block' })), seBlock),
+    el('p', { class: 'caption', i18n: 'inspect.se.caption' }),
+    el('div', { class: 'se-wrap' }, el('div', {}, seChart, seStats),
+      el('div', {}, el('h3', { i18n: 'inspect.se.top' }), seTop, el('h3', { i18n: 'inspect.se.bottom' }), seBottom, seBar)));
+
+  root.append(el('div', { class: 'cols' }, el('div', {}, pickCard, seenCard), el('div', {}, predCard, modelRow, camCard, meanCard)), fmCard, seCard);
+
+  // ---- state
+  let model = KINDS.includes(ctx.state.get('model')) ? ctx.state.get('model') : 'CNN_SE';
+  let cls = ctx.state.getInt('cls', null);
+  if (cls !== null && (cls < 0 || cls > 9)) cls = null;
+  let block = ctx.state.getInt('block', 2);
+  if (block < 0 || block > 2) block = 2;
+  let fmB = block, seB = block, stage = 'se';
+  let page = 0;
+  let visible = false, dirty = true, renderSeq = 0;
+
+  function fillSelects() {
+    const opt = (s, v, text, selected) => { const o = el('option', { value: String(v), text }); if (selected) o.selected = true; s.append(o); };
+    clsSel.replaceChildren();
+    opt(clsSel, '', t('inspect.class.auto', { c: lastTop1 !== null ? ctx.className(lastTop1) : '…' }), cls === null);
+    for (let i = 0; i < 10; i++) opt(clsSel, i, ctx.className(i), cls === i);
+    for (const [s, v] of [[blockSel, block], [fmBlock, fmB], [seBlock, seB]]) {
+      s.replaceChildren();
+      for (let b = 0; b < 3; b++) opt(s, b, t('inspect.block.n', { n: b + 1, s: SIZES[b] }), b === v);
+    }
+    fmStage.replaceChildren();
+    opt(fmStage, 'relu', t('inspect.stage.relu'), stage === 'relu' || model !== 'CNN_SE');
+    if (model === 'CNN_SE') opt(fmStage, 'se', t('inspect.stage.se'), stage === 'se');
+  }
+  function renderModelBtns() {
+    for (const k of KINDS) { modelBtns[k].setAttribute('aria-checked', String(k === model)); modelBtns[k].setAttribute('aria-pressed', String(k === model)); }
+    fillSelects();
+  }
+  let lastTop1 = null;
+
+  clsSel.addEventListener('change', () => { cls = clsSel.value === '' ? null : Number(clsSel.value); ctx.state.set({ cls }); render(); });
+  blockSel.addEventListener('change', () => { block = Number(blockSel.value); ctx.state.set({ block }); render(); });
+  fmBlock.addEventListener('change', () => { fmB = Number(fmBlock.value); render(); });
+  fmStage.addEventListener('change', () => { stage = fmStage.value; render(); });
+  seBlock.addEventListener('change', () => { seB = Number(seBlock.value); render(); });
+  opacity.addEventListener('input', () => drawHeat());
+
+  // ---- gallery
+  let testSet = null;
+  async function renderGallery() {
+    try {
+      testSet = await ctx.testSet(1000);
+    } catch (e) {
+      gallery.replaceChildren();
+      galleryMsg.textContent = t('inspect.noData', { msg: e.message });
+      return;
+    }
+    galleryMsg.textContent = '';
+    const byClass = Array.from({ length: 10 }, () => []);
+    for (let i = 0; i < testSet.n; i++) byClass[testSet.labels[i]].push(i);
+    const pages = Math.max(1, Math.floor(Math.min(...byClass.map((a) => a.length)) / PER_CLASS));
+    const p = page % pages;
+    gallery.replaceChildren();
+    for (let c = 0; c < 10; c++) {
+      for (let j = 0; j < PER_CLASS; j++) {
+        const idx = byClass[c][p * PER_CLASS + j];
+        if (idx === undefined) continue;
+        const b = el('button', { type: 'button' });
+        b.dataset.index = String(idx);
+        const cv = chwToCanvas(testSet.images, idx * 3072);
+        cv.className = 'pixelated';
+        const name = ctx.className(c);
+        b.setAttribute('aria-label', `${name}, #${idx}`);
+        b.title = `${name} (#${idx})`;
+        b.append(cv, el('span', { text: name }));
+        b.setAttribute('aria-pressed', String(ctx.image && ctx.image.index === idx));
+        b.addEventListener('click', () => ctx.setImage({ index: idx }).catch((e) => ctx.error(e)));
+        gallery.append(b);
+      }
+    }
+  }
+  moreB.addEventListener('click', () => { page++; renderGallery(); });
+
+  // ---- upload, drop, camera
+  upload.addEventListener('change', () => {
+    const f = upload.files && upload.files[0];
+    upload.value = '';
+    if (f) ctx.setImage({ file: f, source: 'upload' }).catch(() => {});
+  });
+  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault(); drop.classList.remove('over');
+    const f = e.dataTransfer && e.dataTransfer.files[0];
+    if (f) ctx.setImage({ file: f, source: 'upload' }).catch(() => {});
+  });
+  let stream = null;
+  const stopCam = () => { if (stream) for (const tr of stream.getTracks()) tr.stop(); stream = null; video.srcObject = null; cam.hidden = true; };
+  camB.addEventListener('click', async () => {
+    try {
+      if (!navigator.mediaDevices?.getUserMedia) throw new Error('not supported by this browser');
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
+      video.srcObject = stream; cam.hidden = false; await video.play(); snapB.focus();
+    } catch (e) { stopCam(); ctx.error(t('img.err.webcam', { msg: e.message || e.name })); }
+  });
+  snapB.addEventListener('click', () => {
+    const c = document.createElement('canvas');
+    c.width = video.videoWidth; c.height = video.videoHeight;
+    c.getContext('2d').drawImage(video, 0, 0);
+    stopCam();
+    ctx.setImage({ canvas: c, source: 'webcam', name: 'camera' }).catch(() => {});
+  });
+  camCancel.addEventListener('click', stopCam);
+
+  // ---- rendering
+  function renderSeen() {
+    const img = ctx.image;
+    origBox.replaceChildren();
+    if (!img) { seenNote.textContent = t('inspect.noImage'); return; }
+    const oc = img.canvas;
+    oc.classList.add('orig');
+    if (img.source === 'gallery') oc.classList.add('pixelated');
+    origBox.append(oc, origCap);
+    const g = netC.getContext('2d');
+    const small = chwToCanvas(img.bytes);
+    g.drawImage(small, 0, 0);
+    seenNote.textContent = img.note;
+    truth.textContent = img.label !== null && img.label !== undefined ? t('inspect.truth', { c: ctx.className(img.label) }) : '';
+    for (const b of gallery.children) b.setAttribute('aria-pressed', String(img.index !== null && b.dataset.index === String(img.index)));
+  }
+
+  function renderProbs(results) {
+    probCols.replaceChildren();
+    const tops = [];
+    for (const r of results) {
+      const col = el('div');
+      col.append(el('h3', { text: r.kind }));
+      for (let i = 0; i < 10; i++) {
+        const row = el('div', { class: 'bar-row' + (i === r.top1 ? ' top' : '') });
+        const fill = el('div', { class: `fill ${r.kind.toLowerCase()}` });
+        fill.style.width = `${(r.probs[i] * 100).toFixed(1)}%`;
+        row.append(el('span', { text: ctx.className(i) }), el('div', { class: 'track' }, fill), el('span', { class: 'num', text: pct(r.probs[i]) }));
+        col.append(row);
+      }
+      probCols.append(col);
+      tops.push(t('inspect.top1', { m: r.kind, c: ctx.className(r.top1), p: pct(r.probs[r.top1]) }));
+    }
+    top1.textContent = tops.join(' · ');
+  }
+
+  let camData = null;
+  function drawHeat() {
+    const g = heat.getContext('2d');
+    const S = heat.width;
+    g.imageSmoothingEnabled = true;
+    g.clearRect(0, 0, S, S);
+    if (!ctx.image) return;
+    g.drawImage(chwToCanvas(ctx.image.bytes), 0, 0, S, S);
+    if (!camData) return;
+    const { cam, H, W } = camData;
+    const { max } = range(cam);
+    const small = document.createElement('canvas');
+    drawMap(small, cam, H, W, { min: 0, max: max > 0 ? max : 1, map: 'inferno' });
+    g.globalAlpha = Number(opacity.value);
+    g.drawImage(small, 0, 0, S, S);
+    g.globalAlpha = 1;
+    heatMsg.textContent = max > 0 ? '' : t('inspect.gradcam.zero');
+    drawColorbar(heatBar, { min: 0, max: 1, map: 'inferno', label: t('inspect.gradcam.scale') });
+    heat.setAttribute('aria-label', `${t('inspect.gradcam')}: ${ctx.className(camData.cls)}`);
+  }
+
+  function drawMean(b) {
+    const g = meanC.getContext('2d');
+    const S = meanC.width;
+    g.clearRect(0, 0, S, S);
+    if (!b.mean) return;
+    const { min, max } = range(b.mean.data);
+    const small = document.createElement('canvas');
+    drawMap(small, b.mean.data, b.mean.H, b.mean.W, { min, max, map: 'inferno' });
+    g.imageSmoothingEnabled = false;
+    g.drawImage(small, 0, 0, S, S);
+    drawColorbar(meanBar, { min, max, map: 'inferno', label: t('inspect.mean.scale') });
+  }
+
+  function drawSE(b) {
+    const sv = b.seView;
+    const C = sv.C, s = sv.s;
+    const order = Array.from({ length: C }, (_, i) => i).sort((a, c) => s[c] - s[a]);
+    const dpr = globalThis.devicePixelRatio || 1;
+    const w = Math.max(200, seChart.clientWidth || 300) * dpr, h = 200 * dpr;
+    seChart.width = w; seChart.height = h;
+    const g = seChart.getContext('2d');
+    const fg = getComputedStyle(document.documentElement).getPropertyValue('--fg') || '#222';
+    g.clearRect(0, 0, w, h);
+    const L = 34 * dpr, B = 22 * dpr, T = 8 * dpr, R = 6 * dpr;
+    const pw = w - L - R, ph = h - T - B;
+    g.font = `${11 * dpr}px system-ui, sans-serif`;
+    g.fillStyle = fg; g.strokeStyle = '#ccc'; g.lineWidth = 1;
+    for (const v of [0, 0.5, 1]) {
+      const y = T + ph * (1 - v);
+      g.beginPath(); g.moveTo(L, y); g.lineTo(L + pw, y); g.stroke();
+      g.textAlign = 'right'; g.textBaseline = 'middle'; g.fillText(v.toFixed(1), L - 4 * dpr, y);
+    }
+    const bw = pw / C;
+    order.forEach((c, r) => {
+      const top = r < 4, bottom = r >= C - 4;
+      g.fillStyle = top ? '#1b7837' : bottom ? '#762a83' : COLORS.CNN_SE;
+      const bh = ph * s[c];
+      g.fillRect(L + r * bw + bw * 0.1, T + ph - bh, Math.max(1, bw * 0.8), bh);
+    });
+    g.fillStyle = fg; g.textAlign = 'center'; g.textBaseline = 'top';
+    g.fillText(t('inspect.se.axis'), L + pw / 2, T + ph + 5 * dpr);
+    g.save(); g.translate(10 * dpr, T + ph / 2); g.rotate(-Math.PI / 2); g.textBaseline = 'middle'; g.fillText('s', 0, 0); g.restore();
+    let sum = 0; for (let i = 0; i < C; i++) sum += s[i];
+    seStats.textContent = t('inspect.se.stats', { min: s[order[C - 1]].toFixed(3), max: s[order[0]].toFixed(3), mean: (sum / C).toFixed(3) });
+    seChart.setAttribute('aria-label', `${t('inspect.se')}: ${seStats.textContent}`);
+    // maps of the extreme channels, after scaling, on one scale
+    const data = b.se, HW = b.H * b.W;
+    const { min, max } = range(b.relu);
+    const fill = (box, chans) => {
+      box.replaceChildren();
+      for (const c of chans) {
+        const cv = el('canvas', { class: 'pixelated', role: 'img' });
+        drawMap(cv, data, b.H, b.W, { min, max, offset: c * HW });
+        const cap = t('inspect.se.ch', { c, s: s[c].toFixed(2) });
+        cv.setAttribute('aria-label', cap);
+        box.append(el('figure', {}, cv, el('figcaption', { text: cap })));
+      }
+    };
+    fill(seTop, order.slice(0, 4));
+    fill(seBottom, order.slice(-4).reverse());
+    drawColorbar(seBar, { min, max, map: 'viridis', label: t('fm.activation') });
+    seCard.dataset.drawn = String(C);
+  }
+
+  async function render() {
+    if (!visible) { dirty = true; return; }
+    dirty = false;
+    const seq = ++renderSeq;
+    renderSeen();
+    if (!ctx.image || !ctx.models.CNN) {
+      top1.textContent = !ctx.models.CNN ? t('inspect.noModel') : t('inspect.noImage');
+      return;
+    }
+    try {
+      const results = [];
+      for (const k of KINDS) results.push(await ctx.inspect(k));
+      if (seq !== renderSeq) return;
+      renderProbs(results);
+      const main = await ctx.inspect(model, { cls: cls ?? undefined, block });
+      if (seq !== renderSeq) return;
+      lastTop1 = main.top1;
+      fillSelects();
+      camData = main.gradcam;
+      drawHeat();
+      drawMean(main.blocks[block]);
+      const fb = main.blocks[fmB];
+      const useSE = model === 'CNN_SE' && stage === 'se' && fb.se;
+      const { min, max } = range(fb.relu);
+      ctx.featureGrid(fmGrid, { data: useSE ? fb.se : fb.relu, C: fb.C, H: fb.H, W: fb.W, min, max, label: t('fm.activation') });
+      fmCard.dataset.drawn = String(fb.C);
+      const se = model === 'CNN_SE' ? main : await ctx.inspect('CNN_SE');
+      if (seq !== renderSeq) return;
+      drawSE(se.blocks[seB]);
+      root.dataset.rendered = String(ctx.image.version);
+    } catch (e) {
+      ctx.error(e);
+    }
+  }
+
+  renderModelBtns();
+  const instance = {
+    update(what) {
+      if (what === 'shown') { visible = true; if (!testSet) renderGallery(); if (dirty) render(); }
+      else if (what === 'lang-changed') { fillSelects(); renderGallery(); dirty = true; if (visible) render(); }
+      else if (what === 'data-changed') { renderGallery(); }
+      else if (what === 'image-changed' || what === 'models-changed') { dirty = true; render(); }
+    },
+  };
+  ctx.events.addEventListener('panel-shown', (e) => { visible = e.detail.id === 'inspect'; });
+  return instance;
+}
+
+export default { id: 'inspect', title: { en: 'Inspect', zh: '观察' }, mount };

@@ -1,0 +1,491 @@
+// train.mjs - the Train panel: settings, start/pause/resume/stop/reset of the training
+// worker (wasm/worker.mjs), live curves of CNN and CNN_SE on shared charts, progress,
+// CSV logs with the native program's columns, and weight export.
+
+import { lineChart, smoother, COLORS } from '../charts.mjs';
+
+const KINDS = ['CNN', 'CNN_SE'];
+const BATCH_COLS = 'epoch,batch,step,loss,accuracy,lr,images_per_sec';
+const EPOCH_COLS = 'epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds';
+
+const strings = {
+  en: {
+    'train.title': 'Train',
+    'train.intro': 'Train the plain CNN, the CNN with SE blocks, or both on the same batches (a race) and watch the curves. Everything runs in this tab, in a background thread.',
+    'train.settings': 'Settings',
+    'train.model': 'Model',
+    'train.model.CNN': 'CNN',
+    'train.model.CNN_SE': 'CNN_SE',
+    'train.model.both': 'both (race)',
+    'train.epochs': 'Epochs',
+    'train.batch': 'Batch size',
+    'train.lr': 'Learning rate',
+    'train.trainSize': 'Training images',
+    'train.testSize': 'Test images',
+    'train.augment': 'Augmentation (random crop + flip)',
+    'train.seed': 'Seed',
+    'train.finetune': 'Start from the weights in use',
+    'train.start': 'Start',
+    'train.pause': 'Pause',
+    'train.resume': 'Resume',
+    'train.stop': 'Stop',
+    'train.reset': 'Reset',
+    'train.state.idle': 'Ready.',
+    'train.state.loading': 'Loading the training data…',
+    'train.state.running': 'Training…',
+    'train.state.paused': 'Paused.',
+    'train.state.stopped': 'Stopped.',
+    'train.state.done': 'Finished.',
+    'train.progress': 'Epoch {epoch}/{epochs} · batch {batch}/{batches} · {ips} images/s · {eta} left',
+    'train.progress.none': 'Not started.',
+    'train.legend': 'Blue: CNN (no attention). Orange: CNN_SE (with SE blocks). Faint line: each batch; bold line: smoothed (moving average). In the epoch charts the solid line is the training set, the dashed line the test set.',
+    'train.chart.loss': 'Loss per batch',
+    'train.chart.acc': 'Accuracy per batch',
+    'train.chart.eloss': 'Loss per epoch',
+    'train.chart.eacc': 'Accuracy per epoch',
+    'train.chart.lr': 'Learning rate',
+    'train.chart.lr.caption': 'The learning rate halves when the test loss stops improving for a few epochs (ReduceLROnPlateau): look for the steps.',
+    'train.axis.step': 'batch (step)',
+    'train.axis.epoch': 'epoch',
+    'train.axis.loss': 'cross-entropy loss',
+    'train.axis.acc': 'accuracy',
+    'train.axis.lr': 'learning rate',
+    'train.ds.raw': '{m} per batch',
+    'train.ds.smooth': '{m} smoothed',
+    'train.ds.train': '{m} train',
+    'train.ds.test': '{m} test',
+    'train.export': 'Export',
+    'train.export.caption': 'Logs have the same columns as the command-line program (excite train). Weights are safetensors files the command-line program and PyTorch can load.',
+    'train.export.batches': '{m} batch log (CSV)',
+    'train.export.epochs': '{m} epoch log (CSV)',
+    'train.export.weights': '{m} weights (.safetensors)',
+    'train.err.settings': 'Check the settings: {what}.',
+    'train.err.busy': 'Training is already running.',
+    'train.err.worker': 'The training thread is not available.',
+    'train.err.diverged': 'Training stopped: {msg}',
+  },
+  zh: {
+    'train.title': '训练',
+    'train.intro': '训练普通 CNN、带 SE 模块的 CNN，或让两者在相同的批次上同时训练（比赛），观察曲线。一切都在这个标签页的后台线程中运行。',
+    'train.settings': '设置',
+    'train.model': '模型',
+    'train.model.CNN': 'CNN',
+    'train.model.CNN_SE': 'CNN_SE',
+    'train.model.both': '两个（比赛）',
+    'train.epochs': '训练轮数',
+    'train.batch': '批大小',
+    'train.lr': '学习率',
+    'train.trainSize': '训练图片数',
+    'train.testSize': '测试图片数',
+    'train.augment': '数据增强（随机裁剪 + 翻转）',
+    'train.seed': '随机种子',
+    'train.finetune': '从当前使用的权重开始',
+    'train.start': '开始',
+    'train.pause': '暂停',
+    'train.resume': '继续',
+    'train.stop': '停止',
+    'train.reset': '重置',
+    'train.state.idle': '就绪。',
+    'train.state.loading': '正在加载训练数据…',
+    'train.state.running': '训练中…',
+    'train.state.paused': '已暂停。',
+    'train.state.stopped': '已停止。',
+    'train.state.done': '训练完成。',
+    'train.progress': '第 {epoch}/{epochs} 轮 · 第 {batch}/{batches} 批 · 每秒 {ips} 张 · 剩余 {eta}',
+    'train.progress.none': '尚未开始。',
+    'train.legend': '蓝色：CNN（无注意力）。橙色：CNN_SE（带 SE 模块）。浅色细线：每一批；粗线：平滑后（滑动平均）。每轮图表中，实线是训练集，虚线是测试集。',
+    'train.chart.loss': '每批的损失',
+    'train.chart.acc': '每批的准确率',
+    'train.chart.eloss': '每轮的损失',
+    'train.chart.eacc': '每轮的准确率',
+    'train.chart.lr': '学习率',
+    'train.chart.lr.caption': '当测试损失连续几轮不再下降时，学习率减半（ReduceLROnPlateau）：注意图中的台阶。',
+    'train.axis.step': '批次（步）',
+    'train.axis.epoch': '轮',
+    'train.axis.loss': '交叉熵损失',
+    'train.axis.acc': '准确率',
+    'train.axis.lr': '学习率',
+    'train.ds.raw': '{m} 每批',
+    'train.ds.smooth': '{m} 平滑',
+    'train.ds.train': '{m} 训练集',
+    'train.ds.test': '{m} 测试集',
+    'train.export': '导出',
+    'train.export.caption': '日志的列与命令行程序（excite train）相同。权重是 safetensors 文件，命令行程序和 PyTorch 都能加载。',
+    'train.export.batches': '{m} 每批日志（CSV）',
+    'train.export.epochs': '{m} 每轮日志（CSV）',
+    'train.export.weights': '{m} 权重（.safetensors）',
+    'train.err.settings': '请检查设置：{what}。',
+    'train.err.busy': '训练已经在进行中。',
+    'train.err.worker': '训练线程不可用。',
+    'train.err.diverged': '训练已停止：{msg}',
+  },
+};
+
+function el(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else if (k === 'i18n') e.dataset.i18n = v;
+    else if (k === 'testid') e.dataset.testid = v;
+    else if (k === 'text') e.textContent = v;
+    else e.setAttribute(k, v);
+  }
+  e.append(...kids);
+  return e;
+}
+function fmtTime(s) {
+  if (!Number.isFinite(s) || s < 0) return '–';
+  s = Math.round(s);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  return h ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+}
+function download(name, data, type) {
+  const url = URL.createObjectURL(new Blob([data], { type }));
+  const a = document.createElement('a');
+  a.href = url; a.download = name;
+  document.body.append(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function mount(root, ctx) {
+  ctx.addStrings(strings);
+  const t = ctx.t;
+  const sel = (name, opts, value) => {
+    const s = el('select', { name });
+    for (const o of opts) { const op = el('option', { value: String(o) }); op.textContent = String(o); if (String(o) === String(value)) op.selected = true; s.append(op); }
+    return s;
+  };
+  const lab = (key, input) => { const l = el('label'); const sp = el('span', { i18n: key }); l.append(sp, input); return l; };
+
+  // ---- settings
+  const modelField = el('fieldset');
+  const legend = el('legend', { class: 'visually-hidden', i18n: 'train.model' });
+  const modelHead = el('span', { i18n: 'train.model' });
+  modelField.append(legend, modelHead);
+  const initialModel = ['CNN', 'CNN_SE', 'both'].includes(ctx.state.get('model')) ? ctx.state.get('model') : 'both';
+  const radios = {};
+  for (const v of ['both', 'CNN', 'CNN_SE']) {
+    const r = el('input', { type: 'radio', name: 'train-model', value: v });
+    if (v === initialModel) r.checked = true;
+    radios[v] = r;
+    const l = el('label'); l.append(r, el('span', { i18n: `train.model.${v}` }));
+    modelField.append(l);
+  }
+  const epochs = el('input', { type: 'number', min: '1', max: '200', step: '1', value: '3', name: 'epochs' });
+  const batch = sel('batch', [16, 32, 64, 128, 256], 64);
+  const lr = el('input', { type: 'number', min: '0.00001', max: '1', step: 'any', value: '0.001', name: 'lr' });
+  const trainSize = sel('train-size', [1000, 2000, 5000, 10000, 20000, 50000], 5000);
+  const testSize = sel('test-size', [500, 1000, 2000, 10000], 1000);
+  const augment = el('input', { type: 'checkbox', name: 'augment' }); augment.checked = true;
+  const seed = el('input', { type: 'number', min: '0', max: '2147483647', step: '1', value: String(ctx.state.getInt('seed', 42)), name: 'seed' });
+  const finetune = el('input', { type: 'checkbox', name: 'finetune' });
+  const augL = el('label', { class: 'check' }); augL.append(augment, el('span', { i18n: 'train.augment' }));
+  const ftL = el('label', { class: 'check' }); ftL.append(finetune, el('span', { i18n: 'train.finetune' }));
+  const settings = el('div', { class: 'settings' });
+  settings.append(modelField, lab('train.epochs', epochs), lab('train.batch', batch), lab('train.lr', lr),
+    lab('train.trainSize', trainSize), lab('train.testSize', testSize), lab('train.seed', seed), augL, ftL);
+  const inputs = [...settings.querySelectorAll('input, select')];
+
+  const startB = el('button', { type: 'button', testid: 'train-start', i18n: 'train.start' });
+  const pauseB = el('button', { type: 'button', testid: 'train-pause', class: 'secondary', i18n: 'train.pause' });
+  const stopB = el('button', { type: 'button', class: 'secondary', i18n: 'train.stop' });
+  const resetB = el('button', { type: 'button', class: 'secondary', i18n: 'train.reset' });
+  const controls = el('div', { class: 'controls' }, startB, pauseB, stopB, resetB);
+  const stateText = el('p', { class: 'muted small', 'aria-live': 'polite' });
+  const bar = el('progress', { max: '1', value: '0' });
+  const progText = el('span', { class: 'progress-text' });
+  const progress = el('div', { class: 'progress', testid: 'train-progress', role: 'group' }, bar, progText);
+  progress.dataset.step = '0';
+
+  const setCard = el('div', { class: 'card' }, el('h2', { i18n: 'train.settings' }), el('p', { class: 'caption', i18n: 'train.intro' }), settings, controls, progress, stateText);
+
+  // ---- charts
+  const chartCard = (titleKey, testid, cls = 'chart-box') => {
+    const c = el('canvas', testid ? { testid, role: 'img' } : { role: 'img' });
+    c.dataset.i18nAria = titleKey;
+    const box = el('div', { class: cls }, c);
+    const card = el('div', { class: 'card' }, el('h3', { i18n: titleKey }), box);
+    return { c, card };
+  };
+  const lossC = chartCard('train.chart.loss', 'loss-chart');
+  const accC = chartCard('train.chart.acc', 'acc-chart');
+  const elossC = chartCard('train.chart.eloss', 'epoch-loss-chart', 'chart-box short');
+  const eaccC = chartCard('train.chart.eacc', 'epoch-acc-chart', 'chart-box short');
+  const lrC = chartCard('train.chart.lr', 'lr-chart', 'chart-box short');
+  lrC.card.append(el('p', { class: 'caption', i18n: 'train.chart.lr.caption' }));
+  const legendP = el('p', { class: 'caption', i18n: 'train.legend' });
+
+  const exportCard = el('div', { class: 'card' }, el('h3', { i18n: 'train.export' }), el('p', { class: 'caption', i18n: 'train.export.caption' }));
+  const downloads = el('div', { class: 'downloads' });
+  exportCard.append(downloads);
+
+  root.append(setCard, legendP,
+    el('div', { class: 'grid2' }, lossC.card, accC.card),
+    el('div', { class: 'grid3' }, elossC.card, eaccC.card, lrC.card),
+    exportCard);
+
+  const batchSets = KINDS.flatMap((k) => [
+    { key: `${k}.raw`, color: COLORS[k], raw: true },
+    { key: `${k}.smooth`, color: COLORS[k] },
+  ]);
+  const epochSets = KINDS.flatMap((k) => [
+    { key: `${k}.train`, color: COLORS[k] },
+    { key: `${k}.test`, color: COLORS[k], dashed: true },
+  ]);
+  let charts = null;
+  function makeCharts() {
+    if (charts || !globalThis.Chart) return;
+    charts = {
+      loss: lineChart(lossC.c, { datasets: batchSets, legend: false }),
+      acc: lineChart(accC.c, { datasets: batchSets, legend: false, yMin: 0, yMax: 1 }),
+      eloss: lineChart(elossC.c, { datasets: epochSets, points: true }),
+      eacc: lineChart(eaccC.c, { datasets: epochSets, points: true, yMin: 0, yMax: 1 }),
+      lr: lineChart(lrC.c, { datasets: KINDS.map((k) => ({ key: k, color: COLORS[k], stepped: true })) }),
+    };
+    labelCharts();
+  }
+  function labelCharts() {
+    if (!charts) return;
+    const lab = (f) => Object.fromEntries(KINDS.flatMap((k) => f(k)));
+    const batchLabels = lab((k) => [[`${k}.raw`, t('train.ds.raw', { m: k })], [`${k}.smooth`, t('train.ds.smooth', { m: k })]]);
+    const epochLabels = lab((k) => [[`${k}.train`, t('train.ds.train', { m: k })], [`${k}.test`, t('train.ds.test', { m: k })]]);
+    charts.loss.setLabels(batchLabels, { xTitle: t('train.axis.step'), yTitle: t('train.axis.loss') });
+    charts.acc.setLabels(batchLabels, { xTitle: t('train.axis.step'), yTitle: t('train.axis.acc') });
+    charts.eloss.setLabels(epochLabels, { xTitle: t('train.axis.epoch'), yTitle: t('train.axis.loss') });
+    charts.eacc.setLabels(epochLabels, { xTitle: t('train.axis.epoch'), yTitle: t('train.axis.acc') });
+    charts.lr.setLabels({ CNN: 'CNN', CNN_SE: 'CNN_SE' }, { xTitle: t('train.axis.step'), yTitle: t('train.axis.lr') });
+    for (const c of [lossC, accC, elossC, eaccC, lrC]) c.c.setAttribute('aria-label', t(c.c.dataset.i18nAria));
+  }
+
+  // ---- run state
+  let state = 'idle';          // idle | loading | running | paused | stopped | done
+  let run = null;              // { models, settings, logs: {kind: {batches: [], epochs: []}}, smooth, epochStart }
+  let lastProgress = null;
+  const worker = () => ctx.trainWorker;
+
+  function setState(s) {
+    state = s;
+    stateText.textContent = t(`train.state.${s}`);
+    const busy = s === 'running' || s === 'paused' || s === 'loading';
+    startB.disabled = busy;
+    pauseB.disabled = !(s === 'running' || s === 'paused');
+    pauseB.dataset.i18n = s === 'paused' ? 'train.resume' : 'train.pause';
+    pauseB.textContent = t(pauseB.dataset.i18n);
+    pauseB.setAttribute('aria-pressed', String(s === 'paused'));
+    stopB.disabled = !busy;
+    for (const i of inputs) i.disabled = busy;
+    root.dataset.state = s;
+  }
+  function renderProgress() {
+    if (!lastProgress || !run) { progText.textContent = t('train.progress.none'); return; }
+    const p = lastProgress;
+    const total = run.settings.epochs * p.batches;
+    const done = (p.epoch - 1) * p.batches + p.batch;
+    bar.value = total ? done / total : 0;
+    bar.setAttribute('aria-valuetext', `${Math.round(bar.value * 100)}%`);
+    const ips = run.models.map((k) => `${k} ${Math.round(run.ips[k] || 0)}`).join(', ');
+    progText.textContent = t('train.progress', { epoch: p.epoch, epochs: run.settings.epochs, batch: p.batch, batches: p.batches, ips, eta: fmtTime(p.eta) });
+    progress.dataset.step = String(p.step);
+    progress.dataset.epoch = String(p.epoch);
+    progress.dataset.batch = String(p.batch);
+  }
+
+  function renderDownloads() {
+    downloads.replaceChildren();
+    for (const k of KINDS) {
+      const log = run && run.logs[k];
+      if (log && log.batches.length) {
+        const b1 = el('button', { type: 'button', class: 'secondary' }); b1.textContent = t('train.export.batches', { m: k });
+        b1.addEventListener('click', () => download(`excite-${k.toLowerCase()}-batches.csv`, [BATCH_COLS, ...log.batches].join('\n') + '\n', 'text/csv'));
+        downloads.append(b1);
+        if (log.epochs.length) {
+          const b2 = el('button', { type: 'button', class: 'secondary' }); b2.textContent = t('train.export.epochs', { m: k });
+          b2.addEventListener('click', () => download(`excite-${k.toLowerCase()}-epochs.csv`, [EPOCH_COLS, ...log.epochs].join('\n') + '\n', 'text/csv'));
+          downloads.append(b2);
+        }
+      }
+      const b3 = el('button', { type: 'button', class: 'secondary' }); b3.textContent = t('train.export.weights', { m: k });
+      b3.dataset.testid = `export-weights-${k}`;
+      b3.addEventListener('click', () => {
+        try { download(`${k.toLowerCase()}.safetensors`, ctx.getWeights(k), 'application/octet-stream'); }
+        catch (e) { ctx.error(e); }
+      });
+      b3.disabled = !ctx.models[k];
+      downloads.append(b3);
+    }
+  }
+
+  // weights from the worker -> the models used by the other panels
+  let reqId = 0;
+  const pendingWeights = new Map();
+  function syncWeights() {
+    if (!run || !worker()) return;
+    for (const k of run.models) {
+      const id = ++reqId;
+      pendingWeights.set(id, k);
+      worker().postMessage({ type: 'get-weights', model: k, half: false, id });
+    }
+  }
+
+  function onMessage(ev) {
+    const d = ev.data || {};
+    if (!run && d.type !== 'weights') return;
+    switch (d.type) {
+      case 'data-ready':
+        run.onData?.(d);
+        break;
+      case 'batch': {
+        if (!charts) makeCharts();
+        const k = d.model;
+        const acc = d.acc ?? d.accuracy;
+        const sm = run.smooth[k];
+        charts.loss.push(`${k}.raw`, d.step, d.loss);
+        charts.loss.push(`${k}.smooth`, d.step, sm.loss.next(d.loss));
+        charts.acc.push(`${k}.raw`, d.step, acc);
+        charts.acc.push(`${k}.smooth`, d.step, sm.acc.next(acc));
+        charts.lr.push(k, d.step, d.lr);
+        run.ips[k] = d.imgPerSec ?? d.imagesPerSec;
+        run.logs[k].batches.push([d.epoch, d.batch, d.step, d.loss, acc, d.lr, (run.ips[k] || 0).toFixed(1)].join(','));
+        if (k === run.models[run.models.length - 1]) { lastProgress = d; renderProgress(); }
+        break;
+      }
+      case 'epoch': {
+        const k = d.model;
+        charts.eloss.push(`${k}.train`, d.epoch, d.trainLoss);
+        charts.eloss.push(`${k}.test`, d.epoch, d.testLoss);
+        charts.eacc.push(`${k}.train`, d.epoch, d.trainAcc);
+        charts.eacc.push(`${k}.test`, d.epoch, d.testAcc);
+        run.logs[k].epochs.push([d.epoch, d.trainLoss, d.trainAcc, d.testLoss, d.testAcc, d.lr, (d.seconds ?? 0).toFixed(2)].join(','));
+        if (k === run.models[run.models.length - 1]) { syncWeights(); renderDownloads(); }
+        break;
+      }
+      case 'state':
+        if (d.state === 'stopped' || d.state === 'done') syncWeights();
+        setState(d.state);
+        if (d.state === 'done' || d.state === 'stopped') renderDownloads();
+        break;
+      case 'weights': {
+        const k = pendingWeights.get(d.id);
+        if (!k) break;
+        pendingWeights.delete(d.id);
+        try { ctx.setWeights(k, d.bytes, { source: 'trained' }); } catch (e) { ctx.error(e); }
+        break;
+      }
+      case 'checkpoint':
+        run.checkpoint = d.state;
+        break;
+      case 'error':
+        ctx.error(t('train.err.diverged', { msg: d.message }));
+        if (state === 'loading') setState('idle');
+        break;
+    }
+  }
+  let listening = null;
+  function listen() {
+    const w = worker();
+    if (w && listening !== w) { w.addEventListener('message', onMessage); listening = w; }
+    return w;
+  }
+
+  function readSettings() {
+    const n = (x) => Number(x.value);
+    const s = {
+      epochs: n(epochs), batchSize: n(batch), lr: n(lr), augment: augment.checked, seed: n(seed),
+      trainSize: n(trainSize), testSize: n(testSize), weightDecay: 0, dropout: 0.5, plateauFactor: 0.5, plateauPatience: 3,
+    };
+    const bad = [];
+    if (!Number.isInteger(s.epochs) || s.epochs < 1 || s.epochs > 200) bad.push(t('train.epochs') + ' 1–200');
+    if (!(s.lr > 0 && s.lr <= 1)) bad.push(t('train.lr') + ' (0, 1]');
+    if (!Number.isInteger(s.seed) || s.seed < 0) bad.push(t('train.seed') + ' ≥ 0');
+    if (bad.length) throw new Error(t('train.err.settings', { what: bad.join(', ') }));
+    return s;
+  }
+  const chosenModels = () => {
+    const v = Object.entries(radios).find(([, r]) => r.checked)?.[0] || 'both';
+    return v === 'both' ? ['CNN', 'CNN_SE'] : [v];
+  };
+  for (const r of Object.values(radios)) r.addEventListener('change', () => ctx.state.set({ model: Object.entries(radios).find(([, x]) => x.checked)[0] }));
+  seed.addEventListener('change', () => ctx.state.set({ seed: seed.value }));
+
+  function clearCurves() {
+    if (charts) for (const c of Object.values(charts)) c.clear();
+    lastProgress = null;
+    bar.value = 0;
+    progress.dataset.step = '0';
+    renderProgress();
+  }
+
+  async function start() {
+    ctx.clearError();
+    const w = listen();
+    if (!w) { ctx.error(t('train.err.worker')); return; }
+    if (state === 'running' || state === 'paused' || state === 'loading') { ctx.error(t('train.err.busy')); return; }
+    let settings;
+    try { settings = readSettings(); } catch (e) { ctx.error(e.message); return; }
+    const models = chosenModels();
+    makeCharts();
+    clearCurves();
+    run = {
+      models, settings, ips: {},
+      logs: Object.fromEntries(KINDS.map((k) => [k, { batches: [], epochs: [] }])),
+      smooth: Object.fromEntries(KINDS.map((k) => [k, { loss: smoother(0.9), acc: smoother(0.9) }])),
+    };
+    setState('loading');
+    try {
+      const data = await ctx.trainData({ trainSize: settings.trainSize, testSize: settings.testSize });
+      const ready = new Promise((resolve) => { run.onData = resolve; });
+      if (data.baseUrl) w.postMessage({ type: 'load-data', baseUrl: data.baseUrl, trainSize: settings.trainSize, testSize: settings.testSize });
+      else w.postMessage({ type: 'data', train: data.train, test: data.test }, [data.train.images.buffer, data.train.labels.buffer, data.test.images.buffer, data.test.labels.buffer]);
+      await ready;
+      if (state !== 'loading') return;   // stopped or failed meanwhile
+      const weights = {};
+      if (finetune.checked) for (const k of models) weights[k] = ctx.getWeights(k);
+      const { trainSize: _a, testSize: _b, ...ws } = settings;
+      w.postMessage({ type: 'start', models, settings: ws, weights: finetune.checked ? weights : undefined });
+      setState('running');
+      renderProgress();
+    } catch (e) {
+      setState('idle');
+      ctx.error(e);
+    }
+  }
+
+  startB.addEventListener('click', start);
+  pauseB.addEventListener('click', () => {
+    const w = worker(); if (!w) return;
+    if (state === 'running') { w.postMessage({ type: 'pause' }); setState('paused'); }
+    else if (state === 'paused') { w.postMessage({ type: 'resume' }); setState('running'); }
+  });
+  stopB.addEventListener('click', () => {
+    const w = worker(); if (!w) return;
+    if (state === 'loading') { setState('stopped'); return; }
+    w.postMessage({ type: 'stop' });
+  });
+  resetB.addEventListener('click', () => {
+    const w = worker();
+    if (w && (state === 'running' || state === 'paused')) w.postMessage({ type: 'stop' });
+    run = null;
+    clearCurves();
+    setState('idle');
+    renderDownloads();
+    ctx.clearError();
+  });
+
+  setState('idle');
+  renderProgress();
+  renderDownloads();
+
+  const instance = {
+    update(what) {
+      if (what === 'shown') { makeCharts(); listen(); }
+      if (what === 'lang-changed') { setState(state); renderProgress(); labelCharts(); renderDownloads(); }
+      if (what === 'models-changed') renderDownloads();
+    },
+    get state() { return state; },
+    get charts() { return charts; },
+  };
+  ctx.events.addEventListener('ready', () => listen());
+  return instance;
+}
+
+export default { id: 'train', title: { en: 'Train', zh: '训练' }, mount };
