@@ -38,9 +38,9 @@ static void im2col3x3(real *col, const real *img, int C, int H, int W) {
                     int iy = y + ky - 1;
                     real *r = row + (size_t)y * W;
                     if (iy < 0 || iy >= H) { memset(r, 0, sizeof(real) * W); continue; }
-                    const real *src = plane + (size_t)iy * W + dx;
+                    const real *src = plane + (size_t)iy * W;
                     for (int x = 0; x < x0; x++) r[x] = 0;
-                    for (int x = x0; x < x1; x++) r[x] = src[x];
+                    for (int x = x0; x < x1; x++) r[x] = src[x + dx];
                     for (int x = x1; x < W; x++) r[x] = 0;
                 }
             }
@@ -58,8 +58,8 @@ static void col2im3x3_add(real *img, const real *col, int C, int H, int W) {
                     int iy = y + ky - 1;
                     if (iy < 0 || iy >= H) continue;
                     const real *r = row + (size_t)y * W;
-                    real *dst = plane + (size_t)iy * W + dx;
-                    for (int x = x0; x < x1; x++) dst[x] += r[x];
+                    real *dst = plane + (size_t)iy * W;
+                    for (int x = x0; x < x1; x++) dst[x + dx] += r[x];
                 }
             }
 }
