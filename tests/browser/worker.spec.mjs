@@ -1,0 +1,175 @@
+// worker.spec.mjs - the WebAssembly module in headless Chromium, served by scripts/serve.mjs
+// (what `make demo` runs), through the training worker (wasm/worker.mjs):
+//   1. With the demo server's COOP/COEP headers the page is cross-origin isolated and the
+//      worker picks the threads build.
+//   2. CNN and CNN_SE race for 20 batches each on the same batches (one epoch of 640 images)
+//      plus the epoch-end evaluation; every event arrives with finite numbers, and a
+//      requestAnimationFrame counter on the main thread keeps advancing while they train.
+//   3. Pause stops the batch events, resume continues them; the epoch-end checkpoint arrives.
+//   4. The same page without the COOP/COEP headers (an embedding that does not send them)
+//      is not isolated, gets the SIMD build, and still trains (single-threaded).
+// Data: the real CIFAR-10 batches from $CIFAR10_DIR (default data/cifar10), served under
+// /data/cifar10/. Timings are printed, never asserted.
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { serve } from '../../scripts/serve.mjs';
+
+const DATA = process.env.CIFAR10_DIR || 'data/cifar10';
+if (!fs.existsSync(path.join(DATA, 'data_batch_1.bin'))) {
+    console.error(`worker.spec: no CIFAR-10 in ${DATA} (run make data)`);
+    process.exit(1);
+}
+
+let failures = 0;
+function check(ok, what) {
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+    if (!ok) failures++;
+}
+
+// Runs in the page: trains `models` for one epoch of trainSize images through the worker,
+// counting animation frames; optionally pauses after `pauseAt` batches of the first model.
+async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt }) {
+    let t0 = 0;
+    const w = new Worker('/wasm/worker.mjs', { type: 'module' });
+    const events = [];
+    let frames = 0, maxGap = 0, last = performance.now(), running = true;
+    const gaps = [];
+    const tick = (t) => {
+        frames++;
+        if (frames > 1 && t - last > 100) gaps.push([Math.round(t - t0), Math.round(t - last)]);
+        if (frames > 1) maxGap = Math.max(maxGap, t - last);
+        last = t;
+        if (running) requestAnimationFrame(tick);
+    };
+    const waitFor = (pred, ms = 240000) => new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timeout; last events: ${JSON.stringify(events.slice(-3))}`)), ms);
+        const poll = () => {
+            const e = events.find(pred);
+            if (e) { clearTimeout(timer); resolve(e); } else setTimeout(poll, 20);
+        };
+        poll();
+    });
+    w.onmessage = (e) => {
+        const m = e.data;
+        if (m.type === 'checkpoint') {
+            events.push({ type: 'checkpoint', reason: m.reason, models: m.state.models,
+                          bytes: Object.values(m.state.trainers).map((b) => b.byteLength) });
+        } else {
+            events.push(m);
+        }
+    };
+    w.onerror = (e) => events.push({ type: 'error', message: e.message || 'worker error' });
+    w.postMessage({ type: 'init' });
+    const ready = await waitFor((e) => e.type === 'ready' || e.type === 'error');
+    if (ready.type === 'error') return { error: ready.message };
+    w.postMessage({ type: 'load-data', baseUrl: '/data/cifar10/', trainSize, testSize });
+    const dr = await waitFor((e) => e.type === 'data-ready' || e.type === 'error');
+    if (dr.type === 'error') return { error: dr.message };
+
+    t0 = performance.now();
+    const framesBefore = frames;
+    last = t0;
+    requestAnimationFrame(tick);
+    w.postMessage({ type: 'start', models, settings: { epochs: 1, batchSize, seed: 5, augment: true } });
+    let pauseInfo = null;
+    if (pauseAt) {
+        await waitFor((e) => e.type === 'batch' && e.model === models[0] && e.batch === pauseAt);
+        w.postMessage({ type: 'pause' });
+        await waitFor((e) => e.type === 'state' && e.state === 'paused');
+        await waitFor((e) => e.type === 'checkpoint' && e.reason === 'pause');
+        const n1 = events.filter((e) => e.type === 'batch').length;
+        await new Promise((r) => setTimeout(r, 600));
+        const n2 = events.filter((e) => e.type === 'batch').length;
+        w.postMessage({ type: 'resume' });
+        pauseInfo = { whilePaused: n2 - n1 };
+    }
+    const end = await waitFor((e) => (e.type === 'state' && (e.state === 'done' || e.state === 'stopped')) ||
+                                     e.type === 'error');
+    const seconds = (performance.now() - t0) / 1000;
+    const framesDuring = frames - framesBefore;
+    running = false;
+    w.terminate();
+    return { ready, dataReady: dr, end, seconds, framesDuring, maxGap, gaps, pauseInfo, isolated: crossOriginIsolated,
+             batches: events.filter((e) => e.type === 'batch'), epochs: events.filter((e) => e.type === 'epoch'),
+             checkpoints: events.filter((e) => e.type === 'checkpoint'),
+             errors: events.filter((e) => e.type === 'error') };
+}
+
+const { server, port } = await serve({ port: 0 });
+const base = `http://127.0.0.1:${port}`;
+const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+           '--disable-component-update'],   // Playwright gives every launch a fresh profile
+});
+try {
+    // ---- 1-3: the demo server's headers -> threads build --------------------------------
+    const page = await browser.newPage();
+    const consoleErrors = [];
+    // The page's own app may log its own problems (its tests check those); here only errors
+    // from the module, the worker and the data count.
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    page.on('response', (res) => {
+        if (res.status() >= 400 && /\/(wasm|data)\//.test(res.url())) consoleErrors.push(`HTTP ${res.status()} ${res.url()}`);
+    });
+    page.on('worker', (wk) => wk.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); }));
+    await page.goto(`${base}/web/`);
+    const r = await page.evaluate(trainInPage, { models: ['CNN', 'CNN_SE'], trainSize: 640, testSize: 200,
+                                                batchSize: 32, pauseAt: 5 });
+    if (r.error) throw new Error(`worker failed: ${r.error}`);
+    console.log(`     build ${r.ready.build}, ${r.ready.threads} threads, kernel ${r.ready.kernel}; ` +
+                `${r.seconds.toFixed(1)} s for 2x20 batches + eval; ${r.framesDuring} frames, ` +
+                `longest frame gap ${r.maxGap.toFixed(0)} ms; gaps > 100 ms at [t, gap]: ${JSON.stringify(r.gaps)}`);
+    check(r.isolated === true, 'the demo page is cross-origin isolated');
+    check(r.ready.build === 'simd-threads' && r.ready.threads >= 2, `the worker picked the threads build (${r.ready.build}, ${r.ready.threads} threads)`);
+    check(r.end.state === 'done' && r.errors.length === 0, `training finished (${r.end.state}; errors: ${JSON.stringify(r.errors)})`);
+    for (const k of ['CNN', 'CNN_SE']) {
+        const b = r.batches.filter((e) => e.model === k);
+        check(b.length === 20 && b.every((e, i) => e.batch === i + 1 && e.batches === 20 && Number.isFinite(e.loss) &&
+              e.acc >= 0 && e.acc <= 1 && e.imgPerSec > 0), `${k}: 20 batch events in order with finite loss/acc/speed`);
+        const ep = r.epochs.filter((e) => e.model === k);
+        check(ep.length === 1 && Number.isFinite(ep[0].testLoss) && ep[0].testAcc >= 0 && ep[0].lr > 0,
+              `${k}: one epoch event with test loss ${ep[0] && ep[0].testLoss.toFixed(3)}, acc ${ep[0] && ep[0].testAcc.toFixed(3)}`);
+    }
+    const etas = r.batches.filter((e) => e.eta !== null).map((e) => e.eta);
+    check(etas.length > 20 && etas.every((x) => x >= 0), 'batch events carry an ETA');
+    check(r.framesDuring >= 10, `requestAnimationFrame kept advancing during training (${r.framesDuring} frames)`);
+    check(r.pauseInfo && r.pauseInfo.whilePaused === 0, 'no batch events while paused; resume continued to the end');
+    const ck = r.checkpoints.map((c) => c.reason);
+    check(ck.includes('pause') && ck.includes('epoch') &&
+          r.checkpoints.every((c) => c.models.length === 2 && c.bytes.every((n) => n > 1e6)),
+          `checkpoints on pause and at the epoch end (${ck.join(', ')})`);
+    check(consoleErrors.length === 0, `no console errors (${consoleErrors.slice(0, 3).join(' | ')})`);
+    await page.close();
+
+    // ---- 4: without COOP/COEP -> SIMD build, single-threaded ------------------------------
+    const ctx = await browser.newContext();
+    await ctx.route('**/*', async (route) => {
+        const resp = await route.fetch();
+        const headers = { ...resp.headers() };
+        delete headers['cross-origin-opener-policy'];
+        delete headers['cross-origin-embedder-policy'];
+        await route.fulfill({ response: resp, headers });
+    });
+    const plainPage = await ctx.newPage();
+    await plainPage.goto(`${base}/web/`);
+    const r2 = await plainPage.evaluate(trainInPage, { models: ['CNN'], trainSize: 96, testSize: 32, batchSize: 32 });
+    if (r2.error) throw new Error(`worker failed without isolation: ${r2.error}`);
+    check(r2.isolated === false, 'without the headers the page is not cross-origin isolated');
+    check(r2.ready.build === 'simd' && r2.ready.threads === 1, `and the worker picked the SIMD build (${r2.ready.build})`);
+    check(r2.end.state === 'done' && r2.batches.length === 3, `and trained 3 batches single-threaded (${r2.end.state})`);
+    await ctx.close();
+} catch (e) {
+    failures++;
+    console.log(`FAIL ${e.stack || e}`);
+} finally {
+    await browser.close();
+    server.close();
+}
+if (failures) {
+    console.log(`worker.spec: ${failures} check(s) failed`);
+    process.exit(1);
+}
+console.log('worker.spec: all checks passed');

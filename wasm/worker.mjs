@@ -1,0 +1,251 @@
+// worker.mjs - the training Web Worker (module worker). It owns the WebAssembly instance, the
+// datasets and one Trainer per model (the native training loop, c/train.h); the page sends
+// commands and receives progress events (protocol in README.md). With two models, both
+// train in turn on the same batches (same seed: same shuffle and augmentation), so their
+// curves can be compared batch for batch. Commands are answered between batches.
+//   const w = new Worker('/wasm/worker.mjs', { type: 'module' });
+import { loadExcite } from './excite.mjs';
+import { loadCifarFromServer } from './cifar.mjs';
+
+const KINDS = ['CNN', 'CNN_SE'];
+let ex = null;                 // the Excite instance
+let exLoading = null;
+let data = null;               // { train: Dataset, test: Dataset }
+let trainers = {};             // kind -> Trainer
+let kinds = [];                // training order
+let settings = null;
+let state = 'idle';            // idle | running | paused | stopped | done
+let looping = false;
+let speed = {};                // kind -> smoothed images/second
+let secPerRound = 0;           // smoothed wall time of one batch of every model
+
+const post = (msg, transfer = []) => self.postMessage(msg, transfer);
+
+async function ensureExcite(opts = {}) {
+    if (ex) return ex;
+    if (!exLoading) exLoading = loadExcite(opts);
+    try {
+        ex = await exLoading;
+    } catch (e) {
+        exLoading = null;
+        throw e;
+    }
+    post({ type: 'ready', build: ex.build, threads: ex.threads, kernel: ex.kernel, support: ex.support });
+    return ex;
+}
+
+// Yield to the event loop (messages) without setTimeout's clamping.
+const channel = new MessageChannel();
+const pending = [];
+channel.port1.onmessage = () => { const r = pending.shift(); if (r) r(); };
+const yieldNow = () => new Promise((r) => { pending.push(r); channel.port2.postMessage(0); });
+
+function setState(s) {
+    state = s;
+    post({ type: 'state', state: s });
+}
+
+function freeTrainers() {
+    for (const t of Object.values(trainers)) t.free();
+    trainers = {};
+    kinds = [];
+}
+
+function setData(train, test) {
+    if (state === 'running' || state === 'paused') throw new Error('stop training before changing the data');
+    freeTrainers();
+    if (data) { data.train.free(); data.test.free(); data = null; }
+    const tr = ex.createDataset(train.images, train.labels);
+    let te;
+    try {
+        te = ex.createDataset(test.images, test.labels);
+    } catch (e) {
+        tr.free();
+        throw e;
+    }
+    data = { train: tr, test: te };
+    post({ type: 'data-ready', nTrain: tr.n, nTest: te.n });
+}
+
+function checkpointState() {
+    const out = { version: 1, settings, models: kinds.slice(), trainers: {},
+                  data: { nTrain: data.train.n, nTest: data.test.n } };
+    for (const k of kinds) out.trainers[k] = trainers[k].checkpoint();
+    return out;
+}
+function postCheckpoint(reason) {
+    const st = checkpointState();
+    post({ type: 'checkpoint', reason, state: st }, Object.values(st.trainers).map((b) => b.buffer));
+}
+
+function start(msg) {
+    if (state === 'running' || state === 'paused') throw new Error('training is already running: stop it first');
+    if (!data) throw new Error('no data: send the training and test images first');
+    freeTrainers();
+    speed = {};
+    secPerRound = 0;
+    if (msg.resume) {
+        const r = msg.resume;
+        if (!r || r.version !== 1 || !Array.isArray(r.models) || !r.trainers) {
+            throw new Error('not a training checkpoint of this page');
+        }
+        if (r.data && (r.data.nTrain !== data.train.n || r.data.nTest !== data.test.n)) {
+            throw new Error(`the checkpoint was made with ${r.data.nTrain} training and ${r.data.nTest} ` +
+                            `test images; load the same subset (now ${data.train.n} and ${data.test.n})`);
+        }
+        try {
+            for (const k of r.models) trainers[k] = ex.resumeTrainer(r.trainers[k], data.train, data.test);
+        } catch (e) {
+            freeTrainers();
+            throw e;
+        }
+        kinds = r.models.slice();
+        settings = r.settings || {};
+    } else {
+        const models = msg.models && msg.models.length ? msg.models : ['CNN'];
+        for (const k of models) if (!KINDS.includes(k)) throw new Error(`unknown model '${k}'`);
+        settings = { ...(msg.settings || {}) };
+        delete settings.kind;
+        try {
+            for (const k of models) {
+                trainers[k] = ex.createTrainer({ ...settings, kind: k }, data.train, data.test);
+                const w = msg.weights && msg.weights[k];
+                if (w) trainers[k].model.loadSafetensors(w);
+            }
+        } catch (e) {
+            freeTrainers();
+            throw e;
+        }
+        kinds = models.slice();
+    }
+    setState('running');
+    loop();
+}
+
+async function loop() {
+    if (looping) return;
+    looping = true;
+    try {
+        while (state === 'running') {
+            const active = kinds.filter((k) => !trainers[k].done);
+            if (!active.length) {
+                setState('done');
+                break;
+            }
+            const t0 = performance.now();
+            let endedEpoch = false;
+            for (const k of active) {
+                const t = trainers[k];
+                if (t.epochFinished) {
+                    const e = t.endEpoch();
+                    post({ type: 'epoch', model: k, epoch: e.epoch, trainLoss: e.trainLoss, trainAcc: e.trainAcc,
+                           testLoss: e.testLoss, testAcc: e.testAcc, isVal: e.isVal, lr: e.lr,
+                           nextLr: e.nextLr, seconds: e.seconds });
+                    endedEpoch = true;
+                    continue;
+                }
+                let r;
+                try {
+                    r = t.step();
+                } catch (err) {
+                    setState('stopped');
+                    post({ type: 'error', message: err.message, model: k, step: t.stepCount + 1,
+                           diverged: !!err.diverged });
+                    return;
+                }
+                speed[k] = speed[k] ? 0.9 * speed[k] + 0.1 * r.imagesPerSec : r.imagesPerSec;
+                const left = Math.max(...kinds.map((q) => remainingBatches(trainers[q])));
+                post({ type: 'batch', model: k, epoch: r.epoch, batch: r.batch, batches: r.batches, step: r.step,
+                       loss: r.loss, acc: r.accuracy, lr: r.lr, imgPerSec: speed[k],
+                       eta: secPerRound > 0 ? left * secPerRound : null });
+            }
+            if (!endedEpoch) {
+                const dt = (performance.now() - t0) / 1000;
+                secPerRound = secPerRound ? 0.9 * secPerRound + 0.1 * dt : dt;
+            } else {
+                postCheckpoint('epoch');
+            }
+            await yieldNow();
+        }
+    } catch (e) {
+        setState('stopped');
+        post({ type: 'error', message: e.message });
+    } finally {
+        looping = false;
+    }
+}
+
+function remainingBatches(t) {
+    const cfg = t.config;
+    return Math.max(0, (cfg.epochs - t.epoch) * t.batches - t.position);
+}
+
+async function handle(msg) {
+    switch (msg.type) {
+    case 'init':
+        await ensureExcite({ build: msg.build, numThreads: msg.numThreads, threads: msg.threads });
+        return;
+    case 'data':
+        await ensureExcite();
+        setData(msg.train, msg.test);
+        return;
+    case 'load-data': {
+        await ensureExcite();
+        const d = await loadCifarFromServer({ baseUrl: msg.baseUrl, trainSize: msg.trainSize, testSize: msg.testSize,
+            onProgress: (loaded, total) => post({ type: 'data-progress', loaded, total }) });
+        setData(d.train, d.test);
+        return;
+    }
+    case 'start':
+        await ensureExcite();
+        start(msg);
+        return;
+    case 'pause':
+        if (state === 'running') {
+            setState('paused');
+            postCheckpoint('pause');
+        }
+        return;
+    case 'resume':
+        if (state === 'paused') {
+            setState('running');
+            loop();
+        }
+        return;
+    case 'stop':
+        if (state === 'running' || state === 'paused') setState('stopped');
+        return;
+    case 'settings':
+        if (msg.settings && msg.settings.epochs !== undefined) {
+            for (const k of kinds) trainers[k].setEpochs(msg.settings.epochs);
+            if (settings) settings.epochs = msg.settings.epochs;
+            if (state === 'done' && kinds.some((k) => !trainers[k].done)) setState('paused');
+        }
+        return;
+    case 'checkpoint':
+        if (!kinds.length) throw new Error('nothing to checkpoint: no training run');
+        postCheckpoint('request');
+        return;
+    case 'get-weights': {
+        const t = trainers[msg.model];
+        if (!t) throw new Error(`no ${msg.model} model in this run`);
+        const bytes = t.model.saveSafetensors({ half: !!msg.half });
+        post({ type: 'weights', model: msg.model, id: msg.id, bytes }, [bytes.buffer]);
+        return;
+    }
+    case 'evaluate': {
+        const t = trainers[msg.model];
+        if (!t) throw new Error(`no ${msg.model} model in this run`);
+        const result = ex.evaluate(t.model, data.test, 256);
+        post({ type: 'evaluation', model: msg.model, id: msg.id, result });
+        return;
+    }
+    default:
+        throw new Error(`unknown command '${msg.type}'`);
+    }
+}
+
+self.onmessage = (e) => {
+    const msg = e.data || {};
+    handle(msg).catch((err) => post({ type: 'error', message: err.message, command: msg.type, id: msg.id }));
+};
