@@ -24,14 +24,15 @@ ASAN_OBJ   = $(patsubst c/%.c,$(BUILD)/asan/%.o,$(CORE_SRC))
 C_TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all help native test test-c test-asan test-wasm test-browser test-fuzz refs deps data demo wasm bench weights fuzz fuzz-ci clean
+.PHONY: all help native test test-c test-asan test-wasm test-browser test-fuzz refs deps data demo wasm wasm-check bench weights fuzz fuzz-ci clean
 all: native
 
 help:
 	@echo "make demo      serve the page on localhost (builds nothing; the modules are committed)"
 	@echo "make test      install what is missing, then run every test"
 	@echo "make native    build the command-line program build/excite"
-	@echo "make wasm      rebuild the WebAssembly modules into web/wasm/"
+	@echo "make wasm      rebuild the WebAssembly modules into wasm/dist/ (committed)"
+	@echo "make wasm-check  fail if the committed wasm/dist/ modules are stale"
 	@echo "make bench     speed table: native, WebAssembly, PyTorch, TensorFlow.js"
 	@echo "make data      download and check CIFAR-10 into data/cifar10/"
 	@echo "make weights   train the shipped weights (about an hour per model)"
@@ -78,7 +79,7 @@ test-c: native refs $(addprefix $(BUILD)/tests/,$(C_TESTS))
 test-asan: refs $(addprefix $(BUILD)/tests-asan/,$(C_TESTS))
 	@for t in $(C_TESTS); do echo "== asan $$t"; EXCITE_QUICK=1 $(BUILD)/tests-asan/$$t $(BUILD)/ref || exit 1; done
 
-test-wasm:
+test-wasm: wasm-check
 	@for t in tests/*.test.mjs; do [ -e "$$t" ] || continue; echo "== $$t"; node --no-experimental-fetch $$t || exit 1; done
 
 test-browser:
@@ -115,6 +116,47 @@ fuzz: $(FUZZ_BINS)
 	fuzz/run.sh $(BUILD)/fuzz/bin $(FUZZ_SECONDS) $(FUZZ_ONLY)
 fuzz-ci test-fuzz: $(FUZZ_BINS)
 	fuzz/run.sh $(BUILD)/fuzz/bin 60
+
+# ---- WebAssembly (wasm/README.md) ---------------------------------------------------------
+# Three builds of the core + wasm/api.c: SIMD128 + pthreads (cross-origin isolated pages),
+# SIMD128, and plain. The outputs in wasm/dist/ are committed; emcc output is reproducible,
+# so wasm-check rebuilds into build/ and compares bytes. Notes: pthreads + memory growth
+# makes JS heap views re-check their buffer (slower JS access, wasm code unaffected); the
+# threads build starts a pool of 3 workers (up to 4 threads). No -ffast-math.
+EMCC      ?= emcc
+EMCC_ENV   = NODE_PATH=$${NODE_PATH:-/usr/share/nodejs}
+WASM_SRC   = $(CORE_SRC) wasm/api.c
+WASM_DEPS  = $(WASM_SRC) $(wildcard c/*.h) wasm/node-compat.js
+WASM_DIST  = wasm/dist
+WASM_CFLAGS = -O3 $(WARN) -ffp-contract=off -Ic -DNDEBUG
+WASM_LDFLAGS = -sMODULARIZE -sEXPORT_ES6 -sEXPORT_NAME=createExciteModule \
+	-sENVIRONMENT=web,worker,node -sALLOW_MEMORY_GROWTH -sINITIAL_MEMORY=32MB \
+	-sMAXIMUM_MEMORY=2GB -sFILESYSTEM=0 -sEXPORTED_FUNCTIONS=_malloc,_free \
+	--extern-pre-js wasm/node-compat.js
+WASM_SIMD_THREADS = -msimd128 -pthread -sPTHREAD_POOL_SIZE=3 -Wno-pthreads-mem-growth
+WASM_BUILDS = simd-threads simd plain
+
+wasm: $(foreach b,$(WASM_BUILDS),$(WASM_DIST)/excite-$(b).mjs)
+
+$(WASM_DIST)/excite-simd-threads.mjs $(BUILD)/wasm-check/excite-simd-threads.mjs: WASM_FLAGS = $(WASM_SIMD_THREADS)
+$(WASM_DIST)/excite-simd.mjs $(BUILD)/wasm-check/excite-simd.mjs: WASM_FLAGS = -msimd128
+$(WASM_DIST)/excite-plain.mjs $(BUILD)/wasm-check/excite-plain.mjs: WASM_FLAGS =
+
+WASM_LINK = @mkdir -p $(dir $@) && echo "emcc $@" && \
+	$(EMCC_ENV) $(EMCC) $(WASM_CFLAGS) $(WASM_FLAGS) $(WASM_LDFLAGS) $(WASM_SRC) -o $@
+$(WASM_DIST)/excite-%.mjs: $(WASM_DEPS)
+	$(WASM_LINK)
+$(BUILD)/wasm-check/excite-%.mjs: $(WASM_DEPS)
+	$(WASM_LINK)
+
+# Rebuild into build/wasm-check/ and compare with the committed modules.
+wasm-check:
+	@rm -rf $(BUILD)/wasm-check
+	@$(MAKE) --no-print-directory $(foreach b,$(WASM_BUILDS),$(BUILD)/wasm-check/excite-$(b).mjs) >/dev/null
+	@stale=0; for f in $(BUILD)/wasm-check/*; do \
+	  d=$(WASM_DIST)/$$(basename $$f); \
+	  cmp -s $$f $$d || { echo "wasm-check: $$d is stale or missing (run make wasm and commit wasm/dist/)"; stale=1; }; \
+	done; [ $$stale = 0 ] && echo "wasm-check: wasm/dist/ matches the sources"
 
 # ---- web --------------------------------------------------------------------------------
 demo:
