@@ -188,7 +188,7 @@ void batchnorm_backward_eval(real *dinp, const real *dout, const real *gamma,
 // ---- ReLU -----------------------------------------------------------------------------
 
 void relu_forward(real *out, const real *inp, size_t n) {
-    for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0 ? inp[i] : 0;
+    for (size_t i = 0; i < n; i++) out[i] = inp[i] < 0 ? 0 : inp[i]; // NaN passes, as in PyTorch
 }
 
 void relu_backward(real *dinp, const real *dout, const real *out, size_t n) {

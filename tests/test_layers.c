@@ -130,6 +130,15 @@ static void test_relu(void) {
     check(cs, "out", out, ref_get(&f, "out"), TOL_FWD);
     relu_backward(dinp, dout->data, out, n);
     check(cs, "dinp", dinp, ref_get(&f, "dinp"), TOL_GRAD);
+    // NaN propagates through ReLU and wins a max-pool window, as in PyTorch, so a diverged
+    // step is seen in the loss instead of being hidden.
+    float nan_in[4] = {1, NAN, -1, 0.5f}, nan_out[4], pooled;
+    int32_t am;
+    relu_forward(nan_out, nan_in, 4);
+    maxpool2x2_forward(&pooled, &am, nan_in, 1, 1, 2, 2);
+    int bad = !isnan(nan_out[1]) || nan_out[2] != 0 || !isnan(pooled) || am != 1;
+    printf("%-14s %-20s %10s %8s  %s\n", cs, "NaN propagation", "exact", "-", bad ? "FAIL" : "ok");
+    failures += bad;
     free(out); free(dinp);
     ref_free(&f);
 }
