@@ -231,6 +231,7 @@ function mount(element, ctx) {
     const rerenderIfView = () => { if (STEPS[cur].view) render(); };
     ctx.events.addEventListener('lang-changed', () => render());
     ctx.events.addEventListener('models-changed', rerenderIfView);
+    ctx.events.addEventListener('ready', rerenderIfView);   // the models exist from here on
     ctx.events.addEventListener('image-changed', () => { if (STEPS[cur].id === 'attention') render(); });
     ctx.events.addEventListener('state-changed', () => { const n = fromUrl(); if (n !== cur) go(n); });
 

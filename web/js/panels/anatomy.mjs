@@ -68,7 +68,7 @@ function mount(element, ctx) {
         ui.gallery = el('div', 'anat-gallery');
         ui.gallery.setAttribute('role', 'group');
         ui.gallery.setAttribute('aria-label', T('gallery'));
-        const up = el('label', 'anat-btn anat-upload');
+        const up = el('label', 'button secondary anat-upload');
         const upInput = el('input');
         upInput.type = 'file'; upInput.accept = 'image/*';
         upInput.dataset.testid = 'anatomy-upload';
@@ -78,7 +78,7 @@ function mount(element, ctx) {
             upInput.value = '';
         });
         up.append(el('span', '', T('upload')), upInput);
-        const cam = el('button', 'anat-btn', T('webcam'));
+        const cam = el('button', 'secondary', T('webcam'));
         cam.type = 'button';
         cam.addEventListener('click', toggleWebcam);
         ui.camBox = el('div', 'anat-cam');
@@ -139,6 +139,7 @@ function mount(element, ctx) {
         ui.s = cellStrip({ label: 's', testid: 'anatomy-s', cols: COLS,
             onInspect: (i) => detail('s', i), onPick: toggleChannel });
         ui.sBar = el('div', 'anat-barslot');
+        ui.sRange = el('div', 'anat-range');
         ui.detail = el('div', 'anat-detail');
         ui.detail.dataset.testid = 'anatomy-detail';
         ui.detail.setAttribute('aria-live', 'polite');
@@ -149,12 +150,12 @@ function mount(element, ctx) {
         hidRow.append(c1, el('div', 'anat-arrow anat-arrow-side', '\u2192'), c2);
         s2.body.append(el('p', 'anat-hint', T('s2.hint')), el('div', 'anat-label', 'FC1 (C \u2192 C/16)'),
             hidRow, ui.hBar, el('div', 'anat-arrow', '\u2193 FC2 (C/16 \u2192 C)'), ui.zLabel, ui.z.el, ui.zBar,
-            el('div', 'anat-arrow', '\u2193 sigmoid'), ui.sLabel, ui.s.el, ui.sBar, ui.detail);
+            el('div', 'anat-arrow', '\u2193 sigmoid'), ui.sLabel, ui.s.el, ui.sBar, ui.sRange, ui.detail);
 
         // step 3: scale
         const s3 = step('scale', T('s3.title'), T('s3.caption'));
         const pickRow = el('div', 'anat-pickrow');
-        const reset = el('button', 'anat-btn', T('s3.reset'));
+        const reset = el('button', 'secondary', T('s3.reset'));
         reset.type = 'button';
         reset.addEventListener('click', () => { chosen = null; ctx.state.set({ ch: null }); renderScale(); });
         pickRow.append(el('p', 'anat-hint', T('s3.pick')), reset);
@@ -294,7 +295,8 @@ function mount(element, ctx) {
         ui.shape.dataset.c = String(C);
         ui.shape.textContent = `ca${b + 1} \u00b7 ` + T('shape', { C, H, W, R });
         const info = ctx.modelInfo && ctx.modelInfo.CNN_SE;
-        ui.weights.textContent = info ? T('weights', { label: info.label || info.source }) : '';
+        const src = info ? (info.source === 'file' ? ctx.t('app.model.file', { name: info.name }) : ctx.t(`app.model.${info.source}`)) : '';
+        ui.weights.textContent = info ? T('weights', { label: src }) : '';
         if (a.probs) ui.weights.append(el('div', '', T('pred', { cls: ctx.className(a.top1), p: (100 * a.probs[a.top1]).toFixed(1) })));
 
         // squeeze
@@ -333,7 +335,12 @@ function mount(element, ctx) {
         const zScale = makeScale(v.z, { signed: true });
         ui.z.set(v.z, zScale);
         ui.zBar.replaceChildren(colorbar(zScale, 'z'));
-        const sScale = makeScale(v.s, { min: 0, max: 1, map: cmap });
+        // colours span this image's range of s (the colour bar says which), so that small
+        // differences between channels stay visible; the numbers are on hover
+        const sScale = makeScale(v.s, { map: cmap });
+        let smin = Infinity, smax = -Infinity, ssum = 0;
+        for (const x of v.s) { smin = Math.min(smin, x); smax = Math.max(smax, x); ssum += x; }
+        ui.sRange.textContent = T('s2.range', { min: smin.toFixed(3), max: smax.toFixed(3), mean: (ssum / C).toFixed(3) });
         ui.s.set(v.s, sScale);
         ui.s.el.dataset.block = `ca${b + 1}`;
         ui.sBar.replaceChildren(colorbar(sScale, 's'));
@@ -444,7 +451,7 @@ function mount(element, ctx) {
         const video = el('video', 'anat-video');
         video.muted = true; video.playsInline = true; video.srcObject = webcamStream;
         await video.play().catch(() => {});
-        const snap = el('button', 'anat-btn', T('snap'));
+        const snap = el('button', '', T('snap'));
         snap.type = 'button';
         snap.addEventListener('click', () => {
             const cv = document.createElement('canvas');
