@@ -1,0 +1,320 @@
+// page.spec.mjs - the page (web/) in headless Chromium, served by scripts/serve.mjs on a free
+// port, checking issue 5's "How we check it":
+//   1. the page loads with no console error and no request to another origin; `backend`
+//      names the threaded SIMD build;
+//   2. training both models for 30 batches draws both curves (chart datasets grow), the
+//      progress bar moves, pause stops the batch counter, resume continues it;
+//   3. Use pretrained, then a PNG and a JPEG photo (drawn by the test in the browser, never
+//      dataset images): `prediction` shows a class, the heat map is not blank, feature maps
+//      and SE weights are drawn;
+//   4. bad input (text file named .png, 0-byte file, 6000x6000 image, broken safetensors,
+//      truncated dataset archive): a message in `error`, and the models and curves are
+//      still there and still work;
+//   5. embed=1&panel=inspect&lang=zh shows only the inspect view, in Chinese;
+//   6. screenshots of each panel at 1280 and 360 px wide in build/screenshots/.
+// Needs CIFAR-10 in $CIFAR10_DIR (default data/cifar10). If weights/cnn*.safetensors are not
+// there yet, "pretrained" is served from freshly initialised models (said in the output).
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { ROOT, startServer, launch, watch, check, failed, waitFor } from './helpers.mjs';
+
+const DATA = path.resolve(ROOT, process.env.CIFAR10_DIR || 'data/cifar10');
+if (!fs.existsSync(path.join(DATA, 'test_batch.bin'))) {
+  console.error(`page.spec: no CIFAR-10 in ${DATA} (run make data)`);
+  process.exit(1);
+}
+process.env.CIFAR10_DIR = DATA;
+const SHOTS = path.join(ROOT, 'build', 'screenshots');
+fs.mkdirSync(SHOTS, { recursive: true });
+const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+const haveWeights = ['cnn.safetensors', 'cnn_se.safetensors'].every((f) => fs.existsSync(path.join(ROOT, 'weights', f)));
+
+const srv = await startServer();
+const browser = await launch();
+const { context } = browser;
+const t0 = Date.now();
+const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
+
+async function ready(page) {
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+}
+const points = (page, testid) => page.$eval(`[data-testid=${testid}]`, (c) => Object.fromEntries((c.dataset.points || '').split(',').filter(Boolean).map((s) => { const [k, v] = s.split(':'); return [k, Number(v)]; })));
+const step = (page) => page.$eval('[data-testid=train-progress]', (e) => Number(e.dataset.step));
+const errorText = (page) => page.$eval('[data-testid=error]', (e) => e.textContent.trim());
+const clearError = (page) => page.evaluate(() => window.excite.clearError());
+
+// A photo-like picture drawn on a canvas in the page: sky, ground, sun and a red box shape.
+async function drawnPhoto(page, type, w, h) {
+  const b64 = await page.evaluate(async ({ type, w, h }) => {
+    const c = document.createElement('canvas'); c.width = w; c.height = h;
+    const g = c.getContext('2d');
+    const sky = g.createLinearGradient(0, 0, 0, h); sky.addColorStop(0, '#5aa0e6'); sky.addColorStop(1, '#dceefa');
+    g.fillStyle = sky; g.fillRect(0, 0, w, h);
+    g.fillStyle = '#4f7d3a'; g.fillRect(0, h * 0.7, w, h * 0.3);
+    g.fillStyle = '#ffd24a'; g.beginPath(); g.arc(w * 0.8, h * 0.2, h * 0.08, 0, 7); g.fill();
+    g.fillStyle = '#c0262d'; g.fillRect(w * 0.25, h * 0.5, w * 0.45, h * 0.2); g.fillRect(w * 0.35, h * 0.4, w * 0.22, h * 0.12);
+    g.fillStyle = '#222'; for (const x of [0.33, 0.62]) { g.beginPath(); g.arc(w * x, h * 0.71, h * 0.05, 0, 7); g.fill(); }
+    const blob = await new Promise((r) => c.toBlob(r, type, 0.9));
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let s = ''; for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, { type, w, h });
+  return Buffer.from(b64, 'base64');
+}
+
+// Is a canvas more than one flat colour?
+const canvasVaries = (page, sel) => page.$eval(sel, (c) => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let min = 255, max = 0;
+  for (let i = 0; i < d.length; i += 4) { const v = d[i] + d[i + 1] + d[i + 2]; if (v < min) min = v; if (v > max) max = v; }
+  return max - min > 30;
+});
+
+async function shot(page, name) {
+  for (const w of [1280, 360]) {
+    await page.setViewportSize({ width: w, height: w === 360 ? 740 : 900 });
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${w}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+try {
+  // Weights: the shipped ones, or (until they exist) freshly initialised models' weights.
+  if (!haveWeights) {
+    console.log('page.spec: weights/*.safetensors missing: "pretrained" serves freshly initialised weights');
+    const p = await context.newPage();
+    await p.goto(`${srv.origin}/web/?panel=evaluate`);
+    await p.waitForFunction(() => window.excite && window.excite.models && window.excite.models.CNN, null, { timeout: 60000 });
+    const w = await p.evaluate(() => Object.fromEntries(['CNN', 'CNN_SE'].map((k) => [k, Array.from(window.excite.getWeights(k))])));
+    await p.close();
+    const bytes = { 'cnn.safetensors': Buffer.from(w.CNN), 'cnn_se.safetensors': Buffer.from(w.CNN_SE) };
+    await context.route('**/weights/*.safetensors', (route) => {
+      const f = path.basename(new URL(route.request().url()).pathname);
+      if (bytes[f]) route.fulfill({ status: 200, contentType: 'application/octet-stream', body: bytes[f] });
+      else route.continue();
+    });
+  }
+
+  // ---- 1. load
+  console.log('1. the page loads');
+  const page = await context.newPage();
+  const log = watch(page, srv.origin);
+  await page.goto(`${srv.origin}/`);
+  await ready(page);
+  check(new URL(page.url()).pathname === '/web/', `/ redirects to /web/ (${page.url()})`);
+  const backend = await page.textContent('[data-testid=backend]');
+  check(/simd-threads/.test(backend), `backend names the threaded SIMD build: "${backend}"`);
+  check(await page.evaluate(() => crossOriginIsolated), 'the page is cross-origin isolated');
+  await page.waitForTimeout(1000);
+  check(log.errors.length === 0, `no console errors (${JSON.stringify(log.errors)})`);
+  check(log.foreign.length === 0, `no request to another origin (${JSON.stringify(log.foreign)})`);
+  const info = await page.evaluate(() => ({ ...window.excite.modelInfo }));
+  check(info.CNN.source === 'pretrained' && info.CNN_SE.source === 'pretrained', `pretrained weights loaded at start (${JSON.stringify(info)})`);
+
+  // keyboard: the tabs move with the arrow keys
+  await page.focus('[role=tab][aria-selected=true]');
+  const before = await page.$eval('[role=tab][aria-selected=true]', (e) => e.id);
+  await page.keyboard.press('ArrowRight');
+  const after = await page.$eval('[role=tab][aria-selected=true]', (e) => e.id);
+  check(before !== after && await page.evaluate(() => document.activeElement.getAttribute('role')) === 'tab', `arrow keys move between tabs (${before} -> ${after})`);
+  await page.click('#tab-train');
+
+  // ---- 2. training race
+  console.log(`2. training both models (${elapsed()})`);
+  await page.check('input[name=train-model][value=both]');
+  await page.fill('input[name=epochs]', '1');
+  await page.selectOption('select[name=batch]', '16');
+  await page.selectOption('select[name=train-size]', '1000');
+  await page.selectOption('select[name=test-size]', '500');
+  await page.click('[data-testid=train-start]');
+  await waitFor(async () => (await step(page)) >= 8, { timeout: 180000, what: '8 batches' });
+  const p1 = await points(page, 'loss-chart');
+  const a1 = await points(page, 'acc-chart');
+  check(p1['CNN.raw'] >= 5 && p1['CNN_SE.raw'] >= 5, `loss chart has both curves (${JSON.stringify(p1)})`);
+  check(a1['CNN.raw'] >= 5 && a1['CNN_SE.raw'] >= 5, `accuracy chart has both curves (${JSON.stringify(a1)})`);
+  const bar1 = await page.$eval('[data-testid=train-progress] progress', (e) => e.value);
+  await page.click('[data-testid=train-pause]');
+  await page.waitForTimeout(1500);       // the batch in flight may still arrive
+  const sPaused = await step(page);
+  await page.waitForTimeout(2500);
+  const sPaused2 = await step(page);
+  check(sPaused === sPaused2, `pause stops the batch counter (${sPaused} -> ${sPaused2})`);
+  const label = await page.textContent('[data-testid=train-pause]');
+  check(/resume/i.test(label), `the pause button now says "${label.trim()}"`);
+  await page.click('[data-testid=train-pause]');
+  await waitFor(async () => (await step(page)) > sPaused2, { timeout: 60000, what: 'resume' });
+  check(true, `resume continues the counter (${sPaused2} -> ${await step(page)})`);
+  await waitFor(async () => (await step(page)) >= 30, { timeout: 300000, what: '30 batches' });
+  const p2 = await points(page, 'loss-chart');
+  const bar2 = await page.$eval('[data-testid=train-progress] progress', (e) => e.value);
+  check(p2['CNN.raw'] >= 30 && p2['CNN_SE.raw'] >= 30 && p2['CNN.raw'] > p1['CNN.raw'] && p2['CNN_SE.raw'] > p1['CNN_SE.raw'], `both curves grow to 30 batches (${JSON.stringify(p2)})`);
+  check(bar2 > bar1 && bar1 > 0, `progress bar moves (${bar1.toFixed(3)} -> ${bar2.toFixed(3)})`);
+  const ptext = await page.textContent('[data-testid=train-progress]');
+  check(/Epoch 1\/1/.test(ptext) && /images\/s/.test(ptext) && /left/.test(ptext), `progress text: "${ptext.trim()}"`);
+  // let the epoch finish (evaluation, epoch charts, learning rate) for the screenshots
+  await waitFor(() => page.$eval('#panel-train > div', (e) => e.dataset.state === 'done'), { timeout: 300000, what: 'the epoch end' });
+  const pe = await points(page, 'epoch-acc-chart');
+  check(pe['CNN.test'] === 1 && pe['CNN_SE.test'] === 1, `epoch charts have the test accuracy of both (${JSON.stringify(pe)})`);
+  const csv = await page.evaluate(() => [...document.querySelectorAll('#panel-train .downloads button')].map((b) => b.textContent));
+  check(csv.some((s) => /batch log/.test(s)) && csv.some((s) => /epoch log/.test(s)), `CSV exports offered (${csv.join(' | ')})`);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#panel-train .downloads button >> nth=0')]);
+  const csvText = fs.readFileSync(await dl.path(), 'utf8');
+  check(csvText.startsWith('epoch,batch,step,loss,accuracy,lr,images_per_sec\n') && csvText.trim().split('\n').length > 30, `batch CSV has the native columns and ${csvText.trim().split('\n').length - 1} rows`);
+  const infoTrained = await page.evaluate(() => ({ ...window.excite.modelInfo }));
+  check(infoTrained.CNN.source === 'trained', 'the trained weights are in use after training');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, 'train');
+
+  // ---- 3. pretrained + photos
+  console.log(`3. Use pretrained and photos (${elapsed()})`);
+  await page.click('#tab-inspect');
+  await page.click('[data-testid=use-pretrained]');
+  await waitFor(() => page.evaluate(() => window.excite.modelInfo.CNN.source === 'pretrained' && window.excite.modelInfo.CNN_SE.source === 'pretrained'), { what: 'pretrained' });
+  const ms = await page.evaluate(() => window.excite.pretrainedMs);
+  check(ms < 1000, `Use pretrained loads both models in ${ms} ms`);
+  for (const [type, name, w, h] of [['image/png', 'photo.png', 640, 480], ['image/jpeg', 'photo.jpg', 480, 720]]) {
+    const v0 = await page.evaluate(() => window.excite.image && window.excite.image.version);
+    await page.setInputFiles('[data-testid=upload-input]', { name, mimeType: type, buffer: await drawnPhoto(page, type, w, h) });
+    await waitFor(() => page.evaluate((v0) => window.excite.image && window.excite.image.version !== v0 && document.querySelector('#panel-inspect > div').dataset.rendered === String(window.excite.image.version), v0), { what: `${name} rendered` });
+    const pred = await page.textContent('[data-testid=prediction] .top1');
+    check(CLASSES.some((c) => pred.includes(c)), `${name}: prediction shows a class ("${pred}")`);
+    check(await canvasVaries(page, '[data-testid=heatmap]'), `${name}: the heat map is not blank`);
+    const fm = await page.$$eval('[data-testid=feature-maps] .fgrid canvas', (cs) => cs.length);
+    check(fm >= 32, `${name}: ${fm} feature maps drawn`);
+    const se = await page.$eval('[data-testid=se-weights]', (e) => Number(e.dataset.drawn || 0));
+    check(se >= 32 && await canvasVaries(page, '[data-testid=se-weights] canvas.se-chart'), `${name}: SE weights drawn (${se} channels)`);
+    const note = await page.textContent('#panel-inspect .seen + p + p');
+    check(/cropped|scaled/.test(note), `${name}: the resize/crop note is shown ("${note.slice(0, 60)}…")`);
+    check((await errorText(page)) === '', `${name}: no error`);
+  }
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, 'inspect');
+
+  // ---- 4. bad input
+  console.log(`4. bad input (${elapsed()})`);
+  await page.click('#panel-inspect .gallery button >> nth=9');
+  await waitFor(() => page.evaluate(() => window.excite.image.source === 'gallery' && document.querySelector('#panel-inspect > div').dataset.rendered === String(window.excite.image.version)), { what: 'gallery image' });
+  const predBefore = await page.textContent('[data-testid=prediction] .top1');
+  const curvesBefore = await points(page, 'loss-chart');
+  const big = await page.evaluate(async () => {
+    const c = document.createElement('canvas'); c.width = 6000; c.height = 6000;
+    const g = c.getContext('2d'); g.fillStyle = '#8ac'; g.fillRect(0, 0, 6000, 6000); g.fillStyle = '#c33'; g.fillRect(1000, 1000, 3000, 3000);
+    const b = await new Promise((r) => c.toBlob(r, 'image/png'));
+    const bytes = new Uint8Array(await b.arrayBuffer());
+    let s = ''; for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  });
+  // a tar member header claiming a 30 MB batch, followed by far fewer bytes, gzipped (zeros only)
+  const tarHead = Buffer.alloc(512);
+  tarHead.write('cifar-10-batches-bin/data_batch_1.bin', 0);
+  tarHead.write('0000644\0', 100); tarHead.write('0000000\0', 108); tarHead.write('0000000\0', 116);
+  tarHead.write('00165164020\0', 124); tarHead.write('00000000000\0', 136); tarHead.write('0', 156); tarHead.write('ustar\0', 257); tarHead.write('00', 263);
+  tarHead.fill(' ', 148, 156);
+  let sum = 0; for (const b of tarHead) sum += b;
+  tarHead.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  const gz = zlib.gzipSync(Buffer.concat([tarHead, Buffer.alloc(200000)]));
+  const truncated = gz.subarray(0, Math.floor(gz.length * 0.6));
+  const cases = [
+    ['a text file named .png', '[data-testid=upload-input]', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('This is not a picture.\n'.repeat(20)) }],
+    ['a 0-byte file', '[data-testid=upload-input]', { name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) }],
+    ['a 6000x6000 image', '[data-testid=upload-input]', { name: 'huge.png', mimeType: 'image/png', buffer: Buffer.from(big, 'base64') }],
+    ['a broken safetensors file', '[data-testid=weights-input]', { name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.concat([Buffer.from([200, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"conv1.weight":{"dtype":"F32","shape":[32,3,3,3],"data_offsets":[0,99999]}}'.padEnd(200))]) }],
+    ['a truncated dataset archive', '[data-testid=data-input]', { name: 'cifar-10-binary.tar.gz', mimeType: 'application/gzip', buffer: truncated }],
+    ['an HTML file name', '[data-testid=upload-input]', { name: '<img src=x onerror=alert(1)>.png', mimeType: 'image/png', buffer: Buffer.from('<b>not an image</b>') }],
+  ];
+  for (const [what, sel, file] of cases) {
+    await clearError(page);
+    await page.setInputFiles(sel, file);
+    const msg = await waitFor(async () => errorText(page), { timeout: 30000, what: `error for ${what}` }).catch(() => '');
+    check(msg.length > 0, `${what}: "${msg}"`);
+    const inf = await page.evaluate(() => ({ ...window.excite.modelInfo }));
+    check(inf.CNN.source === 'pretrained' && inf.CNN_SE.source === 'pretrained', `${what}: models still the pretrained ones`);
+    const pts = await points(page, 'loss-chart');
+    check(pts['CNN.raw'] === curvesBefore['CNN.raw'] && pts['CNN_SE.raw'] === curvesBefore['CNN_SE.raw'], `${what}: curves still there (${JSON.stringify(pts)})`);
+  }
+  check(await page.$$eval('#error img, #error b', (e) => e.length) === 0, 'file names are shown as text, never as HTML');
+  // still works: the same image gives the same prediction, another image renders
+  await page.click('#panel-inspect .gallery button >> nth=3');
+  await page.click('#panel-inspect .gallery button >> nth=9');
+  await waitFor(() => page.evaluate(() => document.querySelector('#panel-inspect > div').dataset.rendered === String(window.excite.image.version)), { what: 'render after bad input' });
+  const predAfter = await page.textContent('[data-testid=prediction] .top1');
+  check(predAfter === predBefore, `the models still predict as before ("${predAfter}")`);
+  await page.click('#tab-train');
+  await page.click('[data-testid=train-start]');
+  await waitFor(async () => (await step(page)) >= 2, { timeout: 120000, what: 'training after bad input' });
+  check(true, 'training still starts after the bad input');
+  await page.click('#panel-train button:has-text("Stop")');
+  await waitFor(() => page.$eval('#panel-train > div', (e) => e.dataset.state === 'stopped'), { timeout: 60000, what: 'stop' });
+
+  // ---- evaluate (for its screenshot) and the remaining panels
+  console.log(`evaluate and screenshots (${elapsed()})`);
+  await page.click('[data-testid=use-pretrained]');
+  await page.click('#tab-evaluate');
+  const evalPanel = '#panel-evaluate > div';
+  const evId = await page.$eval(evalPanel, (e) => e.dataset.evaluated || '');
+  if (!evId) await page.click('[data-testid=eval-run]');
+  await waitFor(() => page.$eval(evalPanel, (e) => !!e.dataset.evaluated && !e.querySelector('[data-testid=eval-results]').hidden), { timeout: 240000, what: 'evaluation' });
+  const acc = await page.$$eval('.eval-acc', (e) => e.map((x) => x.textContent));
+  check(acc.length === 2 && acc.every((a) => /%$/.test(a)), `evaluation shows both accuracies (${acc.join(', ')})`);
+  check(await page.$$eval('table.confusion', (t) => t.length) === 2, 'two confusion matrices');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, 'evaluate');
+  const others = await page.$$eval('[role=tab]', (ts) => ts.map((t) => t.id.replace('tab-', '')).filter((id) => !['train', 'inspect', 'evaluate'].includes(id)));
+  for (const id of others) {
+    await page.click(`#tab-${id}`);
+    await page.waitForTimeout(1500);
+    await shot(page, id);
+  }
+  check(log.errors.length === 0, `no console errors during the whole session (${JSON.stringify(log.errors.slice(0, 3))})`);
+  check(log.foreign.length === 0, 'no request to another origin during the whole session');
+  await page.close();
+
+  // ---- 5. embed, Chinese
+  console.log(`5. embed=1&panel=inspect&lang=zh (${elapsed()})`);
+  const ep = await context.newPage();
+  const elog = watch(ep, srv.origin);
+  await ep.goto(`${srv.origin}/web/?embed=1&panel=inspect&lang=zh&img=7`);
+  await ready(ep);
+  await waitFor(() => ep.evaluate(() => document.querySelector('#panel-inspect > div').dataset.rendered), { what: 'embedded inspect view' });
+  const vis = await ep.evaluate(() => {
+    const shown = (e) => !!e && getComputedStyle(e).display !== 'none' && !e.closest('[hidden]') && e.getClientRects().length > 0;
+    return {
+      header: shown(document.querySelector('header')), tabs: shown(document.querySelector('#tabs')), modelbar: shown(document.querySelector('#modelbar')),
+      inspect: shown(document.querySelector('#panel-inspect')),
+      others: [...document.querySelectorAll('.panel')].filter((p) => p.id !== 'panel-inspect' && shown(p)).map((p) => p.id),
+      lang: document.documentElement.lang,
+    };
+  });
+  check(!vis.header && !vis.tabs && !vis.modelbar && vis.inspect && vis.others.length === 0, `only the inspect view is shown (${JSON.stringify(vis)})`);
+  check(vis.lang === 'zh-CN', 'the document language is Chinese');
+  const zhText = await ep.textContent('#panel-inspect');
+  check(/选择图片/.test(zhText) && /预测/.test(zhText) && /特征图/.test(zhText), 'inspect labels are in Chinese');
+  const zhPred = await ep.textContent('[data-testid=prediction] .top1');
+  check(['飞机', '汽车', '鸟', '猫', '鹿', '狗', '青蛙', '马', '船', '卡车'].some((c) => zhPred.includes(c)), `prediction in Chinese ("${zhPred}")`);
+  const english = await ep.evaluate(() => {
+    const walk = document.createTreeWalker(document.querySelector('#panel-inspect'), NodeFilter.SHOW_TEXT);
+    const out = [];
+    for (let n; (n = walk.nextNode());) {
+      const s = n.textContent.trim();
+      if (!s || n.parentElement.closest('[hidden], option, .fgrid')) continue;
+      if (/\b(the|and|of|image|class|block|channel)\b/i.test(s)) out.push(s.slice(0, 40));
+    }
+    return out;
+  });
+  check(english.length === 0, `no English sentences left in the Chinese view (${JSON.stringify(english.slice(0, 5))})`);
+  check(elog.errors.length === 0, `embedded view: no console errors (${JSON.stringify(elog.errors)})`);
+  await shot(ep, 'embed-inspect-zh');
+  await ep.goto(`${srv.origin}/web/?panel=train&lang=zh`);
+  await ready(ep);
+  await shot(ep, 'train-zh');
+  await ep.close();
+} catch (e) {
+  check(false, `unexpected: ${e.stack || e}`);
+} finally {
+  await browser.close();
+  await srv.stop();
+}
+console.log(`page.spec: ${failed() ? failed() + ' FAILED' : 'all passed'} (${elapsed()}); screenshots in ${path.relative(ROOT, SHOTS)}/`);
+process.exit(failed() ? 1 : 0);
