@@ -54,8 +54,9 @@ $(BUILD)/libexcite.a: $(NATIVE_OBJ)
 $(BUILD)/libexcite-asan.a: $(ASAN_OBJ)
 	ar rcs $@ $^
 
+# The native program decodes PNG/JPEG with Debian's libstb-dev (-lstb).
 $(BUILD)/excite: c/main.c $(BUILD)/libexcite.a
-	$(CC) $(CFLAGS) $< $(BUILD)/libexcite.a -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $< $(BUILD)/libexcite.a -o $@ $(LDLIBS) -lstb
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libexcite.a $(wildcard tests/*.h) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests $< $(BUILD)/libexcite.a -o $@ $(LDLIBS)
@@ -74,6 +75,7 @@ refs: | $(BUILD)/ref
 
 test-c: native refs $(addprefix $(BUILD)/tests/,$(C_TESTS))
 	@for t in $(C_TESTS); do echo "== $$t"; $(BUILD)/tests/$$t $(BUILD)/ref || exit 1; done
+	@echo "== tests/test_cli.sh"; tests/test_cli.sh $(BUILD)/excite
 
 # ASan + UBSan (+ LeakSanitizer) build of the C tests; SLOW_TESTS are left to test-c.
 test-asan: refs $(addprefix $(BUILD)/tests-asan/,$(C_TESTS))

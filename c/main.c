@@ -434,14 +434,15 @@ static int cmd_train(int argc, char **argv) {
             goto done;
         }
     }
+    char valtxt[48] = "";
+    if (cfg.val) snprintf(valtxt, sizeof valtxt, " (+ %d for validation)", cfg.val);
     fprintf(stderr,
-            "excite: %s, %zu parameters, %d training images%s%d, %d test images, batch %d, "
-            "lr %g, %s, seed %llu, %d thread%s, gemm %s%s\n",
+            "excite: %s, %zu parameters, %d training images%s, %d test images, batch %d, "
+            "lr %g, %s, seed %llu, %d thread%s, gemm %s\n",
             model_kind_name(cfg.kind), model_num_params(trainer_model(t)), train.n - cfg.val,
-            cfg.val ? " + validation " : "", cfg.val ? cfg.val : 0, test.n, cfg.batch_size,
-            (double)cfg.lr, cfg.augment ? "augmented" : "no augmentation",
-            (unsigned long long)cfg.seed, threads_get(), threads_get() == 1 ? "" : "s",
-            gemm_kernel_name(), resume ? "" : "");
+            valtxt, test.n, cfg.batch_size, (double)cfg.lr,
+            cfg.augment ? "augmented" : "no augmentation", (unsigned long long)cfg.seed,
+            threads_get(), threads_get() == 1 ? "" : "s", gemm_kernel_name());
     if (resume)
         fprintf(stderr, "excite: resuming %s at epoch %d, batch %d (step %d), lr %g\n", resume,
                 trainer_epoch(t) + 1, trainer_position(t), trainer_step_count(t),
@@ -671,7 +672,7 @@ static int cmd_info(int argc, char **argv) {
     if (adam) printf("  Adam moments: %llu", (unsigned long long)adam);
     printf("\nmodel: %s (CNN_SE iff ca1.fc.0.weight is present)\n",
            st_find(&f, "ca1.fc.0.weight") ? "CNN_SE" : "CNN");
-    if (st_find_meta(&f, "format")) printf("kind: training checkpoint (excite train --resume)\n");
+    if (st_find_meta(&f, "checkpoint_format")) printf("kind: training checkpoint (excite train --resume)\n");
     if (f.n_meta) {
         printf("metadata:\n");
         for (int i = 0; i < f.n_meta; i++) printf("  %s = %s\n", f.meta[i].key, f.meta[i].value);

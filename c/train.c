@@ -431,12 +431,12 @@ void train_csv_header(FILE *f, int batch_file, int is_val) {
 }
 
 void train_csv_batch(FILE *f, const BatchRecord *r) {
-    fprintf(f, "%d,%d,%d,%.6f,%.6f,%.9g,%.1f\n", r->epoch, r->batch, r->step, (double)r->loss,
+    fprintf(f, "%d,%d,%d,%.6f,%.6f,%.6g,%.1f\n", r->epoch, r->batch, r->step, (double)r->loss,
             (double)r->accuracy, (double)r->lr, r->images_per_sec);
 }
 
 void train_csv_epoch(FILE *f, const EpochRecord *r) {
-    fprintf(f, "%d,%.6f,%.6f,%.6f,%.6f,%.9g,%.3f\n", r->epoch, r->train_loss, r->train_acc,
+    fprintf(f, "%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.3f\n", r->epoch, r->train_loss, r->train_acc,
             r->test_loss, r->test_acc, (double)r->lr, r->seconds);
 }
 
@@ -545,7 +545,8 @@ int trainer_save_checkpoint(Trainer *t, uint8_t **out, size_t *len) {
         set_err(t->err, sizeof t->err, "checkpoint: out of memory");
         return -1;
     }
-    meta_add(md, "format", CHECKPOINT_FORMAT);
+    meta_add(md, "format", "pt");
+    meta_add(md, "checkpoint_format", CHECKPOINT_FORMAT);
     meta_add(md, "model", "%s", model_kind_name(c->kind));
     meta_add(md, "config.seed", "%llu", (unsigned long long)c->seed);
     meta_add(md, "config.epochs", "%d", c->epochs);
@@ -675,9 +676,9 @@ static int meta_rng_read(const StFile *f, const char *key, Rng *r, char *err, si
 static int parse_config(const StFile *f, TrainConfig *c, int *ntrain, int *ntest, char *err,
                         size_t errlen) {
     const char *v;
-    if (meta_str(f, "format", &v, err, errlen)) {
-        set_err(err, errlen, "not an excite checkpoint (no \"format\" metadata): a weights file "
-                "cannot be resumed; use --weights to start from it");
+    if (meta_str(f, "checkpoint_format", &v, err, errlen)) {
+        set_err(err, errlen, "not an excite checkpoint (no \"checkpoint_format\" metadata): a "
+                "weights file cannot be resumed");
         return -1;
     }
     if (strcmp(v, CHECKPOINT_FORMAT) != 0) {
@@ -894,7 +895,7 @@ Model *model_from_bytes(const uint8_t *data, size_t len, int kind, int max_batch
         return NULL;
     }
     int rc;
-    if (st_find_meta(&f, "format")) {
+    if (st_find_meta(&f, "checkpoint_format")) {
         rc = load_state_dict_part(m, &f, err, errlen);
     } else {
         rc = model_load_safetensors(m, data, len);

@@ -129,7 +129,8 @@ void train_csv_batch(FILE *f, const BatchRecord *r);
 void train_csv_epoch(FILE *f, const EpochRecord *r);
 
 // ---- checkpoints: a safetensors file with the state dict, adam.m.<name> / adam.v.<name>
-// for every trainable tensor, and __metadata__ strings for the settings (config.*) and the
+// for every trainable tensor, and __metadata__ strings: checkpoint_format, model, the settings
+// (config.*), the data sizes (data.*) and the
 // loop state (state.*: epoch, position, step, lr, plateau, generators, running loss). -----
 int trainer_save_checkpoint(Trainer *t, uint8_t **out, size_t *len);
 int trainer_save_checkpoint_file(Trainer *t, const char *path);
