@@ -3,7 +3,7 @@
 
 export const anatomyStrings = {
     en: {
-        'anatomy.intro': 'One SE block of the loaded CNN_SE, step by step, for the image on the left. Every number is the model\u2019s own.',
+        'anatomy.intro': 'One SE block of the loaded CNN_SE, step by step, for the chosen image. Every number is the model\u2019s own.',
         'anatomy.block': 'SE block',
         'anatomy.blockOpt': '{name} \u00b7 {C} ch',
         'anatomy.image': 'Image',
@@ -60,7 +60,7 @@ export const anatomyStrings = {
         'd.w2': 'weights w2[{i}, :] ({name}, row {i})',
     },
     zh: {
-        'anatomy.intro': '针对左边的图片，一步一步展示已加载的 CNN_SE 中的一个 SE 模块。所有数字都是模型自己算出来的。',
+        'anatomy.intro': '针对所选的图片，一步一步展示已加载的 CNN_SE 中的一个 SE 模块。所有数字都是模型自己算出来的。',
         'anatomy.block': 'SE 模块',
         'anatomy.blockOpt': '{name} \u00b7 {C} 通道',
         'anatomy.image': '图片',

@@ -144,6 +144,7 @@ export function cellStrip({ label, testid, cols, numbers = false, onInspect, onP
             root.dataset.count = String(values.length);
             root.style.setProperty('--cols', String(Math.min(cols, values.length)));
             root.classList.toggle('anat-strip-wide', Math.min(cols, values.length) > 16);
+            root.classList.toggle('anat-strip-many', Math.min(cols, values.length) > 4);
             if (cells.length !== values.length) {
                 root.replaceChildren();
                 cells = values.map((_, i) => {

@@ -20,6 +20,8 @@ export const lessonStrings = {
         'lesson.s1.view': 'Live, for the current image: block 1 of CNN_SE, the channels it keeps most (top) and turns down most (bottom). Each map before \u2192 its weight s \u2192 after.',
         'lesson.s1.kept': 'kept most',
         'lesson.s1.down': 'turned down most',
+        'lesson.s1.ch': 'ch {c}',
+        'lesson.s1.activation': 'activation',
 
         'lesson.s2.title': 'Two models, almost the same size',
         'lesson.s2.text': 'CNN and CNN_SE are the same network, except that CNN_SE has an SE block after each of its three convolution blocks. The table counts, layer by layer, the parameters (numbers the network learns) and the FLOPs (arithmetic operations for one image) of the two models loaded on this page.',
@@ -33,7 +35,7 @@ export const lessonStrings = {
         'lesson.s2.extra': 'SE adds',
 
         'lesson.s3.title': 'Train both models',
-        'lesson.s3.text': 'In the Train view below, choose \u201cboth\u201d and press Start. The two models learn from the same images in the same order, so their curves can be compared fairly: loss should go down, accuracy up.',
+        'lesson.s3.text': 'In the Train view below, choose \u201cboth (race)\u201d and press Start. The two models learn from the same images in the same order, so their curves can be compared fairly: loss should go down, accuracy up.',
         'lesson.s3.text2': 'A few minutes in the browser show only the start of training. \u201cUse pretrained\u201d (at the top) loads weights that were trained much longer. Question: does CNN_SE learn faster than CNN? Is the difference big or small?',
 
         'lesson.s4.title': 'Feature maps',
@@ -64,7 +66,7 @@ export const lessonStrings = {
         'lesson.show': '在下方查看 \u2193',
         'lesson.below': '这一步对应的实时视图在下方。',
         'lesson.noModels': '模型尚未加载。',
-        'lesson.noImage': '请先（在“检查”中）选择一张图片，才能看到实时结果。',
+        'lesson.noImage': '请先（在“观察”中）选择一张图片，才能看到实时结果。',
 
         'lesson.s1.title': '什么是通道注意力？',
         'lesson.s1.text': '卷积层把一张图片变成许多特征图，每个通道一张。每个通道寻找一种图案：边缘、颜色或纹理。并不是每种图案对每张图片都重要。',
@@ -72,6 +74,8 @@ export const lessonStrings = {
         'lesson.s1.view': '当前图片的实时结果：CNN_SE 的第 1 个模块中保留最多（上）和调低最多（下）的通道。每张图：缩放前 \u2192 权重 s \u2192 缩放后。',
         'lesson.s1.kept': '保留最多',
         'lesson.s1.down': '调低最多',
+        'lesson.s1.ch': '通道 {c}',
+        'lesson.s1.activation': '激活值',
 
         'lesson.s2.title': '两个模型，大小几乎一样',
         'lesson.s2.text': 'CNN 和 CNN_SE 是同一个网络，只是 CNN_SE 在三个卷积模块后面各加了一个 SE 模块。下表逐层统计本页已加载的两个模型的参数量（网络学习的数）和 FLOPs（处理一张图片的运算次数）。',
@@ -85,7 +89,7 @@ export const lessonStrings = {
         'lesson.s2.extra': 'SE 增加',
 
         'lesson.s3.title': '训练两个模型',
-        'lesson.s3.text': '在下方的“训练”视图中选择“两个都训练”，然后点击开始。两个模型按相同顺序学习相同的图片，因此曲线可以公平比较：损失应下降，准确率应上升。',
+        'lesson.s3.text': '在下方的“训练”视图中选择“两个（比赛）”，然后点击开始。两个模型按相同顺序学习相同的图片，因此曲线可以公平比较：损失应下降，准确率应上升。',
         'lesson.s3.text2': '在浏览器里训练几分钟只能看到训练的开始。页面顶部的“使用预训练权重”会加载训练了更久的权重。想一想：CNN_SE 比 CNN 学得更快吗？差别大还是小？',
 
         'lesson.s4.title': '特征图',

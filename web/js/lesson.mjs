@@ -121,14 +121,14 @@ async function viewAttention(box, ctx, T, alive) {
             const mid = el('div', 'lesson-mid');
             mid.append(el('div', 'lesson-sval', `s = ${v.s[c].toFixed(2)}`), sbar);
             item.append(b, mid, f);
-            const cap = el('div', 'lesson-minicap', `ch ${c}`);
+            const cap = el('div', 'lesson-minicap', T('s1.ch', { c }));
             const wrapItem = el('div', 'lesson-miniwrap');
             wrapItem.append(cap, item);
             row.append(wrapItem);
         }
         fig.append(row);
     }
-    box.append(fig, colorbar(scale, 'activation'));
+    box.append(fig, colorbar(scale, T('s1.activation')));
 }
 
 function viewEnd(box, ctx, T) {

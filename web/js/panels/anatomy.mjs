@@ -301,6 +301,7 @@ function mount(element, ctx) {
 
         // squeeze
         const mapScale = makeScale(blk.relu, { min: 0, map: cmap });
+        data.mapScale = mapScale;
         ui.mapsLabel.textContent = T('s1.maps', { last: C - 1 });
         ui.maps.replaceChildren();
         ui.maps.dataset.c = String(C);
@@ -417,6 +418,9 @@ function mount(element, ctx) {
         const n1 = `ca${b + 1}.fc.0.weight`, n2 = `ca${b + 1}.fc.2.weight`;
         if (kind === 'pooled') {
             line(T('d.pooled', { i, n: blk.H * blk.W, v: fmt(v.pooled[i]) }));
+            const cv = mapCanvas('anat-dmap', `ch ${i}`);
+            drawMap(cv, blk.relu, i * blk.H * blk.W, blk.H, blk.W, data.mapScale);
+            box.append(cv);
         } else if (kind === 'hpre' || kind === 'h') {
             const row = w1.data.subarray(i * C, (i + 1) * C);
             const terms = Array.from(row, (w, c) => w * v.pooled[c]);
@@ -425,9 +429,10 @@ function mount(element, ctx) {
             line(T('d.hpre', { j: i, C, v: fmt(v.hidden_pre[i]) }));
             if (kind === 'h') line(T('d.h', { pre: fmt(v.hidden_pre[i]), v: fmt(v.hidden[i]) }));
             line(T('d.w1', { j: i, name: n1 }), 'anat-dsub');
-            box.append(barCanvas(row, { width: Math.max(128, 4 * C) }));
+            const axis = () => el('div', 'anat-axis', `c = 0 \u2026 ${C - 1}`);
+            box.append(barCanvas(row, { width: Math.max(128, 4 * C) }), axis());
             line(T('d.contrib', { j: i, top }), 'anat-dsub');
-            box.append(barCanvas(terms, { width: Math.max(128, 4 * C) }));
+            box.append(barCanvas(terms, { width: Math.max(128, 4 * C) }), axis());
         } else if (kind === 'z' || kind === 's') {
             const row = w2.data.subarray(i * R, (i + 1) * R);
             if (kind === 's') line(T('d.s', { i, z: fmt(v.z[i]), v: v.s[i].toFixed(6) }));
