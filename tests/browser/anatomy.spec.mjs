@@ -11,12 +11,10 @@
 // Weights: a CNN_SE trained here for a few batches (so s is not the random-init one) and a
 // fresh CNN, written to build/test-weights/ and loaded through the page's weights input.
 // Needs data/cifar10 (CIFAR10_DIR) and the built modules in wasm/dist/.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { startServer, launch } from './helpers.mjs';
 import { loadExcite } from '../../wasm/excite.mjs';
 import { safetensorsTensors, layerStats } from '../../web/js/model-stats.mjs';
 
@@ -138,31 +136,11 @@ function refSE(weightsFile, image) {
     return result;
 }
 
-// ---- server ----------------------------------------------------------------------------
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.on('error', reject);
-        s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-    });
-}
-async function startServer() {
-    const port = await freePort();
-    const proc = spawn(process.execPath, [path.join(ROOT, 'scripts/serve.mjs'), '--quiet'],
-        { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'inherit', 'inherit'] });
-    const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) {
-        try { const r = await fetch(base + '/web/index.html'); if (r.ok) return { proc, base }; } catch { /* not up yet */ }
-        await new Promise((r) => setTimeout(r, 100));
-    }
-    proc.kill();
-    throw new Error('scripts/serve.mjs did not start');
-}
-
 // ---- page helpers ----------------------------------------------------------------------
 const notedMissing = new Set();
 async function openPage(browser, base, query, width, errors) {
-    const page = await browser.newPage({ viewport: { width, height: width < 600 ? 780 : 900 } });
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width, height: width < 600 ? 780 : 900 });
     // failed requests are reported with their URL by the response handler below
     page.on('console', (m) => { if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) errors.push(`${query}: console: ${m.text()}`); });
     page.on('response', (r) => {
@@ -207,6 +185,12 @@ async function main() {
     const files = await prepareWeights(ex);
     const test = readRecords('test_batch.bin', TEST_INDEX + 1);
     const image = test.images.slice(TEST_INDEX * 3072, (TEST_INDEX + 1) * 3072);
+    for (const kind of ['CNN', 'CNN_SE']) {
+        const m = ex.createModel(kind, { seed: 1, maxBatch: 1 });
+        const st = layerStats(m.tensors());
+        check(st.totalParams === m.numParams, `${kind}: parameters counted per layer ${st.totalParams} = the core's ${m.numParams}`);
+        m.free();
+    }
     const core = coreSE(ex, files.CNN_SE, image);
     const ref = refSE(files.CNN_SE, image);
     // the comparison means something only if s is not the same for every channel
@@ -215,11 +199,9 @@ async function main() {
     check(core.every((s, b) => maxAbs(s, ref[b]) <= TOL),
         `core (WebAssembly ${ex.build}) s vs float64 reference: max |diff| ${core.map((s, b) => maxAbs(s, ref[b]).toExponential(2)).join(', ')}`);
 
-    const { proc, base } = await startServer();
-    const browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    });
+    const server = await startServer();
+    const base = server.origin;
+    const browser = await launch();   // fresh profile, the system's Chromium
     const errors = [];
     try {
         // 1 + 2: anatomy panel
@@ -244,6 +226,17 @@ async function main() {
                     check(pairs === 8, `ca${b + 1}: scale step shows ${pairs} channels (want 4 + 4)`);
                 }
                 await page.screenshot({ path: path.join(SHOTS, `anatomy-ca${b + 1}-${width}.png`), fullPage: true });
+            }
+            if (width === 1280) {
+                // keyboard: the s row is one tab stop; arrows move, Enter picks the channel for step 3
+                await page.focus('#panel-anatomy [data-testid=anatomy-s]');
+                await page.keyboard.press('Home');
+                await page.keyboard.press('ArrowRight');
+                const det = await page.textContent('#panel-anatomy [data-testid=anatomy-detail]');
+                const before = await page.locator('#panel-anatomy [data-testid=anatomy-scale] .anat-pair').count();
+                await page.keyboard.press('Enter');
+                const after = await page.locator('#panel-anatomy [data-testid=anatomy-scale] .anat-pair').count();
+                check(det.includes('s[1]') && Math.abs(after - before) === 1, `keyboard: ArrowRight shows s[1], Enter changes the chosen channels (${before} -> ${after})`);
             }
             await page.close();
         }
@@ -298,7 +291,7 @@ async function main() {
         }
     } finally {
         await browser.close();
-        proc.kill();
+        await server.stop();
     }
     check(errors.length === 0, `no console errors, page errors or requests to other origins (${errors.length})`);
     for (const e of errors.slice(0, 20)) console.log('  ' + e);
