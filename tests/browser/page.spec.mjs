@@ -164,6 +164,20 @@ try {
   check(csvText.startsWith('epoch,batch,step,loss,accuracy,lr,images_per_sec\n') && csvText.trim().split('\n').length > 30, `batch CSV has the native columns and ${csvText.trim().split('\n').length - 1} rows`);
   const infoTrained = await page.evaluate(() => ({ ...window.excite.modelInfo }));
   check(infoTrained.CNN.source === 'trained', 'the trained weights are in use after training');
+  // thousands of points: the chart keeps every point but draws a decimated copy
+  const dec = await page.evaluate(async () => {
+    const { lineChart } = await import('/web/js/charts.mjs');
+    const box = document.createElement('div'); box.className = 'chart-box';
+    const c = document.createElement('canvas'); box.append(c); document.querySelector('#panel-train > div').append(box);
+    const ch = lineChart(c, { datasets: [{ key: 'a', color: '#0072B2' }] });
+    for (let i = 1; i <= 5000; i++) ch.push('a', i, Math.sin(i / 50) + Math.random() * 0.1);
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const t = performance.now(); ch.chart.update('none'); const ms = performance.now() - t;
+    const out = { kept: ch.points('a'), drawn: ch.chart.data.datasets[0].data.length, ms: Math.round(ms) };
+    ch.destroy(); box.remove();
+    return out;
+  });
+  check(dec.kept === 5000 && dec.drawn < 1000, `5000 points are decimated for drawing (kept ${dec.kept}, drawn ${dec.drawn}, redraw ${dec.ms} ms)`);
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, 'train');
 
@@ -253,8 +267,9 @@ try {
   await page.click('[data-testid=use-pretrained]');
   await page.click('#tab-evaluate');
   const evalPanel = '#panel-evaluate > div';
-  const evId = await page.$eval(evalPanel, (e) => e.dataset.evaluated || '');
-  if (!evId) await page.click('[data-testid=eval-run]');
+  await page.waitForTimeout(300);
+  const busy = await page.$eval('[data-testid=eval-run]', (b) => b.disabled);   // it starts by itself when shown
+  if (!busy) await page.click('[data-testid=eval-run]');
   await waitFor(() => page.$eval(evalPanel, (e) => !!e.dataset.evaluated && !e.querySelector('[data-testid=eval-results]').hidden), { timeout: 240000, what: 'evaluation' });
   const acc = await page.$$eval('.eval-acc', (e) => e.map((x) => x.textContent));
   check(acc.length === 2 && acc.every((a) => /%$/.test(a)), `evaluation shows both accuracies (${acc.join(', ')})`);

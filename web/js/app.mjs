@@ -55,7 +55,7 @@ $('error-dismiss').addEventListener('click', ctx.clearError);
 // ---- language ------------------------------------------------------------------------
 function applyLang(l) {
   i18n.setLang(l);
-  for (const b of document.querySelectorAll('.lang button')) b.setAttribute('aria-pressed', String(b.dataset.lang === i18n.getLang()));
+  for (const b of document.querySelectorAll('.lang button[data-lang]')) b.setAttribute('aria-pressed', String(b.dataset.lang === i18n.getLang()));
   i18n.translateDom(document);
   document.title = i18n.t('app.title');
   renderTabs();
@@ -70,7 +70,7 @@ ctx.setLang = (l) => {
   emit('lang-changed', { lang: i18n.getLang() });
   notifyPanels('lang-changed');
 };
-for (const b of document.querySelectorAll('.lang button')) b.addEventListener('click', () => ctx.setLang(b.dataset.lang));
+for (const b of document.querySelectorAll('.lang button[data-lang]')) b.addEventListener('click', () => ctx.setLang(b.dataset.lang));
 
 // ---- tabs and panels -----------------------------------------------------------------
 const mounted = new Map();   // id -> { panel, section, tab, instance }

@@ -23,7 +23,7 @@ function gridColor() {
 }
 
 // datasets: [{ key, label, color, raw?: bool (thin, faint), dashed?: bool, stepped?: bool }]
-export function lineChart(canvas, { datasets, xTitle = '', yTitle = '', yMin, yMax, legend = true, points = false }) {
+export function lineChart(canvas, { datasets, xTitle = '', yTitle = '', yMin, yMax, legend = true, points = false, xInteger = false }) {
   const C = Chart();
   const chart = new C(canvas, {
     type: 'line',
@@ -52,7 +52,7 @@ export function lineChart(canvas, { datasets, xTitle = '', yTitle = '', yMin, yM
       maintainAspectRatio: false,
       interaction: { mode: 'nearest', axis: 'x', intersect: false },
       scales: {
-        x: { type: 'linear', title: { display: !!xTitle, text: xTitle, color: textColor() }, ticks: { color: textColor(), maxTicksLimit: 8 }, grid: { color: gridColor() } },
+        x: { type: 'linear', suggestedMin: xInteger ? 1 : undefined, title: { display: !!xTitle, text: xTitle, color: textColor() }, ticks: { color: textColor(), maxTicksLimit: 8, precision: 0, stepSize: xInteger ? 1 : undefined }, grid: { color: gridColor() } },
         y: { min: yMin, max: yMax, title: { display: !!yTitle, text: yTitle, color: textColor() }, ticks: { color: textColor(), maxTicksLimit: 6 }, grid: { color: gridColor() } },
       },
       plugins: {

@@ -30,7 +30,7 @@ export function featureGrid(element, opts) {
     const r = range(data.subarray(c * H * W, (c + 1) * H * W));
     zcap.textContent = (opts.labels ? opts.labels(c) : t('fm.channel', { c })) + ` · ${t('fm.range')} ${formatValue(r.min)} … ${formatValue(r.max)}`;
     zc.setAttribute('aria-label', zcap.textContent);
-    buttons.forEach((b, i) => b.setAttribute('aria-pressed', String(i === c)));
+    buttons.forEach((b, i) => { b.setAttribute('aria-pressed', String(i === c)); b.tabIndex = i === c ? 0 : -1; });
     opts.onPick?.(c);
   };
   for (let c = 0; c < C; c++) {
@@ -49,6 +49,18 @@ export function featureGrid(element, opts) {
     buttons.push(b);
     grid.append(b);
   }
+  // one tab stop for the whole grid; arrow keys move between channels
+  grid.addEventListener('keydown', (e) => {
+    const i = buttons.indexOf(document.activeElement);
+    if (i < 0) return;
+    const cols = Math.max(1, Math.round(grid.clientWidth / (buttons[0].offsetWidth || 40)));
+    const d = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols, Home: -C, End: C }[e.key];
+    if (d === undefined) return;
+    e.preventDefault();
+    const j = Math.max(0, Math.min(C - 1, i + d));
+    pick(j);
+    buttons[j].focus();
+  });
   const side = document.createElement('div');
   side.className = 'fgrid-side';
   side.append(zoom, bar);

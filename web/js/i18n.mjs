@@ -72,6 +72,7 @@ addStrings({
     'app.error.dismiss': 'Dismiss',
     'app.footer': 'Runs entirely in this browser tab: no data or image leaves your computer. CIFAR-10 images: 32×32 pixels, 10 classes.',
     'app.skip': 'Skip to the view',
+    'app.openFull': 'excite: open the full page ↗',
   },
   zh: {
     'app.title': 'excite —— 通道注意力，实时可见',
@@ -112,5 +113,6 @@ addStrings({
     'app.error.dismiss': '关闭',
     'app.footer': '全部在此浏览器标签页中运行：任何数据和图片都不会离开你的电脑。CIFAR-10 图片：32×32 像素，10 个类别。',
     'app.skip': '跳到视图',
+    'app.openFull': 'excite：打开完整页面 ↗',
   },
 });

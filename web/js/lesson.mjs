@@ -219,11 +219,11 @@ function mount(element, ctx) {
         prev.dataset.testid = 'lesson-prev';
         prev.disabled = cur === 0;
         prev.addEventListener('click', () => go(cur - 1, { focus: true }));
-        const next = el('button', '', cur === STEPS.length - 1 ? T('done') : T('next'));
+        const last = cur === STEPS.length - 1;
+        const next = el('button', last ? 'secondary' : '', last ? T('restart') : T('next'));
         next.type = 'button';
-        next.dataset.testid = 'lesson-next';
-        next.disabled = cur === STEPS.length - 1;
-        next.addEventListener('click', () => go(cur + 1, { focus: true }));
+        next.dataset.testid = last ? 'lesson-restart' : 'lesson-next';
+        next.addEventListener('click', () => go(last ? 0 : cur + 1, { focus: true }));
         nav.append(prev, next);
         card.append(top, title, body, nav);
     }

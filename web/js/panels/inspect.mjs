@@ -114,6 +114,8 @@ function el(tag, attrs = {}, ...kids) {
   e.append(...kids);
   return e;
 }
+// a label with its control, kept together when the row wraps
+const ctl = (key, input) => el('label', { class: 'ctl' }, el('span', { i18n: key }), input);
 const pct = (p) => `${(p * 100).toFixed(p >= 0.995 ? 0 : 1)}%`;
 const SIZES = [32, 16, 8];
 
@@ -156,7 +158,7 @@ function mount(root, ctx) {
   const predCard = el('div', { class: 'card', testid: 'prediction', 'aria-live': 'polite' }, el('h2', { i18n: 'inspect.predictions' }), top1, probCols, el('p', { class: 'caption', i18n: 'inspect.pred.caption' }));
 
   // ---- model choice for the detailed views
-  const modelSel = el('div', { class: 'lang', role: 'radiogroup' });
+  const modelSel = el('div', { class: 'seg', role: 'radiogroup' });
   modelSel.dataset.i18nAria = 'inspect.model';
   const modelBtns = {};
   for (const k of KINDS) {
@@ -174,10 +176,7 @@ function mount(root, ctx) {
   const heatBar = el('canvas', { class: 'colorbar' });
   const heatMsg = el('p', { class: 'caption' });
   const camCard = el('div', { class: 'card' }, el('h2', { i18n: 'inspect.gradcam' }),
-    el('div', { class: 'row' },
-      el('label', { for: 'gradcam-class' }, el('span', { i18n: 'inspect.class' })), clsSel,
-      el('label', { for: 'gradcam-block' }, el('span', { i18n: 'inspect.block' })), blockSel,
-      el('label', { for: 'gradcam-opacity' }, el('span', { i18n: 'inspect.opacity' })), opacity),
+    el('div', { class: 'row' }, ctl('inspect.class', clsSel), ctl('inspect.block', blockSel), ctl('inspect.opacity', opacity)),
     el('div', { class: 'heat-wrap' }, heat, el('div', {}, heatBar, heatMsg, el('p', { class: 'caption', i18n: 'inspect.gradcam.caption' }))));
 
   // ---- channel mean
@@ -192,8 +191,7 @@ function mount(root, ctx) {
   const fmStage = el('select', { id: 'fm-stage' });
   const fmGrid = el('div');
   const fmCard = el('div', { class: 'card', testid: 'feature-maps' }, el('h2', { i18n: 'inspect.fm' }),
-    el('div', { class: 'row' }, el('label', { for: 'fm-block' }, el('span', { i18n: 'inspect.block' })), fmBlock,
-      el('label', { for: 'fm-stage' }, el('span', { i18n: 'inspect.stage' })), fmStage),
+    el('div', { class: 'row' }, ctl('inspect.block', fmBlock), ctl('inspect.stage', fmStage)),
     el('p', { class: 'caption', i18n: 'inspect.fm.caption' }), fmGrid);
 
   // ---- SE weights
@@ -204,10 +202,10 @@ function mount(root, ctx) {
   const seBottom = el('div', { class: 'se-maps' });
   const seBar = el('canvas', { class: 'colorbar' });
   const seCard = el('div', { class: 'card', testid: 'se-weights' }, el('h2', { i18n: 'inspect.se' }),
-    el('div', { class: 'row' }, el('label', { for: 'se-block' }, el('span', { i18n: 'inspect.block' })), seBlock),
+    el('div', { class: 'row' }, ctl('inspect.block', seBlock)),
     el('p', { class: 'caption', i18n: 'inspect.se.caption' }),
     el('div', { class: 'se-wrap' }, el('div', {}, seChart, seStats),
-      el('div', {}, el('h3', { i18n: 'inspect.se.top' }), seTop, el('h3', { i18n: 'inspect.se.bottom' }), seBottom, seBar)));
+      el('div', {}, el('h3', {}, el('span', { class: 'sw se-top' }), el('span', { i18n: 'inspect.se.top' })), seTop, el('h3', {}, el('span', { class: 'sw se-bottom' }), el('span', { i18n: 'inspect.se.bottom' })), seBottom, seBar)));
 
   root.append(el('div', { class: 'cols' }, el('div', {}, pickCard, seenCard), el('div', {}, predCard, modelRow, camCard, meanCard)), fmCard, seCard);
 
@@ -394,7 +392,7 @@ function mount(root, ctx) {
     const g = seChart.getContext('2d');
     const fg = getComputedStyle(document.documentElement).getPropertyValue('--fg') || '#222';
     g.clearRect(0, 0, w, h);
-    const L = 34 * dpr, B = 22 * dpr, T = 8 * dpr, R = 6 * dpr;
+    const L = 46 * dpr, B = 22 * dpr, T = 8 * dpr, R = 6 * dpr;
     const pw = w - L - R, ph = h - T - B;
     g.font = `${11 * dpr}px system-ui, sans-serif`;
     g.fillStyle = fg; g.strokeStyle = '#ccc'; g.lineWidth = 1;
@@ -412,7 +410,7 @@ function mount(root, ctx) {
     });
     g.fillStyle = fg; g.textAlign = 'center'; g.textBaseline = 'top';
     g.fillText(t('inspect.se.axis'), L + pw / 2, T + ph + 5 * dpr);
-    g.save(); g.translate(10 * dpr, T + ph / 2); g.rotate(-Math.PI / 2); g.textBaseline = 'middle'; g.fillText('s', 0, 0); g.restore();
+    g.save(); g.translate(9 * dpr, T + ph / 2); g.rotate(-Math.PI / 2); g.textBaseline = 'middle'; g.fillText('s', 0, 0); g.restore();
     let sum = 0; for (let i = 0; i < C; i++) sum += s[i];
     seStats.textContent = t('inspect.se.stats', { min: s[order[C - 1]].toFixed(3), max: s[order[0]].toFixed(3), mean: (sum / C).toFixed(3) });
     seChart.setAttribute('aria-label', `${t('inspect.se')}: ${seStats.textContent}`);

@@ -238,9 +238,9 @@ function mount(root, ctx) {
     charts = {
       loss: lineChart(lossC.c, { datasets: batchSets, legend: false }),
       acc: lineChart(accC.c, { datasets: batchSets, legend: false, yMin: 0, yMax: 1 }),
-      eloss: lineChart(elossC.c, { datasets: epochSets, points: true }),
-      eacc: lineChart(eaccC.c, { datasets: epochSets, points: true, yMin: 0, yMax: 1 }),
-      lr: lineChart(lrC.c, { datasets: KINDS.map((k) => ({ key: k, color: COLORS[k], stepped: true })) }),
+      eloss: lineChart(elossC.c, { datasets: epochSets, points: true, xInteger: true }),
+      eacc: lineChart(eaccC.c, { datasets: epochSets, points: true, yMin: 0, yMax: 1, xInteger: true }),
+      lr: lineChart(lrC.c, { datasets: KINDS.map((k) => ({ key: k, color: COLORS[k], stepped: true })), yMin: 0 }),
     };
     labelCharts();
   }
@@ -484,7 +484,7 @@ function mount(root, ctx) {
     get state() { return state; },
     get charts() { return charts; },
   };
-  ctx.events.addEventListener('ready', () => listen());
+  ctx.events.addEventListener('ready', () => { listen(); renderDownloads(); });
   return instance;
 }
 
