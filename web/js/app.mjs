@@ -256,9 +256,11 @@ async function usePretrained({ quiet = false } = {}) {
     return false;
   }
   try {
-    // check both before replacing either: a broken file leaves both models as they were
-    const tmp = files.map(([k, b]) => { const m = ctx.excite.createModel(k, { seed: 1, maxBatch: 1 }); try { m.loadSafetensors(b); } finally { m.free(); } return k; });
-    void tmp;
+    // check both files on scratch models first: a broken one leaves both models as they were
+    for (const [k, b] of files) {
+      const m = ctx.excite.createModel(k, { seed: 1, maxBatch: 1 });
+      try { m.loadSafetensors(b); } finally { m.free(); }
+    }
     for (const [k, b] of files) { ctx.models[k].loadSafetensors(b); ctx.modelInfo[k] = { source: 'pretrained' }; }
   } catch (e) {
     ctx.error(e);
@@ -484,7 +486,7 @@ async function boot() {
   applyLang(lang);
   ctx.showPanel(urlState.get('panel') || panels[0].id);
   await backend;
-  if (ctx.excite) await usePretrained({ quiet: true });
+  if (ctx.excite && !(await usePretrained({ quiet: true })) && !ctx.embed) ctx.notice(i18n.t('app.pretrainedMissing'));
   renderModelStatus();
   probeServerData().then((ok) => {
     const idx = urlState.getInt('img', 0);

@@ -63,6 +63,7 @@ const strings = {
     'train.err.busy': 'Training is already running.',
     'train.err.worker': 'The training thread is not available.',
     'train.err.diverged': 'Training stopped: {msg}',
+    'train.empty': 'Press Start: the curves appear here while the models train.',
   },
   zh: {
     'train.title': '训练',
@@ -118,6 +119,7 @@ const strings = {
     'train.err.busy': '训练已经在进行中。',
     'train.err.worker': '训练线程不可用。',
     'train.err.diverged': '训练已停止：{msg}',
+    'train.empty': '点击“开始”：训练时曲线会出现在这里。',
   },
 };
 
@@ -203,7 +205,8 @@ function mount(root, ctx) {
   const chartCard = (titleKey, testid, cls = 'chart-box') => {
     const c = el('canvas', testid ? { testid, role: 'img' } : { role: 'img' });
     c.dataset.i18nAria = titleKey;
-    const box = el('div', { class: cls }, c);
+    const empty = el('p', { class: 'chart-empty', i18n: 'train.empty' });
+    const box = el('div', { class: cls }, c, empty);
     const card = el('div', { class: 'card' }, el('h3', { i18n: titleKey }), box);
     return { c, card };
   };
@@ -336,6 +339,7 @@ function mount(root, ctx) {
         break;
       case 'batch': {
         if (!charts) makeCharts();
+        if (d.step === 1 || !run.started) { run.started = true; setEmpty(false); }
         const k = d.model;
         const acc = d.acc ?? d.accuracy;
         const sm = run.smooth[k];
@@ -407,8 +411,10 @@ function mount(root, ctx) {
   for (const r of Object.values(radios)) r.addEventListener('change', () => ctx.state.set({ model: Object.entries(radios).find(([, x]) => x.checked)[0] }));
   seed.addEventListener('change', () => ctx.state.set({ seed: seed.value }));
 
+  const setEmpty = (on) => { for (const p of root.querySelectorAll('.chart-empty')) p.hidden = !on; };
   function clearCurves() {
     if (charts) for (const c of Object.values(charts)) c.clear();
+    setEmpty(true);
     lastProgress = null;
     bar.value = 0;
     progress.dataset.step = '0';
