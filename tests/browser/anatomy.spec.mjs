@@ -155,7 +155,7 @@ async function openPage(browser, base, query, width, errors) {
     page.on('pageerror', (e) => errors.push(`${query}: pageerror: ${e.message}`));
     page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) errors.push(`request to another origin: ${r.url()}`); });
     await page.goto(`${base}/web/index.html?${query}`);
-    await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 60000 });
+    await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 180000 });   // a busy 2-core machine is slow
     return page;
 }
 async function loadWeights(page, files) {
@@ -280,9 +280,11 @@ async function main() {
                     if (id === 'anatomy') await page.waitForSelector('#panel-anatomy [data-testid=anatomy-s] .anat-cell', { timeout: 20000 });
                     await page.waitForTimeout(300);
                     await page.screenshot({ path: path.join(SHOTS, `lesson-${lang}-${k}-${id}-${width}.png`) });
+                    await page.locator('[data-testid=lesson]').screenshot({ path: path.join(SHOTS, `lesson-${lang}-${k}-${id}-${width}-card.png`) });
                     if (k < steps) await page.click('[data-testid=lesson-next]');
                 }
-                check(await page.isDisabled('[data-testid=lesson-next]'), `lesson ${lang} ${width}px: next is disabled on the last step`);
+                check(await page.locator('[data-testid=lesson-next]').count() === 0 && await page.isVisible('[data-testid=lesson-restart]'),
+                    `lesson ${lang} ${width}px: the last step offers "start again" instead of next`);
                 await page.click('[data-testid=lesson-prev]');
                 const back = Number(await page.getAttribute('[data-testid=lesson-step]', 'data-step'));
                 check(back === steps - 1, `lesson ${lang} ${width}px: previous goes back to step ${back}`);
