@@ -20,7 +20,7 @@ const STEPS = [
     { id: 'end', panel: 'evaluate', texts: [], view: viewEnd },
 ];
 
-const group = (n) => Math.round(n).toLocaleString('en-US').replace(/,/g, '\u2009');
+const group = (n) => Math.round(n).toLocaleString('en-US').replace(/,/g, '\u202f');   // narrow no-break space
 
 // Stats of both loaded models, or null if one is missing.
 function modelStats(ctx) {
@@ -58,9 +58,12 @@ function viewStats(box, ctx, T) {
     thead.append(h1, h2);
     const tbody = el('tbody');
     const byName = new Map(cnn.layers.map((l) => [l.name, l]));
+    // exact number, and a short form (1.80 M) that phones show instead
     const num = (v, model, what) => {
-        const c = el('td', 'lesson-num', v === null ? '\u2014' : group(v));
-        if (v !== null) { c.dataset.value = String(v); c.dataset.model = model; c.dataset.what = what; }
+        const c = el('td', 'lesson-num');
+        if (v === null) { c.textContent = '\u2014'; return c; }
+        c.append(el('span', 'lesson-full', group(v)), el('span', 'lesson-short', formatCount(v)));
+        c.dataset.value = String(v); c.dataset.model = model; c.dataset.what = what;
         return c;
     };
     for (const l of se.layers) {
@@ -81,7 +84,13 @@ function viewStats(box, ctx, T) {
         num(se.totalParams, 'CNN_SE', 'params'), num(se.totalFlops, 'CNN_SE', 'flops'));
     const ex = el('tr', 'lesson-extra'); ex.dataset.layer = 'extra';
     const en = el('th', '', T('s2.extra')); en.scope = 'row';
-    const pct = (v, share) => { const c = el('td', 'lesson-num', `+${group(v)} (${formatPercent(share)})`); c.dataset.value = String(v); return c; };
+    const pct = (v, share) => {
+        const c = el('td', 'lesson-num');
+        c.append(el('span', 'lesson-full', `+${group(v)}`), el('span', 'lesson-short', `+${formatCount(v)}`),
+            el('span', 'lesson-pct', ` (${formatPercent(share)})`));
+        c.dataset.value = String(v);
+        return c;
+    };
     const blank = () => el('td', 'lesson-num', '');
     ex.append(en, el('td', 'lesson-out', ''), blank(), blank(), pct(o.extraParams, o.paramShare), pct(o.extraFlops, o.flopShare));
     tfoot.append(tot, ex);
