@@ -1,42 +1,25 @@
-// fuzz_image.c - libFuzzer target for the image path of `excite predict` (c/main.c): decode
-// any file with stb_image (stbi_load_from_memory at the file's own channel count, the same
-// call and the same default configuration as Debian's libstb that the program links), then
-// image_fit_32 (c/cifar.c) and image_normalize. stb_image is compiled into this target from
-// its header so that it is instrumented too. Any input must decode or be refused; never a
-// crash, undefined behaviour or a leak.
+// fuzz_image.c - libFuzzer target for the image path of `excite predict`: image_decode_32
+// (c/image.c: format check, size limit, stb_image from third_party/stb, image_fit_32),
+// then image_normalize. stb_image is compiled with the core, so it is instrumented too.
+// Any input must decode or be refused with a message; never a crash, undefined behaviour
+// or a leak.
 //
 // Input format:
 //   'F' u16le w-1, u16le h-1, u8 channels-1, pixels...: image_fit_32 alone on a w x h image
 //       of exactly w*h*channels bytes (the pixels repeat to fill it), w*h <= 2^22.
 //   anything else: the whole input is the image file.
 // Replayed over fuzz/regressions and fuzz/corpus by tests/test_regressions.c.
-#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cifar.h"
+#include "image.h"
 
 #ifndef FUZZ_CHECK
 #define FUZZ_CHECK(cond, what) do { if (!(cond)) { \
     fprintf(stderr, "fuzz check failed: %s (%s:%d)\n", what, __FILE__, __LINE__); abort(); } } while (0)
-#endif
-
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
-#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
-#endif
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_NO_STDIO
-#include <stb/stb_image.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
 #endif
 
 enum { FI_IMG = 3 * 32 * 32 };
@@ -64,16 +47,20 @@ int fuzz_image(const uint8_t *data, size_t size) {
         free(px);
         return 0;
     }
-    if (size > INT_MAX) return 0;
-    int w = 0, h = 0, ch = 0;
-    unsigned char *px = stbi_load_from_memory(data, (int)size, &w, &h, &ch, 0);
-    if (!px) {
-        FUZZ_CHECK(stbi_failure_reason() != NULL, "decode failed without a reason");
+    uint8_t img[FI_IMG];
+    float x[FI_IMG];
+    char err[256];
+    err[0] = '\0';
+    ImageInfo info;
+    if (image_decode_32(img, data, size, &info, err, sizeof err) != 0) {
+        FUZZ_CHECK(err[0] != '\0', "image_decode_32 failed without a message");
         return 0;
     }
-    FUZZ_CHECK(w > 0 && h > 0 && ch >= 1 && ch <= 4, "decoded size out of range");
-    fi_fit(px, w, h, ch);
-    stbi_image_free(px);
+    FUZZ_CHECK(info.w > 0 && info.h > 0 && (long long)info.w * info.h <= IMAGE_MAX_PIXELS &&
+               info.channels >= 1 && info.channels <= 4 && info.format != NULL,
+               "decoded size out of range");
+    image_normalize(x, img);
+    for (int i = 0; i < FI_IMG; i++) FUZZ_CHECK(isfinite(x[i]), "normalised pixel not finite");
     return 0;
 }
 
