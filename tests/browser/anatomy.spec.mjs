@@ -276,7 +276,8 @@ async function main() {
                         const extra = Number(await page.getAttribute('[data-testid=lesson-overhead]', 'data-extra-params'));
                         check(extra === fileParams('CNN_SE') - fileParams('CNN'), `lesson ${lang} ${width}px: SE adds ${extra} parameters`);
                     }
-                    if (id === 'attention') await page.waitForSelector('[data-testid=lesson-attention] canvas', { timeout: 20000 });
+                    const live = { attention: 'lesson-attention', features: 'lesson-features', heatmaps: 'lesson-heatmaps' }[id];
+                    if (live) await page.waitForSelector(`[data-testid=${live}] canvas`, { timeout: 20000 });
                     if (id === 'anatomy') await page.waitForSelector('#panel-anatomy [data-testid=anatomy-s] .anat-cell', { timeout: 20000 });
                     await page.waitForTimeout(300);
                     await page.screenshot({ path: path.join(SHOTS, `lesson-${lang}-${k}-${id}-${width}.png`) });

@@ -11,11 +11,11 @@ import { layerStats, seOverhead, formatCount, formatPercent } from './model-stat
 import { el, makeScale, colorbar, drawMap, mapCanvas, viridis, ensureCss } from './anatomy-view.mjs';
 
 const STEPS = [
-    { id: 'attention', panel: 'inspect', texts: ['text', 'text2'], view: viewAttention },
+    { id: 'attention', panel: 'inspect', texts: ['text', 'text2'], view: viewAttention, usesImage: true },
     { id: 'models', panel: null, texts: ['text'], view: viewStats },
     { id: 'train', panel: 'train', texts: ['text', 'text2'], target: '[data-testid=loss-chart]' },
-    { id: 'features', panel: 'inspect', texts: ['text', 'text2'], target: '[data-testid=feature-maps]' },
-    { id: 'heatmaps', panel: 'inspect', texts: ['text', 'text2'], target: '[data-testid=heatmap]' },
+    { id: 'features', panel: 'inspect', texts: ['text', 'text2'], target: '[data-testid=feature-maps]', view: viewFeatures, usesImage: true },
+    { id: 'heatmaps', panel: 'inspect', texts: ['text', 'text2'], target: '[data-testid=heatmap]', view: viewHeatmaps, usesImage: true },
     { id: 'anatomy', panel: 'anatomy', texts: ['text', 'text2'], target: '#panel-anatomy' },
     { id: 'end', panel: 'evaluate', texts: [], view: viewEnd },
 ];
@@ -140,6 +140,110 @@ async function viewAttention(box, ctx, T, alive) {
     box.append(fig, colorbar(scale, T('s1.activation')));
 }
 
+// The current image as a 32x32 canvas.
+function imageCanvas(bytes) {
+    const cv = el('canvas', 'lesson-img');
+    cv.width = 32; cv.height = 32;
+    const g = cv.getContext('2d'), id = g.createImageData(32, 32);
+    for (let i = 0; i < 1024; i++) {
+        id.data[4 * i] = bytes[i]; id.data[4 * i + 1] = bytes[1024 + i]; id.data[4 * i + 2] = bytes[2048 + i]; id.data[4 * i + 3] = 255;
+    }
+    g.putImageData(id, 0, 0);
+    return cv;
+}
+
+async function inspectSE(box, ctx, T, alive) {
+    if (!ctx.models || !ctx.models.CNN_SE) { box.append(el('p', 'lesson-note', T('noModels'))); return null; }
+    if (!ctx.image) { box.append(el('p', 'lesson-note', T('noImage'))); return null; }
+    const a = await ctx.inspect('CNN_SE');
+    return alive() ? a : null;
+}
+
+// Step 4: per block, the 6 most active channels after ReLU and after SE scaling.
+async function viewFeatures(box, ctx, T, alive) {
+    box.append(el('p', 'lesson-viewcap', T('s4.view')));
+    const a = await inspectSE(box, ctx, T, alive);
+    if (!a) return;
+    const cmap = (ctx.colormap && ctx.colormap.viridis) || viridis;
+    const fig = el('div', 'lesson-feat');
+    fig.dataset.testid = 'lesson-features';
+    a.blocks.forEach((blk, b) => {
+        const HW = blk.H * blk.W, v = blk.seView;
+        const top = Array.from(v.pooled, (_, c) => c).sort((x, y) => v.pooled[y] - v.pooled[x] || x - y).slice(0, 6);
+        let hi = 0;
+        for (const c of top) for (let i = 0; i < HW; i++) hi = Math.max(hi, blk.relu[c * HW + i]);
+        const scale = makeScale([0, hi], { min: 0, max: hi || 1, map: cmap });
+        const sec = el('div', 'lesson-featblock');
+        sec.append(el('div', 'lesson-minititle', T('s4.block', { b: b + 1, C: blk.C, H: blk.H, W: blk.W })));
+        for (const [label, src] of [[T('s4.relu'), blk.relu], [T('s4.se'), blk.se]]) {
+            const row = el('div', 'lesson-featrow');
+            row.append(el('span', 'lesson-featlabel', label));
+            for (const c of top) {
+                const cv = mapCanvas('', `ch ${c} ${label}`);
+                drawMap(cv, src, c * HW, blk.H, blk.W, scale);
+                row.append(cv);
+            }
+            sec.append(row);
+        }
+        sec.append(colorbar(scale, T('s1.activation')));
+        fig.append(sec);
+    });
+    box.append(fig);
+}
+
+// Step 5: Grad-CAM for the predicted class over the image, the class-agnostic channel-mean
+// map, and each SE block's weights s sorted.
+async function viewHeatmaps(box, ctx, T, alive) {
+    const a = await inspectSE(box, ctx, T, alive);
+    if (!a) return;
+    const fig = el('div', 'lesson-heat');
+    fig.dataset.testid = 'lesson-heatmaps';
+    const inferno = (ctx.colormap && ctx.colormap.inferno) || viridis;
+    const cmap = (ctx.colormap && ctx.colormap.viridis) || viridis;
+    // Grad-CAM overlay (normalised to its maximum for display)
+    const g = a.gradcam;
+    let gmax = 0;
+    for (const x of g.cam) gmax = Math.max(gmax, x);
+    const camFig = el('figure', 'lesson-heatfig');
+    const stack = el('div', 'lesson-stack');
+    const cam = mapCanvas('lesson-cam', 'Grad-CAM');
+    const camScale = makeScale([0, 1], { min: 0, max: 1, map: inferno });
+    const camNorm = Float32Array.from(g.cam, (x) => (gmax > 0 ? x / gmax : 0));
+    drawMap(cam, camNorm, 0, g.H, g.W, camScale);
+    stack.append(imageCanvas(ctx.image.bytes), cam);
+    camFig.append(stack, el('figcaption', '', T('s5.cam', { cls: ctx.className(g.cls) })));
+    // channel-mean map of the last block after SE
+    const last = a.blocks[a.blocks.length - 1], HW = last.H * last.W, mean = new Float32Array(HW);
+    for (let c = 0; c < last.C; c++) for (let i = 0; i < HW; i++) mean[i] += last.se[c * HW + i] / last.C;
+    const meanFig = el('figure', 'lesson-heatfig');
+    const mcv = mapCanvas('lesson-meanmap', T('s5.mean'));
+    const meanScale = makeScale(mean, { min: 0, map: cmap });
+    drawMap(mcv, mean, 0, last.H, last.W, meanScale);
+    meanFig.append(mcv, el('figcaption', '', T('s5.mean')));
+    const maps = el('div', 'lesson-heatmaps');
+    maps.append(camFig, meanFig);
+    // s of each block, sorted from largest to smallest
+    const bars = el('div', 'lesson-sbars');
+    a.blocks.forEach((blk, b) => {
+        const sorted = Array.from(blk.seView.s).sort((x, y) => y - x);
+        const cv = el('canvas', 'lesson-sbarchart');
+        cv.width = 2 * sorted.length; cv.height = 60;
+        const cx = cv.getContext('2d');
+        cx.fillStyle = '#eceef2'; cx.fillRect(0, 0, cv.width, cv.height);
+        cx.fillStyle = '#D55E00';
+        sorted.forEach((x, i) => { const h = x * cv.height; cx.fillRect(2 * i, cv.height - h, 2, h); });
+        cv.setAttribute('role', 'img');
+        cv.setAttribute('aria-label', T('s5.sorted', { b: b + 1, min: sorted[sorted.length - 1].toFixed(3), max: sorted[0].toFixed(3) }));
+        const f = el('figure', 'lesson-sfig');
+        f.append(cv, el('figcaption', '', T('s5.sorted', { b: b + 1, min: sorted[sorted.length - 1].toFixed(2), max: sorted[0].toFixed(2) })));
+        bars.append(f);
+    });
+    const bars2 = el('div', 'lesson-cbars');
+    bars2.append(colorbar(camScale, T('s5.camScale')), colorbar(meanScale, T('s5.meanScale')));
+    fig.append(maps, bars2, el('div', 'lesson-minititle', T('s5.bars')), bars);
+    box.append(fig);
+}
+
 function viewEnd(box, ctx, T) {
     const st = modelStats(ctx);
     const ul = el('ul', 'lesson-list');
@@ -241,7 +345,7 @@ function mount(element, ctx) {
     ctx.events.addEventListener('lang-changed', () => render());
     ctx.events.addEventListener('models-changed', rerenderIfView);
     ctx.events.addEventListener('ready', rerenderIfView);   // the models exist from here on
-    ctx.events.addEventListener('image-changed', () => { if (STEPS[cur].id === 'attention') render(); });
+    ctx.events.addEventListener('image-changed', () => { if (STEPS[cur].usesImage) render(); });
     ctx.events.addEventListener('state-changed', () => { const n = fromUrl(); if (n !== cur) go(n); });
 
     go(cur);
