@@ -20,7 +20,9 @@ status=0
 for n in "${names[@]}"; do
     exe="$bin/fuzz_$n"
     opts=(-timeout=10 -rss_limit_mb=2560 -print_final_stats=1)
-    [ -f "fuzz/$n.options" ] && read -r -a extra < <(grep -v '^#' "fuzz/$n.options" | tr '\n' ' ') && opts+=("${extra[@]}")
+    if [ -f "fuzz/$n.options" ]; then
+        while read -r o; do [ -n "$o" ] && [ "${o#\#}" = "$o" ] && opts+=("$o"); done < "fuzz/$n.options"
+    fi
     [ -f "fuzz/$n.dict" ] && opts+=("-dict=fuzz/$n.dict")
     mkdir -p "$work/work/$n" "$work/artifacts/$n"
     log="$work/$n.log"
