@@ -119,8 +119,10 @@ function mount(element, ctx) {
         ui.pooled = cellStrip({ label: T('s1.mean'), testid: 'anatomy-pooled', cols: COLS,
             onInspect: (i) => detail('pooled', i), onPick: toggleChannel });
         ui.pooledBar = el('div', 'anat-barslot');
-        s1.body.append(ui.mapsLabel, ui.maps, ui.mapsBar, el('div', 'anat-arrow', '\u2193 mean'),
-            ui.meansLabel, ui.pooled.el, ui.pooledBar);
+        const legend = el('div', 'anat-legend');
+        legend.append(el('span', 'anat-swatch-sel'), el('span', '', T('s1.selected')));
+        s1.body.append(ui.mapsLabel, ui.maps, ui.mapsBar, el('div', 'anat-arrow', T('s1.arrow')),
+            ui.meansLabel, ui.pooled.el, ui.pooledBar, legend);
 
         // step 2: excitation
         const s2 = step('excite', T('s2.title'), T('s2.caption'));
