@@ -180,6 +180,10 @@ async function shownS(page, block, index) {
 
 // ---- main ------------------------------------------------------------------------------
 async function main() {
+    if (!fs.existsSync(path.join(DATA, 'test_batch.bin'))) {
+        console.error(`anatomy.spec: CIFAR-10 not found in ${DATA} (make data, or set CIFAR10_DIR)`);
+        process.exit(1);
+    }
     fs.mkdirSync(SHOTS, { recursive: true });
     const ex = await loadExcite({ threads: false });
     const files = await prepareWeights(ex);
