@@ -312,6 +312,7 @@ function mount(element, ctx) {
         for (let c = 0; c < C; c++) {
             const cell = el('button', 'anat-gridcell');
             cell.type = 'button';
+            cell.tabIndex = -1;   // keyboard users pick channels in the one-tab-stop strips below
             cell.title = `ch ${c} \u00b7 mean ${fmt(v.pooled[c])}`;
             const cv = mapCanvas('', `ch ${c}`);
             drawMap(cv, blk.relu, c * H * W, H, W, mapScale);
