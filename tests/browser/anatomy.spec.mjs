@@ -8,8 +8,9 @@
 //      console error, and its per-layer parameter counts equal those of the weights files.
 //   4. Screenshots of the panel and of every lesson step at 1280 and 360 px go to
 //      build/screenshots/ (to be looked at; not compared).
-// Weights: a CNN_SE trained here for a few batches (so s is not the random-init one) and a
-// fresh CNN, written to build/test-weights/ and loaded through the page's weights input.
+// Weights: the shipped weights/cnn*.safetensors if present, else a CNN_SE trained here for a
+// few batches (so s is not the random-init one) and a fresh CNN, written to
+// build/test-weights/; either way loaded through the page's weights input.
 // Needs data/cifar10 (CIFAR10_DIR) and the built modules in wasm/dist/.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -186,7 +187,11 @@ async function main() {
     }
     fs.mkdirSync(SHOTS, { recursive: true });
     const ex = await loadExcite({ threads: false });
-    const files = await prepareWeights(ex);
+    // the shipped pretrained weights when the checkout has them (realistic screenshots),
+    // else a CNN_SE trained here for a few batches
+    const shipped = { CNN: path.join(ROOT, 'weights/cnn.safetensors'), CNN_SE: path.join(ROOT, 'weights/cnn_se.safetensors') };
+    const files = fs.existsSync(shipped.CNN) && fs.existsSync(shipped.CNN_SE) ? shipped : await prepareWeights(ex);
+    console.log(`weights: ${path.relative(ROOT, files.CNN)}, ${path.relative(ROOT, files.CNN_SE)}`);
     const test = readRecords('test_batch.bin', TEST_INDEX + 1);
     const image = test.images.slice(TEST_INDEX * 3072, (TEST_INDEX + 1) * 3072);
     for (const kind of ['CNN', 'CNN_SE']) {
