@@ -1,5 +1,15 @@
-// gemm.c - scalar reference GEMM and the dispatcher. See gemm.h.
+// gemm.c - the scalar reference GEMM, and the blocked, packed GEMM every fast kernel plugs
+// into (see gemm.h). The register-tile micro-kernels live in c/gemm_<isa>.c; this file
+// packs op(A) and op(B) into the panels they read (zero-padded to whole tiles, so edges
+// need no special micro-kernel), walks the cache blocks, and splits the M/N tiles over the
+// thread pool. K is blocked (KC) but never split between threads, and each element's sum
+// runs in the same order whatever the split, so results do not depend on the thread count.
+// Packing buffers are per thread, allocated on first use and kept.
 #include "gemm.h"
+#include "gemm_kernels.h"
+#include "threads.h"
+#include <stdlib.h>
+#include <string.h>
 
 void gemm_ref(int transA, int transB, int M, int N, int K,
               const float *A, int lda, const float *B, int ldb,
@@ -17,10 +27,253 @@ void gemm_ref(int transA, int transB, int M, int N, int K,
     }
 }
 
+// ---- portable scalar micro-kernel (4 x 8) ----------------------------------------------
+void gemm_micro_scalar_4x8(int kc, const float *a, const float *b, float *c, long ldc,
+                           int load_c) {
+    float acc[4][8] = {{0}};
+    for (int k = 0; k < kc; k++) {
+        for (int i = 0; i < 4; i++) {
+            float ai = a[i];
+            for (int j = 0; j < 8; j++) acc[i][j] += ai * b[j];
+        }
+        a += 4;
+        b += 8;
+    }
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 8; j++)
+            c[i * ldc + j] = load_c ? c[i * ldc + j] + acc[i][j] : acc[i][j];
+}
+
+// ---- kernel table ----------------------------------------------------------------------
+// mr x nr register tile; kc x nc block of packed B (L2/L3), mc x kc block of packed A (L2).
+typedef struct {
+    const char *name;
+    int mr, nr, kc, mc, nc;
+    GemmMicroKernel fn;
+} Kernel;
+
+enum { MAX_TILE = 8 * 32 };
+
+static const Kernel kernels[] = {
+#if defined(__wasm_simd128__)
+    {"wasm-simd128", 4, 8, 256, 64, 1024, gemm_micro_wasm_4x8},
+#endif
+#if defined(__x86_64__) && !defined(__wasm__)
+    {"avx512", 8, 32, 256, 128, 2048, gemm_micro_avx512_8x32},
+    {"avx2", 6, 16, 256, 120, 1024, gemm_micro_avx2_6x16},
+#endif
+    {"scalar", 4, 8, 256, 64, 1024, gemm_micro_scalar_4x8},
+};
+enum { NUM_KERNELS = sizeof kernels / sizeof kernels[0] };
+
+static int kernel_usable(const Kernel *k) {
+#if defined(__x86_64__) && !defined(__wasm__)
+    __builtin_cpu_init();
+    if (k->fn == gemm_micro_avx512_8x32)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+    if (k->fn == gemm_micro_avx2_6x16)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    (void)k;
+    return 1;
+}
+
+static const Kernel *forced_kernel; // set by gemm_select (tests, benchmarks)
+
+static const Kernel *pick_kernel(void) {
+    if (forced_kernel) return forced_kernel;
+    for (int i = 0; i < NUM_KERNELS; i++)
+        if (kernel_usable(&kernels[i])) return &kernels[i];
+    return &kernels[NUM_KERNELS - 1];
+}
+
+const char *gemm_kernel_name(void) { return pick_kernel()->name; }
+
+int gemm_num_kernels(void) {
+    int n = 0;
+    for (int i = 0; i < NUM_KERNELS; i++) n += kernel_usable(&kernels[i]);
+    return n;
+}
+
+const char *gemm_kernel_name_at(int i) {
+    for (int j = 0; j < NUM_KERNELS; j++)
+        if (kernel_usable(&kernels[j]) && i-- == 0) return kernels[j].name;
+    return NULL;
+}
+
+int gemm_select(const char *name) {
+    if (!name || !strcmp(name, "auto")) { forced_kernel = NULL; return 0; }
+    for (int i = 0; i < NUM_KERNELS; i++)
+        if (!strcmp(name, kernels[i].name) && kernel_usable(&kernels[i])) {
+            forced_kernel = &kernels[i];
+            return 0;
+        }
+    return -1;
+}
+
+// ---- packing ---------------------------------------------------------------------------
+// Ap: ceil(mc/MR) panels of kc x MR; rows past mc are zero.
+static void pack_a(float *Ap, const float *A, int lda, int transA, int i0, int mc, int k0,
+                   int kc, int MR) {
+    for (int p = 0; p < mc; p += MR) {
+        float *dst = Ap + (size_t)p * kc;
+        int rows = mc - p < MR ? mc - p : MR;
+        if (!transA) {
+            for (int i = 0; i < rows; i++) {
+                const float *src = A + (size_t)(i0 + p + i) * lda + k0;
+                for (int k = 0; k < kc; k++) dst[k * MR + i] = src[k];
+            }
+            for (int i = rows; i < MR; i++)
+                for (int k = 0; k < kc; k++) dst[k * MR + i] = 0.0f;
+        } else {
+            for (int k = 0; k < kc; k++) {
+                const float *src = A + (size_t)(k0 + k) * lda + i0 + p;
+                float *d = dst + k * MR;
+                for (int i = 0; i < rows; i++) d[i] = src[i];
+                for (int i = rows; i < MR; i++) d[i] = 0.0f;
+            }
+        }
+    }
+}
+
+// Bp: ceil(nc/NR) panels of kc x NR; columns past nc are zero.
+static void pack_b(float *Bp, const float *B, int ldb, int transB, int k0, int kc, int j0,
+                   int nc, int NR) {
+    for (int q = 0; q < nc; q += NR) {
+        float *dst = Bp + (size_t)q * kc;
+        int cols = nc - q < NR ? nc - q : NR;
+        if (!transB) {
+            for (int k = 0; k < kc; k++) {
+                const float *src = B + (size_t)(k0 + k) * ldb + j0 + q;
+                float *d = dst + k * NR;
+                memcpy(d, src, sizeof(float) * cols);
+                for (int j = cols; j < NR; j++) d[j] = 0.0f;
+            }
+        } else {
+            for (int j = 0; j < cols; j++) {
+                const float *src = B + (size_t)(j0 + q + j) * ldb + k0;
+                for (int k = 0; k < kc; k++) dst[k * NR + j] = src[k];
+            }
+            for (int j = cols; j < NR; j++)
+                for (int k = 0; k < kc; k++) dst[k * NR + j] = 0.0f;
+        }
+    }
+}
+
+// ---- per-thread buffers ----------------------------------------------------------------
+static _Thread_local float *buf_a, *buf_b;
+static _Thread_local size_t cap_a, cap_b;
+
+static float *grow(float **buf, size_t *cap, size_t n) {
+    if (n > *cap) {
+        free(*buf);
+        size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
+        *buf = aligned_alloc(64, bytes);
+        *cap = *buf ? n : 0;
+    }
+    return *buf;
+}
+
+// ---- the blocked GEMM on a sub-block of C ----------------------------------------------
+typedef struct {
+    const Kernel *kern;
+    int transA, transB, M, N, K;
+    const float *A, *B;
+    float *C;
+    int lda, ldb, ldc, accumulate;
+    int split_n, parts, tiles; // how the tiles are shared between work items
+} Job;
+
+static void gemm_block(const Job *g, int m0, int m1, int n0, int n1) {
+    const Kernel *kn = g->kern;
+    const int MR = kn->mr, NR = kn->nr;
+    const int KC = kn->kc, MC = kn->mc, NC = kn->nc;
+    int kc_max = g->K < KC ? g->K : KC;
+    float *Ap = grow(&buf_a, &cap_a, (size_t)MC * kc_max);
+    float *Bp = grow(&buf_b, &cap_b, (size_t)NC * kc_max);
+    if (!Ap || !Bp) { // out of memory: fall back to the reference on this block
+        for (int i = m0; i < m1; i++) {
+            const float *Ai = g->transA ? g->A + i : g->A + (size_t)i * g->lda;
+            gemm_ref(g->transA, g->transB, 1, n1 - n0, g->K, Ai, g->lda,
+                     g->transB ? g->B + (size_t)n0 * g->ldb : g->B + n0, g->ldb,
+                     g->C + (size_t)i * g->ldc + n0, g->ldc, g->accumulate);
+        }
+        return;
+    }
+    _Alignas(64) float tmp[MAX_TILE];
+    for (int jc = n0; jc < n1; jc += NC) {
+        int nc = n1 - jc < NC ? n1 - jc : NC;
+        for (int pc = 0; pc < g->K; pc += KC) {
+            int kc = g->K - pc < KC ? g->K - pc : KC;
+            int load_c = g->accumulate || pc > 0;
+            pack_b(Bp, g->B, g->ldb, g->transB, pc, kc, jc, nc, NR);
+            for (int ic = m0; ic < m1; ic += MC) {
+                int mc = m1 - ic < MC ? m1 - ic : MC;
+                pack_a(Ap, g->A, g->lda, g->transA, ic, mc, pc, kc, MR);
+                for (int jr = 0; jr < nc; jr += NR) {
+                    int nr = nc - jr < NR ? nc - jr : NR;
+                    const float *bp = Bp + (size_t)jr * kc;
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        int mr = mc - ir < MR ? mc - ir : MR;
+                        const float *ap = Ap + (size_t)ir * kc;
+                        float *c = g->C + (size_t)(ic + ir) * g->ldc + jc + jr;
+                        if (mr == MR && nr == NR) {
+                            kn->fn(kc, ap, bp, c, g->ldc, load_c);
+                        } else {
+                            kn->fn(kc, ap, bp, tmp, NR, 0);
+                            for (int i = 0; i < mr; i++)
+                                for (int j = 0; j < nr; j++)
+                                    c[(size_t)i * g->ldc + j] = load_c
+                                        ? c[(size_t)i * g->ldc + j] + tmp[i * NR + j]
+                                        : tmp[i * NR + j];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Work item t of g->parts: an equal share of whole tiles along N or M.
+static void gemm_part(void *ctx, int t) {
+    const Job *g = ctx;
+    int lo = (int)((long)g->tiles * t / g->parts), hi = (int)((long)g->tiles * (t + 1) / g->parts);
+    if (lo == hi) return;
+    if (g->split_n) {
+        int NR = g->kern->nr, n0 = lo * NR, n1 = hi * NR < g->N ? hi * NR : g->N;
+        gemm_block(g, 0, g->M, n0, n1);
+    } else {
+        int MR = g->kern->mr, m0 = lo * MR, m1 = hi * MR < g->M ? hi * MR : g->M;
+        gemm_block(g, m0, m1, 0, g->N);
+    }
+}
+
+// Below this many multiply-adds a GEMM is not worth waking a second thread for.
+#define GEMM_PARALLEL_MIN 200000.0
+
 void gemm(int transA, int transB, int M, int N, int K,
           const float *A, int lda, const float *B, int ldb,
           float *C, int ldc, int accumulate) {
-    gemm_ref(transA, transB, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        if (!accumulate)
+            for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc, 0, sizeof(float) * N);
+        return;
+    }
+    Job g = {pick_kernel(), transA, transB, M, N, K, A, B, C, lda, ldb, ldc, accumulate,
+             0, 1, 1};
+    int nt = threads_get();
+    if (nt > 1 && (double)M * N * K >= GEMM_PARALLEL_MIN) {
+        int tiles_m = (M + g.kern->mr - 1) / g.kern->mr;
+        int tiles_n = (N + g.kern->nr - 1) / g.kern->nr;
+        // Split N when it has enough tiles (each part then packs only its share of B).
+        g.split_n = tiles_n >= 2 * nt || tiles_n >= tiles_m;
+        g.tiles = g.split_n ? tiles_n : tiles_m;
+        g.parts = g.tiles < nt ? g.tiles : nt;
+        if (g.parts > 1) {
+            parallel_for(g.parts, gemm_part, &g);
+            return;
+        }
+    }
+    gemm_block(&g, 0, M, 0, N);
 }
-
-const char *gemm_kernel_name(void) { return "scalar"; }

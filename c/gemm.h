@@ -22,4 +22,12 @@ void gemm_ref(int transA, int transB, int M, int N, int K,
 // Name of the kernel gemm() uses ("wasm-simd128", "avx512", "avx2", "scalar").
 const char *gemm_kernel_name(void);
 
+// The kernels usable on this machine, best first (tests and benchmarks run each of them):
+// gemm_kernel_name_at(i) for i in [0, gemm_num_kernels()). gemm_select(name) makes gemm()
+// use that kernel (0 on success, -1 if it is not usable here); NULL or "auto" restores the
+// automatic choice. Not meant to be changed while another thread is inside gemm().
+int gemm_num_kernels(void);
+const char *gemm_kernel_name_at(int i);
+int gemm_select(const char *name);
+
 #endif

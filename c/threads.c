@@ -1,8 +1,139 @@
-// threads.c - serial placeholder of the worker pool (see threads.h).
+// threads.c - the worker pool behind parallel_for (see threads.h), over plain pthreads so the
+// same code serves the native program and the threaded WebAssembly build (Emscripten
+// -pthread). One job at a time: the caller publishes (fn, ctx, n), wakes the workers, and
+// everybody, the caller included, takes items from a shared counter until none are left.
+// Workers spin briefly before sleeping on a condition variable, so back-to-back jobs (the
+// GEMMs of one training step) do not pay a wake-up each; the spin is short enough not to
+// steal a shared core for long. A parallel_for called from inside an item runs serially.
 #include "threads.h"
+#include <pthread.h>
+#include <stdatomic.h>
 
-int threads_set(int n) { (void)n; return 1; }
-int threads_get(void) { return 1; }
+enum { MAX_THREADS = 64, SPIN_ITERS = 20000 };
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
+static pthread_t pool_threads[MAX_THREADS];
+static int pool_size = 1;              // threads in use, the caller included
+static int pool_quit;
+
+// The current job. generation changes (under pool_mu) when a new job is published.
+static atomic_uint job_generation;
+static void (*job_fn)(void *ctx, int i);
+static void *job_ctx;
+static int job_n;
+static atomic_int job_next;            // next item to take
+static atomic_int job_busy;            // workers still inside the current job
+
+static _Thread_local int in_parallel;  // nested parallel_for runs serially
+
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void run_items(void (*fn)(void *, int), void *ctx, int n) {
+    for (;;) {
+        int i = atomic_fetch_add_explicit(&job_next, 1, memory_order_relaxed);
+        if (i >= n) break;
+        fn(ctx, i);
+    }
+}
+
+static unsigned start_generation; // job_generation when the pool was (re)started
+
+static void *worker_main(void *arg) {
+    (void)arg;
+    in_parallel = 1;
+    unsigned seen = start_generation;
+    for (;;) {
+        // Spin a little for the next job, then sleep.
+        int spins = 0;
+        while (atomic_load_explicit(&job_generation, memory_order_acquire) == seen &&
+               spins < SPIN_ITERS) {
+            cpu_relax();
+            spins++;
+        }
+        pthread_mutex_lock(&pool_mu);
+        while (atomic_load(&job_generation) == seen && !pool_quit)
+            pthread_cond_wait(&pool_wake, &pool_mu);
+        if (pool_quit) { pthread_mutex_unlock(&pool_mu); break; }
+        seen = atomic_load(&job_generation);
+        void (*fn)(void *, int) = job_fn;
+        void *ctx = job_ctx;
+        int n = job_n;
+        pthread_mutex_unlock(&pool_mu);
+
+        run_items(fn, ctx, n);
+
+        if (atomic_fetch_sub_explicit(&job_busy, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&pool_mu);
+            pthread_cond_signal(&pool_done);
+            pthread_mutex_unlock(&pool_mu);
+        }
+    }
+    return NULL;
+}
+
+static void pool_stop(void) {
+    pthread_mutex_lock(&pool_mu);
+    pool_quit = 1;
+    pthread_cond_broadcast(&pool_wake);
+    pthread_mutex_unlock(&pool_mu);
+    for (int t = 1; t < pool_size; t++) pthread_join(pool_threads[t], NULL);
+    pool_quit = 0;
+    pool_size = 1;
+}
+
+int threads_set(int n) {
+    if (n < 1) n = 1;
+    if (n > MAX_THREADS) n = MAX_THREADS;
+    if (in_parallel || n == pool_size) return pool_size;
+    pool_stop();
+    start_generation = atomic_load(&job_generation);
+    int started = 1;
+    for (int t = 1; t < n; t++) {
+        if (pthread_create(&pool_threads[t], NULL, worker_main, NULL) != 0) break;
+        started++;
+    }
+    pool_size = started;
+    return pool_size;
+}
+
+int threads_get(void) { return pool_size; }
+
 void parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx) {
-    for (int i = 0; i < n; i++) fn(ctx, i);
+    if (n <= 0) return;
+    if (pool_size <= 1 || n == 1 || in_parallel) {
+        for (int i = 0; i < n; i++) fn(ctx, i);
+        return;
+    }
+    int workers = pool_size - 1;
+    pthread_mutex_lock(&pool_mu);
+    job_fn = fn;
+    job_ctx = ctx;
+    job_n = n;
+    atomic_store(&job_next, 0);
+    atomic_store(&job_busy, workers);
+    atomic_fetch_add_explicit(&job_generation, 1, memory_order_release);
+    pthread_cond_broadcast(&pool_wake);
+    pthread_mutex_unlock(&pool_mu);
+
+    in_parallel = 1;
+    run_items(fn, ctx, n);
+    in_parallel = 0;
+
+    // Wait for the workers to leave the job (they may still be finishing an item).
+    int spins = 0;
+    while (atomic_load_explicit(&job_busy, memory_order_acquire) > 0 && spins < SPIN_ITERS) {
+        cpu_relax();
+        spins++;
+    }
+    if (atomic_load(&job_busy) > 0) {
+        pthread_mutex_lock(&pool_mu);
+        while (atomic_load(&job_busy) > 0) pthread_cond_wait(&pool_done, &pool_mu);
+        pthread_mutex_unlock(&pool_mu);
+    }
 }

@@ -1,0 +1,23 @@
+// gemm_kernels.h - the register-tile micro-kernels behind gemm() (private to c/gemm*.c).
+// A micro-kernel computes one MR x NR tile of C over kc steps of packed operands:
+//   a: packed A, kc columns of MR values (a[k*MR + i] = op(A)[i][k])
+//   b: packed B, kc rows of NR values    (b[k*NR + j] = op(B)[k][j]), 64-byte aligned
+//   c: the tile, row stride ldc;  load_c ? c += a.b : c = a.b
+// Each element's sum runs over k in order, so a tile's result does not depend on where it
+// lies in C or which thread computes it.
+#ifndef EXCITE_GEMM_KERNELS_H
+#define EXCITE_GEMM_KERNELS_H
+
+typedef void (*GemmMicroKernel)(int kc, const float *a, const float *b, float *c, long ldc,
+                                int load_c);
+
+void gemm_micro_scalar_4x8(int kc, const float *a, const float *b, float *c, long ldc, int load_c);
+#if defined(__x86_64__) && !defined(__wasm__)
+void gemm_micro_avx2_6x16(int kc, const float *a, const float *b, float *c, long ldc, int load_c);
+void gemm_micro_avx512_8x32(int kc, const float *a, const float *b, float *c, long ldc, int load_c);
+#endif
+#if defined(__wasm_simd128__)
+void gemm_micro_wasm_4x8(int kc, const float *a, const float *b, float *c, long ldc, int load_c);
+#endif
+
+#endif
