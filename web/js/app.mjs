@@ -255,17 +255,17 @@ async function usePretrained({ quiet = false } = {}) {
     if (!quiet) ctx.error(e.missing ? i18n.t('app.pretrainedMissing') : e);
     return false;
   }
+  // both or neither: if the second file is bad, the first model gets its old weights back
+  const backup = ctx.models.CNN.saveSafetensors({ half: false });
   try {
-    // check both files on scratch models first: a broken one leaves both models as they were
-    for (const [k, b] of files) {
-      const m = ctx.excite.createModel(k, { seed: 1, maxBatch: 1 });
-      try { m.loadSafetensors(b); } finally { m.free(); }
-    }
-    for (const [k, b] of files) { ctx.models[k].loadSafetensors(b); ctx.modelInfo[k] = { source: 'pretrained' }; }
+    ctx.models.CNN.loadSafetensors(files[0][1]);
+    try { ctx.models.CNN_SE.loadSafetensors(files[1][1]); }
+    catch (e) { ctx.models.CNN.loadSafetensors(backup); throw e; }
   } catch (e) {
     ctx.error(e);
     return false;
   }
+  for (const k of KINDS) ctx.modelInfo[k] = { source: 'pretrained' };
   const ms = Math.round(performance.now() - t0);
   modelsChanged(KINDS);
   if (!quiet) ctx.notice(i18n.t('app.pretrainedLoaded', { ms }));

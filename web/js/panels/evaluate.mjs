@@ -76,7 +76,7 @@ function mount(root, ctx) {
   const status = el('p', { class: 'small', 'aria-live': 'polite' });
   const head = el('div', { class: 'card' }, el('h2', { i18n: 'eval.title' }), el('p', { class: 'caption', i18n: 'eval.intro' }),
     el('div', { class: 'row' }, el('label', { for: 'eval-size' }, el('span', { i18n: 'eval.size' })), size, runB), status);
-  const accRow = el('div', { class: 'grid2' });
+  const accRow = el('div', { class: 'grid2 keep2' });
   const perClassC = el('canvas', { role: 'img' });
   perClassC.dataset.i18nAria = 'eval.perClass';
   const perClassCard = el('div', { class: 'card' }, el('h3', { i18n: 'eval.perClass' }), el('div', { class: 'chart-box' }, perClassC), el('p', { class: 'caption', i18n: 'eval.perClass.caption' }));

@@ -215,7 +215,7 @@ function mount(root, ctx) {
   if (cls !== null && (cls < 0 || cls > 9)) cls = null;
   let block = ctx.state.getInt('block', 2);
   if (block < 0 || block > 2) block = 2;
-  let fmB = block, seB = block, stage = 'se';
+  let fmB = 0, seB = block, stage = 'se';   // feature maps start at block 1 (32x32: still look like the picture)
   let page = 0;
   let visible = false, dirty = true, renderSeq = 0;
 

@@ -3,6 +3,7 @@
 // CSV logs with the native program's columns, and weight export.
 
 import { lineChart, smoother, COLORS } from '../charts.mjs';
+import * as store from '../run-store.mjs';
 
 const KINDS = ['CNN', 'CNN_SE'];
 const BATCH_COLS = 'epoch,batch,step,loss,accuracy,lr,images_per_sec';
@@ -64,6 +65,10 @@ const strings = {
     'train.err.worker': 'The training thread is not available.',
     'train.err.diverged': 'Training stopped: {msg}',
     'train.empty': 'Press Start: the curves appear here while the models train.',
+    'train.saved': 'A training run was interrupted: {models}, epoch {epoch} of {epochs}, batch {batch} of {batches}, saved {time}. It can continue exactly where it stopped.',
+    'train.saved.resume': 'Resume that run',
+    'train.saved.discard': 'Discard it',
+    'train.saved.note': 'The run is saved in this browser at every epoch end and when you pause, so a reload does not lose it.',
   },
   zh: {
     'train.title': '训练',
@@ -120,6 +125,10 @@ const strings = {
     'train.err.worker': '训练线程不可用。',
     'train.err.diverged': '训练已停止：{msg}',
     'train.empty': '点击“开始”：训练时曲线会出现在这里。',
+    'train.saved': '有一次训练被中断了：{models}，第 {epoch}/{epochs} 轮，第 {batch}/{batches} 批，保存于 {time}。可以从中断处精确地继续。',
+    'train.saved.resume': '继续那次训练',
+    'train.saved.discard': '丢弃',
+    'train.saved.note': '训练在每轮结束和暂停时都会保存在此浏览器中，刷新页面不会丢失。',
   },
 };
 
@@ -150,6 +159,12 @@ function download(name, data, type) {
 }
 
 function mount(root, ctx) {
+  // IndexedDB writes in the order they were asked for (a save, then the delete at 'done')
+  let storeQueue = Promise.resolve();
+  const queued = (f) => (storeQueue = storeQueue.then(f, f));
+  const saveRun = (r) => queued(() => store.saveRun(r));
+  const deleteRun = () => queued(() => store.deleteRun());
+  const loadRun = () => queued(() => store.loadRun());
   ctx.addStrings(strings);
   const t = ctx.t;
   const sel = (name, opts, value) => {
@@ -199,7 +214,13 @@ function mount(root, ctx) {
   const progress = el('div', { class: 'progress', testid: 'train-progress', role: 'group' }, bar, progText);
   progress.dataset.step = '0';
 
-  const setCard = el('div', { class: 'card' }, el('h2', { i18n: 'train.settings' }), el('p', { class: 'caption', i18n: 'train.intro' }), settings, controls, progress, stateText);
+  const setCard = el('div', { class: 'card' }, el('h2', { i18n: 'train.settings' }), el('p', { class: 'caption', i18n: 'train.intro' }), settings, controls, progress, stateText,
+    el('p', { class: 'caption', i18n: 'train.saved.note' }));
+  const savedText = el('p');
+  const savedResume = el('button', { type: 'button', testid: 'train-resume-saved', i18n: 'train.saved.resume' });
+  const savedDiscard = el('button', { type: 'button', class: 'secondary', i18n: 'train.saved.discard' });
+  const savedCard = el('div', { class: 'card notice-card', role: 'region' }, savedText, el('div', { class: 'controls' }, savedResume, savedDiscard));
+  savedCard.hidden = true;
 
   // ---- charts
   const chartCard = (titleKey, testid, cls = 'chart-box') => {
@@ -222,7 +243,7 @@ function mount(root, ctx) {
   const downloads = el('div', { class: 'downloads' });
   exportCard.append(downloads);
 
-  root.append(setCard, legendP,
+  root.append(savedCard, setCard, legendP,
     el('div', { class: 'grid2' }, lossC.card, accC.card),
     el('div', { class: 'grid3' }, elossC.card, eaccC.card, lrC.card),
     exportCard);
@@ -330,6 +351,24 @@ function mount(root, ctx) {
     }
   }
 
+  function plotBatch(k, step, loss, acc, lrv) {
+    if (!charts) makeCharts();
+    if (!run.started) { run.started = true; setEmpty(false); }
+    const sm = run.smooth[k];
+    charts.loss.push(`${k}.raw`, step, loss);
+    charts.loss.push(`${k}.smooth`, step, sm.loss.next(loss));
+    charts.acc.push(`${k}.raw`, step, acc);
+    charts.acc.push(`${k}.smooth`, step, sm.acc.next(acc));
+    charts.lr.push(k, step, lrv);
+  }
+  function plotEpoch(k, epoch, trainLoss, trainAcc, testLoss, testAcc) {
+    if (!charts) makeCharts();
+    charts.eloss.push(`${k}.train`, epoch, trainLoss);
+    charts.eloss.push(`${k}.test`, epoch, testLoss);
+    charts.eacc.push(`${k}.train`, epoch, trainAcc);
+    charts.eacc.push(`${k}.test`, epoch, testAcc);
+  }
+
   function onMessage(ev) {
     const d = ev.data || {};
     if (!run && d.type !== 'weights') return;
@@ -338,33 +377,24 @@ function mount(root, ctx) {
         run.onData?.(d);
         break;
       case 'batch': {
-        if (!charts) makeCharts();
-        if (d.step === 1 || !run.started) { run.started = true; setEmpty(false); }
         const k = d.model;
         const acc = d.acc ?? d.accuracy;
-        const sm = run.smooth[k];
-        charts.loss.push(`${k}.raw`, d.step, d.loss);
-        charts.loss.push(`${k}.smooth`, d.step, sm.loss.next(d.loss));
-        charts.acc.push(`${k}.raw`, d.step, acc);
-        charts.acc.push(`${k}.smooth`, d.step, sm.acc.next(acc));
-        charts.lr.push(k, d.step, d.lr);
+        plotBatch(k, d.step, d.loss, acc, d.lr);
         run.ips[k] = d.imgPerSec ?? d.imagesPerSec;
         run.logs[k].batches.push([d.epoch, d.batch, d.step, d.loss, acc, d.lr, (run.ips[k] || 0).toFixed(1)].join(','));
-        if (k === run.models[run.models.length - 1]) { lastProgress = d; renderProgress(); }
+        if (k === run.models[run.models.length - 1]) { lastProgress = { epoch: d.epoch, batch: d.batch, batches: d.batches, step: d.step, eta: d.eta }; renderProgress(); }
         break;
       }
       case 'epoch': {
         const k = d.model;
-        charts.eloss.push(`${k}.train`, d.epoch, d.trainLoss);
-        charts.eloss.push(`${k}.test`, d.epoch, d.testLoss);
-        charts.eacc.push(`${k}.train`, d.epoch, d.trainAcc);
-        charts.eacc.push(`${k}.test`, d.epoch, d.testAcc);
+        plotEpoch(k, d.epoch, d.trainLoss, d.trainAcc, d.testLoss, d.testAcc);
         run.logs[k].epochs.push([d.epoch, d.trainLoss, d.trainAcc, d.testLoss, d.testAcc, d.lr, (d.seconds ?? 0).toFixed(2)].join(','));
         if (k === run.models[run.models.length - 1]) { syncWeights(); renderDownloads(); }
         break;
       }
       case 'state':
         if (d.state === 'stopped' || d.state === 'done') syncWeights();
+        if (d.state === 'done') deleteRun();
         setState(d.state);
         if (d.state === 'done' || d.state === 'stopped') renderDownloads();
         break;
@@ -377,6 +407,8 @@ function mount(root, ctx) {
       }
       case 'checkpoint':
         run.checkpoint = d.state;
+        // the checkpoint after the last epoch is not worth keeping: 'done' follows
+        if (state !== 'done' && !(d.reason === 'epoch' && lastProgress && lastProgress.epoch >= run.settings.epochs && lastProgress.batch >= lastProgress.batches)) saveRun({ version: 1, savedAt: Date.now(), checkpoint: d.state, settings: run.settings, models: run.models, logs: run.logs, progress: lastProgress });
         break;
       case 'error':
         ctx.error(t('train.err.diverged', { msg: d.message }));
@@ -437,12 +469,10 @@ function mount(root, ctx) {
       smooth: Object.fromEntries(KINDS.map((k) => [k, { loss: smoother(0.9), acc: smoother(0.9) }])),
     };
     setState('loading');
+    savedCard.hidden = true; saved = null;
+    deleteRun();
     try {
-      const data = await ctx.trainData({ trainSize: settings.trainSize, testSize: settings.testSize });
-      const ready = new Promise((resolve) => { run.onData = resolve; });
-      if (data.baseUrl) w.postMessage({ type: 'load-data', baseUrl: data.baseUrl, trainSize: settings.trainSize, testSize: settings.testSize });
-      else w.postMessage({ type: 'data', train: data.train, test: data.test }, [data.train.images.buffer, data.train.labels.buffer, data.test.images.buffer, data.test.labels.buffer]);
-      await ready;
+      await sendData(w, settings.trainSize, settings.testSize);
       if (state !== 'loading') return;   // stopped or failed meanwhile
       const weights = {};
       if (finetune.checked) for (const k of models) weights[k] = ctx.getWeights(k);
@@ -455,6 +485,65 @@ function mount(root, ctx) {
       ctx.error(e);
     }
   }
+
+  async function sendData(w, trainSize, testSize) {
+    const data = await ctx.trainData({ trainSize, testSize });
+    const ready = new Promise((resolve) => { run.onData = resolve; });
+    if (data.baseUrl) w.postMessage({ type: 'load-data', baseUrl: data.baseUrl, trainSize, testSize });
+    else w.postMessage({ type: 'data', train: data.train, test: data.test }, [data.train.images.buffer, data.train.labels.buffer, data.test.images.buffer, data.test.labels.buffer]);
+    await ready;
+  }
+
+  // ---- a run saved in IndexedDB (reload, crash): offer to resume it exactly
+  let saved = null;
+  function showSaved() {
+    if (!saved) { savedCard.hidden = true; return; }
+    const p = saved.progress || { epoch: 0, batch: 0, batches: 0 };
+    savedText.textContent = t('train.saved', { models: saved.models.join(' + '), epoch: p.epoch, epochs: saved.settings.epochs, batch: p.batch, batches: p.batches,
+      time: new Date(saved.savedAt).toLocaleString(ctx.lang === 'zh' ? 'zh-CN' : 'en') });
+    savedCard.hidden = false;
+  }
+  loadRun().then((rec) => {
+    if (rec && rec.version === 1 && rec.checkpoint && !run) { saved = rec; showSaved(); }
+  });
+  savedDiscard.addEventListener('click', () => { saved = null; showSaved(); deleteRun(); });
+  savedResume.addEventListener('click', async () => {
+    const rec = saved;
+    const w = listen();
+    if (!rec || !w) { if (!w) ctx.error(t('train.err.worker')); return; }
+    if (state === 'running' || state === 'paused' || state === 'loading') { ctx.error(t('train.err.busy')); return; }
+    ctx.clearError();
+    // settings shown as they were
+    const st = rec.settings;
+    epochs.value = String(st.epochs); batch.value = String(st.batchSize); lr.value = String(st.lr);
+    augment.checked = !!st.augment; seed.value = String(st.seed);
+    trainSize.value = String(rec.checkpoint.data.nTrain); testSize.value = String(rec.checkpoint.data.nTest);
+    const both = rec.models.length === 2;
+    for (const [v, r] of Object.entries(radios)) r.checked = both ? v === 'both' : v === rec.models[0];
+    makeCharts();
+    clearCurves();
+    run = {
+      models: rec.models, settings: st, ips: {}, logs: rec.logs,
+      smooth: Object.fromEntries(KINDS.map((k) => [k, { loss: smoother(0.9), acc: smoother(0.9) }])),
+    };
+    for (const k of rec.models) {
+      for (const row of rec.logs[k].batches) { const c = row.split(',').map(Number); plotBatch(k, c[2], c[3], c[4], c[5]); }
+      for (const row of rec.logs[k].epochs) { const c = row.split(',').map(Number); plotEpoch(k, c[0], c[1], c[2], c[3], c[4]); }
+    }
+    lastProgress = rec.progress;
+    renderProgress();
+    saved = null; showSaved();
+    setState('loading');
+    try {
+      await sendData(w, rec.checkpoint.data.nTrain, rec.checkpoint.data.nTest);
+      if (state !== 'loading') return;
+      w.postMessage({ type: 'start', resume: rec.checkpoint });
+      setState('running');
+    } catch (e) {
+      setState('idle');
+      ctx.error(e);
+    }
+  });
 
   startB.addEventListener('click', start);
   pauseB.addEventListener('click', () => {
@@ -475,6 +564,7 @@ function mount(root, ctx) {
     setState('idle');
     renderDownloads();
     ctx.clearError();
+    deleteRun();
   });
 
   setState('idle');
@@ -484,7 +574,7 @@ function mount(root, ctx) {
   const instance = {
     update(what) {
       if (what === 'shown') { makeCharts(); listen(); }
-      if (what === 'lang-changed') { setState(state); renderProgress(); labelCharts(); renderDownloads(); }
+      if (what === 'lang-changed') { setState(state); renderProgress(); labelCharts(); renderDownloads(); showSaved(); }
       if (what === 'models-changed') renderDownloads();
     },
     get state() { return state; },
