@@ -99,14 +99,47 @@ function viewStats(box, ctx, T) {
     box.append(sum, wrap, el('p', 'lesson-how', T('s2.how')));
 }
 
-// Step 1: for the current image, block 1's most kept and most turned-down channels.
+// The SE block as a row of boxes: maps -> squeeze -> FC1 -> ReLU -> FC2 -> sigmoid -> scale.
+function flowDiagram(T, C, H, W) {
+    const R = C / 16;
+    const flow = el('div', 'lesson-flow');
+    flow.setAttribute('role', 'img');
+    const parts = [
+        ['maps', `${C}\u00d7${H}\u00d7${W}`, T('s1.f.maps')],
+        ['op', T('s1.f.squeeze'), T('s1.f.mean')],
+        ['vec', String(C), ''],
+        ['op', 'FC1 + ReLU', ''],
+        ['vec', String(R), ''],
+        ['op', 'FC2 + sigmoid', ''],
+        ['vec', `s: ${C}`, T('s1.f.s')],
+        ['op', T('s1.f.scale'), '\u00d7 s'],
+        ['maps', `${C}\u00d7${H}\u00d7${W}`, T('s1.f.out')],
+    ];
+    const label = [];
+    parts.forEach(([kind, main, sub], i) => {
+        if (i) flow.append(el('span', 'lesson-flowarrow', '\u2192'));
+        const b = el('div', 'lesson-flowbox lesson-flow-' + kind);
+        b.append(el('div', 'lesson-flowmain', main));
+        if (sub) b.append(el('div', 'lesson-flowsub', sub));
+        flow.append(b);
+        label.push(`${main} ${sub}`.trim());
+    });
+    flow.setAttribute('aria-label', label.join(' \u2192 '));
+    return flow;
+}
+
+// Step 1: the SE block as a diagram, then for the current image the most kept and most
+// turned-down channels of the block where s differs most between channels (named).
 async function viewAttention(box, ctx, T, alive) {
-    box.append(el('p', 'lesson-viewcap', T('s1.view')));
     if (!ctx.models || !ctx.models.CNN_SE) { box.append(el('p', 'lesson-note', T('noModels'))); return; }
     if (!ctx.image) { box.append(el('p', 'lesson-note', T('noImage'))); return; }
     const a = await ctx.inspect('CNN_SE');
     if (!alive()) return;
-    const blk = a.blocks[0], v = blk.seView, HW = blk.H * blk.W;
+    const spread = (blk) => Math.max(...blk.seView.s) - Math.min(...blk.seView.s);
+    let bi = 0;
+    a.blocks.forEach((blk, b) => { if (spread(blk) > spread(a.blocks[bi])) bi = b; });
+    const blk = a.blocks[bi], v = blk.seView, HW = blk.H * blk.W;
+    box.append(flowDiagram(T, blk.C, blk.H, blk.W), el('p', 'lesson-viewcap', T('s1.view', { b: bi + 1 })));
     const idx = Array.from(v.s, (_, i) => i).sort((x, y) => v.s[y] - v.s[x] || x - y);
     const rows = [[T('s1.kept'), idx.slice(0, 4)], [T('s1.down'), idx.slice(-4).reverse()]];
     let hi = 0;
