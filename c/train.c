@@ -110,6 +110,8 @@ typedef struct {
     double ep_loss_sum;     // sum over the epoch's images of the loss
     long ep_correct, ep_seen;
     double ep_seconds;
+    double best_loss;       // lowest evaluated loss so far, and its epoch (from 1)
+    int best_epoch;
     Rng data_rng;           // augmentation
 } LoopState;
 
@@ -288,6 +290,7 @@ static Trainer *trainer_new(const TrainConfig *cfg, const Dataset *train, const 
         if (!sn->f32 || !sn->i64 || !sn->adam_m || !sn->adam_v) goto oom;
     }
     t->s.lr = cfg->lr;
+    t->s.best_loss = INFINITY;
     t->s.plateau = plateau_default();
     t->s.plateau.factor = cfg->plateau_factor;
     t->s.plateau.patience = cfg->plateau_patience;
@@ -315,6 +318,8 @@ int trainer_batches(const Trainer *t) { return t->batches; }
 int trainer_step_count(const Trainer *t) { return t->s.step; }
 float trainer_lr(const Trainer *t) { return t->s.lr; }
 int trainer_done(const Trainer *t) { return t->s.epoch >= t->cfg.epochs; }
+double trainer_best_loss(const Trainer *t) { return t->s.best_loss; }
+int trainer_best_epoch(const Trainer *t) { return t->s.best_epoch; }
 void trainer_set_epochs(Trainer *t, int epochs) { t->cfg.epochs = epochs < 0 ? 0 : epochs; }
 int trainer_epoch_finished(const Trainer *t) { return t->s.position >= t->batches; }
 
@@ -414,6 +419,11 @@ int trainer_end_epoch(Trainer *t, EpochRecord *rec) {
     er.eval_seconds = dt;
     t->s.lr = plateau_step(&t->s.plateau, r.loss, t->s.lr);
     er.next_lr = t->s.lr;
+    if (r.loss < t->s.best_loss) {
+        t->s.best_loss = r.loss;
+        t->s.best_epoch = er.epoch;
+        er.is_best = 1;
+    }
     t->s.epoch++;
     t->s.position = 0;
     t->s.ep_loss_sum = 0;
@@ -571,6 +581,8 @@ int trainer_save_checkpoint(Trainer *t, uint8_t **out, size_t *len) {
     meta_add(md, "state.plateau_best", "%.17g", s->plateau.best);
     meta_add(md, "state.plateau_bad_epochs", "%d", s->plateau.num_bad_epochs);
     meta_add(md, "state.loss_ema", "%.17g", s->loss_ema);
+    meta_add(md, "state.best_loss", "%.17g", s->best_loss);
+    meta_add(md, "state.best_epoch", "%d", s->best_epoch);
     meta_add(md, "state.epoch_loss_sum", "%.17g", s->ep_loss_sum);
     meta_add(md, "state.epoch_correct", "%ld", s->ep_correct);
     meta_add(md, "state.epoch_seen", "%ld", s->ep_seen);
@@ -837,6 +849,8 @@ Trainer *trainer_resume(const uint8_t *data, size_t len, const Dataset *train, c
         meta_double(&f, "state.plateau_best", &s->plateau.best, err, errlen) ||
         meta_int(&f, "state.plateau_bad_epochs", &s->plateau.num_bad_epochs, err, errlen) ||
         meta_double(&f, "state.loss_ema", &s->loss_ema, err, errlen) ||
+        meta_double(&f, "state.best_loss", &s->best_loss, err, errlen) ||
+        meta_int(&f, "state.best_epoch", &s->best_epoch, err, errlen) ||
         meta_double(&f, "state.epoch_loss_sum", &s->ep_loss_sum, err, errlen) ||
         meta_ll(&f, "state.epoch_correct", &ep_correct, err, errlen) ||
         meta_ll(&f, "state.epoch_seen", &ep_seen, err, errlen) ||

@@ -72,6 +72,7 @@ typedef struct {
     float next_lr;                    // after the scheduler's step
     double seconds;                   // wall-clock of the epoch incl. evaluation
     double eval_seconds;              // of which evaluation
+    int is_best;                      // 1: the lowest test (or validation) loss of the run so far
 } EpochRecord;
 
 typedef struct {
@@ -103,6 +104,8 @@ int trainer_batches(const Trainer *t);    // batches per epoch
 int trainer_step_count(const Trainer *t); // batches done in the whole run
 float trainer_lr(const Trainer *t);
 int trainer_done(const Trainer *t);       // all cfg.epochs completed
+double trainer_best_loss(const Trainer *t); // lowest evaluated loss so far (+inf before any)
+int trainer_best_epoch(const Trainer *t);   // its epoch (from 1; 0 before any)
 void trainer_set_epochs(Trainer *t, int epochs);  // extend (or shorten) a run
 
 // One batch. Returns TRAIN_OK (rec filled), or TRAIN_DIVERGED with the last good state
