@@ -190,6 +190,7 @@ try {
   await waitFor(() => page.evaluate(() => window.excite.modelInfo.CNN.source === 'pretrained' && window.excite.modelInfo.CNN_SE.source === 'pretrained'), { what: 'pretrained' });
   const ms = await page.evaluate(() => window.excite.pretrainedMs);
   console.log(`       Use pretrained: both models fetched and loaded in ${ms} ms (printed, not asserted)`);
+  const requestsBefore = log.requests.length;
   for (const [type, name, w, h] of [['image/png', 'photo.png', 640, 480], ['image/jpeg', 'photo.jpg', 480, 720]]) {
     const v0 = await page.evaluate(() => window.excite.image && window.excite.image.version);
     await page.setInputFiles('[data-testid=upload-input]', { name, mimeType: type, buffer: await drawnPhoto(page, type, w, h) });
@@ -205,6 +206,7 @@ try {
     check(/cropped|scaled/.test(note), `${name}: the resize/crop note is shown ("${note.slice(0, 60)}…")`);
     check((await errorText(page)) === '', `${name}: no error`);
   }
+  check(log.requests.length === requestsBefore, `no request at all while the photos are uploaded and inspected (${log.requests.slice(requestsBefore).join(', ')})`);
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, 'inspect');
 

@@ -444,7 +444,7 @@ ctx.tensor = async (kind, name) => {
 // ---- embed ----------------------------------------------------------------------------
 $('embed-button').addEventListener('click', () => {
   const url = urlState.embedUrl();
-  $('embed-code').value = `<iframe src="${url.replace(/"/g, '&quot;')}" width="100%" height="720" title="excite" loading="lazy"></iframe>`;
+  $('embed-code').value = `<iframe src="${url.replace(/"/g, '&quot;')}" width="100%" height="720" title="excite" loading="lazy" allow="camera"></iframe>`;
   $('embed-copied').textContent = '';
   $('embed-dialog').showModal();
   $('embed-code').select();

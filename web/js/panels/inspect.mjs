@@ -139,7 +139,7 @@ function mount(root, ctx) {
   cam.hidden = true;
   const pickCard = el('div', { class: 'card' }, el('h2', { i18n: 'inspect.pick' }),
     el('p', { class: 'caption', i18n: 'inspect.gallery' }), gallery, galleryMsg,
-    el('div', { class: 'row' }, moreB, uploadL, upload, camB), drop, cam);
+    el('div', { class: 'row' }, moreB, upload, uploadL, camB), drop, cam);
 
   // ---- what the network sees
   const origBox = el('figure');

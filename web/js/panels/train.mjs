@@ -65,6 +65,7 @@ const strings = {
     'train.err.worker': 'The training thread is not available.',
     'train.err.diverged': 'Training stopped: {msg}',
     'train.empty': 'Press Start: the curves appear here while the models train.',
+    'train.progressLabel': 'Training progress',
     'train.saved': 'A training run was interrupted: {models}, epoch {epoch} of {epochs}, batch {batch} of {batches}, saved {time}. It can continue exactly where it stopped.',
     'train.saved.resume': 'Resume that run',
     'train.saved.discard': 'Discard it',
@@ -125,6 +126,7 @@ const strings = {
     'train.err.worker': '训练线程不可用。',
     'train.err.diverged': '训练已停止：{msg}',
     'train.empty': '点击“开始”：训练时曲线会出现在这里。',
+    'train.progressLabel': '训练进度',
     'train.saved': '有一次训练被中断了：{models}，第 {epoch}/{epochs} 轮，第 {batch}/{batches} 批，保存于 {time}。可以从中断处精确地继续。',
     'train.saved.resume': '继续那次训练',
     'train.saved.discard': '丢弃',
@@ -210,6 +212,7 @@ function mount(root, ctx) {
   const controls = el('div', { class: 'controls' }, startB, pauseB, stopB, resetB);
   const stateText = el('p', { class: 'muted small', 'aria-live': 'polite' });
   const bar = el('progress', { max: '1', value: '0' });
+  bar.dataset.i18nAria = 'train.progressLabel';
   const progText = el('span', { class: 'progress-text' });
   const progress = el('div', { class: 'progress', testid: 'train-progress', role: 'group' }, bar, progText);
   progress.dataset.step = '0';
@@ -264,7 +267,7 @@ function mount(root, ctx) {
       acc: lineChart(accC.c, { datasets: batchSets, legend: false, yMin: 0, yMax: 1 }),
       eloss: lineChart(elossC.c, { datasets: epochSets, points: true, xInteger: true }),
       eacc: lineChart(eaccC.c, { datasets: epochSets, points: true, yMin: 0, yMax: 1, xInteger: true }),
-      lr: lineChart(lrC.c, { datasets: KINDS.map((k) => ({ key: k, color: COLORS[k], stepped: true })), yMin: 0 }),
+      lr: lineChart(lrC.c, { datasets: KINDS.map((k) => ({ key: k, color: COLORS[k], stepped: true, dashed: k === 'CNN_SE' })), yMin: 0 }),   // dashed: both stay visible when equal
     };
     labelCharts();
   }
