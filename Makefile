@@ -54,9 +54,8 @@ $(BUILD)/libexcite.a: $(NATIVE_OBJ)
 $(BUILD)/libexcite-asan.a: $(ASAN_OBJ)
 	ar rcs $@ $^
 
-# The native program decodes PNG/JPEG with Debian's libstb-dev (-lstb).
 $(BUILD)/excite: c/main.c $(BUILD)/libexcite.a
-	$(CC) $(CFLAGS) $< $(BUILD)/libexcite.a -o $@ $(LDLIBS) -lstb
+	$(CC) $(CFLAGS) $< $(BUILD)/libexcite.a -o $@ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libexcite.a $(wildcard tests/*.h) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests $< $(BUILD)/libexcite.a -o $@ $(LDLIBS)
@@ -159,6 +158,24 @@ wasm-check:
 	  d=$(WASM_DIST)/$$(basename $$f); \
 	  cmp -s $$f $$d || { echo "wasm-check: $$d is stale or missing (run make wasm and commit wasm/dist/)"; stale=1; }; \
 	done; [ $$stale = 0 ] && echo "wasm-check: wasm/dist/ matches the sources"
+
+# ---- bench (bench/run.mjs prints the table and writes bench/results.json) ----------------
+# Its own WebAssembly builds of the core + bench/bench_model.c, run in Node (not the page's).
+BENCH_WASM = $(foreach v,simd simd_threads plain,$(BUILD)/bench/bench_model_$(v).js)
+BENCH_WASM_LD = --js-library bench/cpu_time.js -sALLOW_MEMORY_GROWTH -sINITIAL_MEMORY=64MB -sMAXIMUM_MEMORY=2GB -sENVIRONMENT=node,worker
+bench: $(BUILD)/bench/bench_model $(BUILD)/bench/bench_gemm $(BENCH_WASM)
+	@[ -d node_modules/@tensorflow/tfjs-backend-wasm ] || scripts/setup.sh
+	node bench/run.mjs
+
+$(BUILD)/bench/bench_%: bench/bench_%.c $(BUILD)/libexcite.a | $(BUILD)/bench
+	$(CC) $(CFLAGS) $< $(BUILD)/libexcite.a -o $@ $(LDLIBS)
+$(BUILD)/bench/bench_model_simd.js: BENCH_FLAGS = -msimd128
+$(BUILD)/bench/bench_model_simd_threads.js: BENCH_FLAGS = -msimd128 -pthread -sPTHREAD_POOL_SIZE=2 -Wno-pthreads-mem-growth
+$(BUILD)/bench/bench_model_plain.js: BENCH_FLAGS =
+$(BENCH_WASM): bench/bench_model.c bench/cpu_time.js $(CORE_SRC) $(wildcard c/*.h) | $(BUILD)/bench
+	$(EMCC_ENV) $(EMCC) $(WASM_CFLAGS) $(BENCH_FLAGS) $(BENCH_WASM_LD) $(CORE_SRC) $< -o $@
+$(BUILD)/bench:
+	mkdir -p $@
 
 # ---- web --------------------------------------------------------------------------------
 demo:

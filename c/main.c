@@ -10,9 +10,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <stb/stb_image.h>
 #include "cifar.h"
 #include "gemm.h"
+#include "image.h"
 #include "model.h"
 #include "safetensors.h"
 #include "threads.h"
@@ -58,7 +58,9 @@ static const char *TRAIN_HELP =
     "                          settings come from the checkpoint, --epochs sets the new total;\n"
     "                          checkpoints keep going to FILE unless --checkpoint is given\n"
     "  --save FILE             final weights (safetensors, PyTorch state_dict names)\n"
-    "  --half                  save the final weights as F16\n"
+    "  --save-best FILE        weights of the epoch with the lowest test (or --val) loss so far,\n"
+    "                          rewritten whenever an epoch improves on it\n"
+    "  --half                  save the final (and best) weights as F16\n"
     "  --threads N             threads (default: all cores; results do not depend on it)\n"
     "  --quiet                 no progress line\n"
     "\n"
@@ -75,7 +77,7 @@ static const char *EVAL_HELP =
 
 static const char *PREDICT_HELP =
     "usage: excite predict IMAGE --weights FILE [--model cnn|cnn_se]\n"
-    "Prints the 10 class probabilities for a PNG or JPEG image (also BMP, GIF, TGA, PPM).\n"
+    "Prints the 10 class probabilities for a PNG or JPEG image.\n"
     "The image is centre-cropped to a square (side = the shorter side), then scaled to 32x32 by\n"
     "area averaging (each output pixel is the mean of the pixels it covers; images smaller\n"
     "than 32x32 are enlarged by nearest neighbour). Transparency is ignored.\n";
@@ -251,6 +253,9 @@ typedef struct {
     int eval_images, train_images_per_epoch, batch_size;
     double eval_total;     // evaluation seconds so far in this process
     double eval_last;      // the last evaluation's seconds (0: none yet)
+    Trainer *trainer;
+    const char *save_best; // weights of the epoch with the lowest evaluated loss
+    int half, save_failed;
 } Progress;
 
 static void fmt_duration(char *out, size_t n, double s) {
@@ -271,6 +276,13 @@ static void on_progress(void *ctx, const Trainer *t, const BatchRecord *b, const
     if (e) {
         p->eval_total += e->eval_seconds;
         p->eval_last = e->eval_seconds;
+        if (e->is_best && p->save_best && !p->save_failed) {
+            Model *m = trainer_model(p->trainer);
+            if (model_save_file(m, p->save_best, p->half)) {
+                fail(1, "%s: %s", p->save_best, model_error(m));
+                p->save_failed = 1;
+            }
+        }
         if (p->quiet) return;
         if (p->tty) fprintf(stderr, "\r%*s\r", 100, "");
         fprintf(stderr,
@@ -278,6 +290,9 @@ static void on_progress(void *ctx, const Trainer *t, const BatchRecord *b, const
                 e->epoch, c->epochs, e->train_loss, 100 * e->train_acc,
                 e->is_val ? "val" : "test", e->test_loss, 100 * e->test_acc, (double)e->lr,
                 e->next_lr != e->lr ? " (then reduced)" : "", e->seconds);
+        if (e->is_best && p->save_best && !p->save_failed)
+            fprintf(stderr, "excite: best %s loss so far: weights written to %s\n",
+                    e->is_val ? "validation" : "test", p->save_best);
         return;
     }
     if (!b || p->quiet) return;
@@ -338,6 +353,7 @@ static void print_eval_details(const EvalResult *r) {
 static int cmd_train(int argc, char **argv) {
     TrainConfig cfg = train_config_default();
     const char *data = NULL, *csv = NULL, *ckpt = NULL, *resume = NULL, *save = NULL;
+    const char *save_best = NULL;
     int limit = 0, test_limit = 0, half = 0, quiet = 0, threads = default_threads();
     int epochs_given = 0, kind = MODEL_CNN;
     const char *setting_given = NULL;   // a setting that a checkpoint fixes
@@ -355,6 +371,7 @@ static int cmd_train(int argc, char **argv) {
         else if (!strcmp(n, "checkpoint")) ckpt = v;
         else if (!strcmp(n, "resume")) resume = v;
         else if (!strcmp(n, "save")) save = v;
+        else if (!strcmp(n, "save-best")) save_best = v;
         else if (!strcmp(n, "half")) half = 1;
         else if (!strcmp(n, "quiet")) quiet = 1;
         else if (!strcmp(n, "threads")) bad = parse_int(n, v, 1, 256, &threads);
@@ -390,7 +407,7 @@ static int cmd_train(int argc, char **argv) {
         if (setting_given)
             return fail(2, "train: %s cannot be combined with --resume: the checkpoint holds the "
                         "run's settings (only --epochs, --data, --csv, --checkpoint, --save, "
-                        "--half, --threads, --quiet apply)", setting_given);
+                        "--save-best, --half, --threads, --quiet apply)", setting_given);
         if (read_all(resume, &ck, &cklen, err, sizeof err)) return fail(1, "%s", err);
         int epochs = cfg.epochs;
         if (checkpoint_read_config(ck, cklen, &cfg, &train_images, &test_images, err, sizeof err)) {
@@ -458,6 +475,9 @@ static int cmd_train(int argc, char **argv) {
     p.eval_images = cfg.val > 0 ? cfg.val : test.n;
     p.train_images_per_epoch = train.n - cfg.val;
     p.batch_size = cfg.batch_size;
+    p.trainer = t;
+    p.save_best = save_best;
+    p.half = half;
     TrainRun run = {bcsv, ecsv, ckpt, on_progress, &p};
     int rc = trainer_run(t, &run);
     if (p.tty && !quiet) fprintf(stderr, "\r%*s\r", 100, "");
@@ -478,6 +498,7 @@ static int cmd_train(int argc, char **argv) {
         print_eval(&er, "test");
         fprintf(stderr, "excite: %.1f s of training in this run\n", now_seconds() - p.start);
     }
+    if (p.save_failed && status == 0) status = 1;
     if (save) {
         if (model_save_file(trainer_model(t), save, half)) {
             status = fail(1, "%s: %s", save, model_error(trainer_model(t)));
@@ -578,21 +599,10 @@ static int cmd_predict(int argc, char **argv) {
     size_t len;
     char err[1024];
     if (read_all(image, &buf, &len, err, sizeof err)) return fail(1, "%s", err);
-    if (len > 0x7fffffff) {
-        free(buf);
-        return fail(1, "%s: too large (%zu bytes)", image, len);
-    }
-    int w = 0, h = 0, ch = 0;
-    unsigned char *px = stbi_load_from_memory(buf, (int)len, &w, &h, &ch, 0);
-    free(buf);
-    if (!px) {
-        const char *why = stbi_failure_reason();
-        return fail(1, "%s: not a readable image (%s); PNG and JPEG are supported", image,
-                    why ? why : "unknown reason");
-    }
     uint8_t img[IMG_SIZE];
-    int rc = image_fit_32(img, px, w, h, ch, err, sizeof err);
-    stbi_image_free(px);
+    ImageInfo info;
+    int rc = image_decode_32(img, buf, len, &info, err, sizeof err);
+    free(buf);
     if (rc) return fail(1, "%s: %s", image, err);
     Model *m = load_weights(weights, kind, 1);
     if (!m) return 1;
@@ -603,9 +613,9 @@ static int cmd_predict(int argc, char **argv) {
         model_free(m);
         return s;
     }
-    int side = w < h ? w : h;
-    printf("image: %s (%dx%d, %d channel%s) -> centre %dx%d -> 32x32\n", image, w, h, ch,
-           ch == 1 ? "" : "s", side, side);
+    int side = info.w < info.h ? info.w : info.h;
+    printf("image: %s (%s, %dx%d, %d channel%s) -> centre %dx%d -> 32x32\n", image, info.format,
+           info.w, info.h, info.channels, info.channels == 1 ? "" : "s", side, side);
     printf("model: %s (%s)\n", model_kind_name(model_kind(m)), weights);
     int best = 0;
     for (int c = 0; c < NUM_CLASSES; c++) {

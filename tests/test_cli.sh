@@ -52,7 +52,7 @@ expect 1 "junk.st" "$EXCITE" info "$TMP/junk.st"
 expect 1 "no-such-file.st: cannot open" "$EXCITE" info "$TMP/no-such-file.st"
 expect 1 "junk.st" "$EXCITE" predict "$TMP/junk.st" --weights "$TMP/junk.st"
 printf 'GIF89a, or rather not' > "$TMP/bad.png"
-expect 1 "bad.png: not a readable image" "$EXCITE" predict "$TMP/bad.png" --weights "$TMP/junk.st"
+expect 1 "bad.png: not a PNG or JPEG file" "$EXCITE" predict "$TMP/bad.png" --weights "$TMP/junk.st"
 expect 1 "nothing.png: cannot open" "$EXCITE" predict "$TMP/nothing.png" --weights "$TMP/junk.st"
 
 # A 48x40 RGB PNG written with zlib (a gradient; no dataset bytes).
@@ -66,7 +66,7 @@ png = b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 
 open(sys.argv[1], 'wb').write(png)
 EOF
 head -c 200 "$TMP/img.png" > "$TMP/cut.png"
-expect 1 "cut.png: not a readable image" "$EXCITE" predict "$TMP/cut.png" --weights "$TMP/junk.st"
+expect 1 "cut.png: corrupt PNG" "$EXCITE" predict "$TMP/cut.png" --weights "$TMP/junk.st"
 
 # ---- with the real data ----
 DATA="${CIFAR10_DIR:-data/cifar10}"
