@@ -192,7 +192,7 @@ function mount(root, ctx) {
   }
   const epochs = el('input', { type: 'number', min: '1', max: '200', step: '1', value: '3', name: 'epochs' });
   const batch = sel('batch', [16, 32, 64, 128, 256], 64);
-  const lr = el('input', { type: 'number', min: '0.00001', max: '1', step: 'any', value: '0.001', name: 'lr' });
+  const lr = el('input', { type: 'number', min: '0.000001', max: '100', step: 'any', value: '0.001', name: 'lr' });
   const trainSize = sel('train-size', [1000, 2000, 5000, 10000, 20000, 50000], 5000);
   const testSize = sel('test-size', [500, 1000, 2000, 10000], 1000);
   const augment = el('input', { type: 'checkbox', name: 'augment' }); augment.checked = true;
@@ -414,7 +414,7 @@ function mount(root, ctx) {
         if (state !== 'done' && !(d.reason === 'epoch' && lastProgress && lastProgress.epoch >= run.settings.epochs && lastProgress.batch >= lastProgress.batches)) saveRun({ version: 1, savedAt: Date.now(), checkpoint: d.state, settings: run.settings, models: run.models, logs: run.logs, progress: lastProgress });
         break;
       case 'error':
-        ctx.error(t('train.err.diverged', { msg: d.message }));
+        ctx.error(t('train.err.diverged', { msg: d.model ? `${d.model}: ${d.message}` : d.message }));
         if (state === 'loading') setState('idle');
         break;
     }
@@ -434,7 +434,7 @@ function mount(root, ctx) {
     };
     const bad = [];
     if (!Number.isInteger(s.epochs) || s.epochs < 1 || s.epochs > 200) bad.push(t('train.epochs') + ' 1–200');
-    if (!(s.lr > 0 && s.lr <= 1)) bad.push(t('train.lr') + ' (0, 1]');
+    if (!(s.lr > 0 && s.lr <= 100)) bad.push(t('train.lr') + ' (0, 100]');   // too high on purpose is allowed: the divergence guard stops it
     if (!Number.isInteger(s.seed) || s.seed < 0) bad.push(t('train.seed') + ' ≥ 0');
     if (bad.length) throw new Error(t('train.err.settings', { what: bad.join(', ') }));
     return s;
