@@ -152,6 +152,20 @@ function fmtTime(s) {
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
   return h ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
 }
+// printf's %.6g, so the CSV files read like the native program's
+function g6(v) {
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  const e = Math.floor(Math.log10(Math.abs(v)));
+  if (e < -4 || e >= 6) {
+    const [m, x] = v.toExponential(5).split('e');
+    const n = Number(x);
+    return `${m.replace(/\.?0+$/, '')}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+  }
+  return String(Number(v.toPrecision(6)));
+}
+const f6 = (v) => (Number.isFinite(v) ? v.toFixed(6) : String(v));
+
 function download(name, data, type) {
   const url = URL.createObjectURL(new Blob([data], { type }));
   const a = document.createElement('a');
@@ -384,14 +398,14 @@ function mount(root, ctx) {
         const acc = d.acc ?? d.accuracy;
         plotBatch(k, d.step, d.loss, acc, d.lr);
         run.ips[k] = d.imgPerSec ?? d.imagesPerSec;
-        run.logs[k].batches.push([d.epoch, d.batch, d.step, d.loss, acc, d.lr, (run.ips[k] || 0).toFixed(1)].join(','));
+        run.logs[k].batches.push([d.epoch, d.batch, d.step, f6(d.loss), f6(acc), g6(d.lr), (d.imgPerSec ?? d.imagesPerSec ?? 0).toFixed(1)].join(','));
         if (k === run.models[run.models.length - 1]) { lastProgress = { epoch: d.epoch, batch: d.batch, batches: d.batches, step: d.step, eta: d.eta }; renderProgress(); }
         break;
       }
       case 'epoch': {
         const k = d.model;
         plotEpoch(k, d.epoch, d.trainLoss, d.trainAcc, d.testLoss, d.testAcc);
-        run.logs[k].epochs.push([d.epoch, d.trainLoss, d.trainAcc, d.testLoss, d.testAcc, d.lr, (d.seconds ?? 0).toFixed(2)].join(','));
+        run.logs[k].epochs.push([d.epoch, f6(d.trainLoss), f6(d.trainAcc), f6(d.testLoss), f6(d.testAcc), g6(d.lr), (d.seconds ?? 0).toFixed(3)].join(','));
         if (k === run.models[run.models.length - 1]) { syncWeights(); renderDownloads(); }
         break;
       }
