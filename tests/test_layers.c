@@ -1,7 +1,8 @@
 // test_layers.c - every layer of c/layers.h against PyTorch 1.13 references made by
 // tests/ref_layers.py (files REFDIR/layers_<case>.bin). Max relative error (tests/check.h:
 // floor 3% of the tensor's max |value|) <= 1e-5 forward, <= 1e-4 gradients. Also checks
-// that backward passes add into their outputs and skip NULL gradients, and dropout's mask.
+// that backward passes add into their outputs and skip NULL gradients, and dropout's mask;
+// conv2d and linear run under every gemm kernel usable on the machine.
 // Usage: test_layers REFDIR. Prints a table; exits 1 on any failure, 2 on a missing reference.
 #include <math.h>
 #include <stdio.h>
@@ -292,6 +293,16 @@ int main(int argc, char **argv) {
     test_linear();
     test_xent();
     test_dropout();
+    const char *first = gemm_kernel_name();
+    for (int k = 0; k < gemm_num_kernels(); k++) { // the gemm users again under every other kernel
+        const char *name = gemm_kernel_name_at(k);
+        if (!strcmp(name, first) || gemm_select(name)) continue;
+        printf("-- gemm kernel: %s\n", name);
+        test_conv("conv_a");
+        test_conv("conv_b");
+        test_linear();
+    }
+    gemm_select(NULL);
     printf("test_layers: %s (%d failing checks)\n", failures ? "FAIL" : "ok", failures);
     return failures ? 1 : 0;
 }
