@@ -19,6 +19,7 @@
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten.h>
+#include <malloc.h>
 #define API EMSCRIPTEN_KEEPALIVE
 #else
 #define API
@@ -36,6 +37,16 @@ API const char *ex_last_error(void) { return last_error; }
 API int ex_threads_set(int n) { return threads_set(n); }
 API int ex_threads_get(void) { return threads_get(); }
 API const char *ex_gemm_kernel(void) { return gemm_kernel_name(); }
+
+// Bytes currently allocated with malloc (for leak checks); -1 where unknown.
+API double ex_heap_used(void) {
+#ifdef __EMSCRIPTEN__
+    struct mallinfo mi = mallinfo();
+    return (double)mi.uordblks;
+#else
+    return -1;
+#endif
+}
 
 // ---- models -----------------------------------------------------------------------------
 // seed: a double holding an integer in [0, 2^53) (JavaScript numbers).

@@ -114,9 +114,12 @@ class Excite {
         while (mem[end] !== 0) end++;
         return new TextDecoder().decode(mem.slice(p, end));
     }
-    // A reusable buffer of at least `bytes` bytes (8-byte aligned); grown when needed.
+    // A reusable buffer of at least `bytes` bytes (8-byte aligned); grown when needed, in
+    // steps (powers of two up to 64 KiB, then multiples of 64 KiB), so that inputs of
+    // slightly varying sizes (files) do not reallocate every time.
     _tmp(slot, bytes) {
-        bytes = Math.max(8, Math.ceil(bytes / 8) * 8);
+        bytes = bytes <= 65536 ? Math.max(8, 2 ** Math.ceil(Math.log2(Math.max(bytes, 1))))
+            : Math.ceil(bytes / 65536) * 65536;
         let s = this._scratch.get(slot);
         if (!s || s.size < bytes) {
             if (s) this._m._free(s.ptr);
@@ -178,6 +181,7 @@ class Excite {
 
     // ---- public API ----
     heapBytes() { return this._buf().byteLength; }
+    heapUsed() { return this._m._ex_heap_used(); }
 
     createModel(kind = 'CNN', { seed = 1, maxBatch = 64 } = {}) {
         const k = KINDS.indexOf(kind);
