@@ -149,8 +149,9 @@ async function loop() {
                     r = t.step();
                 } catch (err) {
                     setState('stopped');
-                    post({ type: 'error', message: err.message, model: k, step: t.stepCount + 1,
-                           diverged: !!err.diverged });
+                    // On divergence the trainer is already back at its last good state.
+                    post({ type: 'error', message: err.message, model: k, diverged: !!err.diverged,
+                           step: t.stepCount });
                     return;
                 }
                 speed[k] = speed[k] ? 0.9 * speed[k] + 0.1 * r.imagesPerSec : r.imagesPerSec;
