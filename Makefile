@@ -177,6 +177,10 @@ $(BENCH_WASM): bench/bench_model.c bench/cpu_time.js $(CORE_SRC) $(wildcard c/*.
 $(BUILD)/bench:
 	mkdir -p $@
 
+# ---- pretrained weights (by hand, not in CI; scripts/train-weights.sh) -------------------
+weights:
+	EPOCHS=$(or $(EPOCHS),30) THREADS=$(THREADS) scripts/train-weights.sh
+
 # ---- web --------------------------------------------------------------------------------
 demo:
 	@scripts/setup.sh --demo

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# make weights: trains the shipped weights of CNN and CNN_SE on the full CIFAR-10 training set
+# (45,000 images; the last 5,000 held out for validation), then writes weights/*.safetensors,
+# weights/logs/ and the model card weights/README.md (scripts/weights_card.py).
+# An interrupted run continues from its checkpoint in build/weights/ when started again.
+#   EPOCHS (default 30)  THREADS (default 2)  CIFAR10_DIR (default data/cifar10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EPOCHS="${EPOCHS:-30}"
+THREADS="${THREADS:-2}"
+DATA="${CIFAR10_DIR:-data/cifar10}"
+work=build/weights
+mkdir -p "$work"
+make --no-print-directory native
+
+recipe="--epochs $EPOCHS --batch 64 --lr 0.001 --augment --val 5000 --seed 1"
+echo "build/excite train --model cnn|cnn_se $recipe --save-best <model>-best.safetensors" > "$work/recipe.txt"
+for m in cnn cnn_se; do
+    if [ -f "$work/$m.ckpt" ]; then
+        echo "weights: resuming $m from $work/$m.ckpt"
+        build/excite train --resume "$work/$m.ckpt" --epochs "$EPOCHS" --threads "$THREADS" --data "$DATA" \
+            --csv "$work/$m" --save-best "$work/$m-best.safetensors" | tee -a "$work/$m.log"
+    else
+        build/excite train --model "$m" $recipe --threads "$THREADS" --data "$DATA" \
+            --csv "$work/$m" --checkpoint "$work/$m.ckpt" --save-best "$work/$m-best.safetensors" | tee "$work/$m.log"
+    fi
+done
+/usr/bin/python3 scripts/weights_card.py "$work"
+echo "weights: wrote weights/cnn.safetensors, weights/cnn_se.safetensors and weights/README.md"
