@@ -3,7 +3,7 @@
 // and data/cifar10/ (nothing else) on localhost, with the headers the threaded WebAssembly
 // build needs (COOP/COEP make the page cross-origin isolated, so SharedArrayBuffer works)
 // and a Content-Security-Policy that allows only same-origin resources.
-//   node scripts/serve.mjs [--quiet]      PORT (default 8000), HOST (default 127.0.0.1)
+//   node scripts/serve.mjs      env PORT (default 8000), HOST (default 127.0.0.1), CIFAR10_DIR
 // Supports GET/HEAD and single byte ranges (the CIFAR-10 loader downloads subsets).
 // Not a production server: no TLS, no compression, no caching beyond "no-cache".
 import http from 'node:http';
