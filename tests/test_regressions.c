@@ -18,6 +18,7 @@ static const char *g_current = "";   // the input being replayed, named when a c
 #include "../fuzz/fuzz_safetensors.c"
 #include "../fuzz/fuzz_cifar.c"
 #include "../fuzz/fuzz_image.c"
+#include "../fuzz/fuzz_checkpoint.c"
 
 typedef struct {
     const char *name;
@@ -28,6 +29,7 @@ static const Target TARGETS[] = {
     {"safetensors", fuzz_safetensors},
     {"cifar", fuzz_cifar},
     {"image", fuzz_image},
+    {"checkpoint", fuzz_checkpoint},
 };
 
 static int cmp_str(const void *a, const void *b) {
@@ -107,6 +109,7 @@ int main(int argc, char **argv) {
     fuzz_safetensors_cleanup();
     fuzz_cifar_cleanup();
     fuzz_image_cleanup();
+    fuzz_checkpoint_cleanup();
     printf("regressions: %d inputs replayed\n", total);
     return 0;
 }
