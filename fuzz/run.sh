@@ -19,7 +19,7 @@ work="$(dirname "$bin")"
 status=0
 for n in "${names[@]}"; do
     exe="$bin/fuzz_$n"
-    opts=(-timeout=10 -rss_limit_mb=2560 -print_final_stats=1)
+    opts=(-timeout=30 -rss_limit_mb=2560 -print_final_stats=1)
     if [ -f "fuzz/$n.options" ]; then
         while read -r o; do [ -n "$o" ] && [ "${o#\#}" = "$o" ] && opts+=("$o"); done < "fuzz/$n.options"
     fi
