@@ -27,10 +27,13 @@
 enum { FC_BATCH = 4, FC_IMG = CIFAR_RECORD - 1 };
 static char fc_dir[64];
 
+static void fc_remove_dir(void);
+
 static void fc_write(const char *name, const uint8_t *p, size_t n, char *path, size_t pathlen) {
     if (!fc_dir[0]) {
         snprintf(fc_dir, sizeof fc_dir, "/tmp/excite-fuzz-cifar-XXXXXX");
         FUZZ_CHECK(mkdtemp(fc_dir) != NULL, "mkdtemp failed");
+        atexit(fc_remove_dir);
     }
     snprintf(path, pathlen, "%s/%s", fc_dir, name);
     FILE *f = fopen(path, "wb");
@@ -39,8 +42,8 @@ static void fc_write(const char *name, const uint8_t *p, size_t n, char *path, s
     fclose(f);
 }
 
-// Remove the temporary directory (called by the regression replay; libFuzzer leaves it).
-void fuzz_cifar_cleanup(void) {
+// Remove the temporary directory (at exit, and by the regression replay).
+static void fc_remove_dir(void) {
     if (!fc_dir[0]) return;
     char path[128];
     snprintf(path, sizeof path, "%s/test_batch.bin", fc_dir); remove(path);
@@ -48,6 +51,8 @@ void fuzz_cifar_cleanup(void) {
     rmdir(fc_dir);
     fc_dir[0] = '\0';
 }
+
+void fuzz_cifar_cleanup(void) { fc_remove_dir(); }
 
 static void fc_check_dataset(const Dataset *d, const uint8_t *file, size_t len, int limit,
                              int augment, uint8_t seed) {
