@@ -172,7 +172,7 @@ bench: $(BUILD)/bench/bench_model $(BUILD)/bench/bench_gemm $(BENCH_WASM)
 $(BUILD)/bench/bench_%: bench/bench_%.c $(BUILD)/libexcite.a | $(BUILD)/bench
 	$(CC) $(CFLAGS) $< $(BUILD)/libexcite.a -o $@ $(LDLIBS)
 $(BUILD)/bench/bench_model_simd.js: BENCH_FLAGS = -msimd128
-$(BUILD)/bench/bench_model_simd_threads.js: BENCH_FLAGS = -msimd128 -pthread -sPTHREAD_POOL_SIZE=2 -Wno-pthreads-mem-growth
+$(BUILD)/bench/bench_model_simd_threads.js: BENCH_FLAGS = -msimd128 -pthread -sPTHREAD_POOL_SIZE=2 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth
 $(BUILD)/bench/bench_model_plain.js: BENCH_FLAGS =
 $(BENCH_WASM): bench/bench_model.c bench/cpu_time.js $(CORE_SRC) $(wildcard c/*.h) | $(BUILD)/bench
 	$(EMCC_ENV) $(EMCC) $(WASM_CFLAGS) $(BENCH_FLAGS) $(BENCH_WASM_LD) $(CORE_SRC) $< -o $@

@@ -24,11 +24,30 @@ static double now(void) {
 
 enum { BATCH = 64 };
 
+// CPU seconds of this process: with one thread, images per CPU second is the speed the
+// code would have on an idle machine, which wall time on a shared machine does not show.
+#if defined(__EMSCRIPTEN__)
+double bench_cpu_seconds(void); // bench/cpu_time.js: Node's process.cpuUsage()
+static double cpu_now(void) { return bench_cpu_seconds(); }
+#else
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+#endif
+
+static double vcpu[64]; // images per CPU second of each run (reported with one thread)
+
 static void print_runs(const char *sys, const char *model, const char *mode, int nt,
                        const double *v, int n) {
     printf("{\"system\":\"%s\",\"model\":\"%s\",\"mode\":\"%s\",\"threads\":%d,\"kernel\":\"%s\","
            "\"img_s\":[", sys, model, mode, nt, gemm_kernel_name());
     for (int i = 0; i < n; i++) printf("%s%.2f", i ? "," : "", v[i]);
+    if (nt == 1) {
+        printf("],\"img_s_cpu\":[");
+        for (int i = 0; i < n; i++) printf("%s%.2f", i ? "," : "", vcpu[i]);
+    }
     printf("]}\n");
 }
 
@@ -50,8 +69,10 @@ static int bench(const char *sys, ModelKind kind, int nt, int runs, const float 
     int steps = (int)(0.25 / (t1 > 1e-6 ? t1 : 1e-6)) + 1;
     for (int r = 0; r < runs; r++) {
         t0 = now();
+        double c0 = cpu_now();
         for (int s = 0; s < steps; s++) model_train_step(m, x, y, BATCH, &cfg, &loss, &correct);
         v[r] = BATCH * steps / (now() - t0);
+        vcpu[r] = BATCH * steps / (cpu_now() - c0);
     }
     print_runs(sys, name, "train", nt, v, runs);
     // Inference, batch 64, eval mode.
@@ -63,8 +84,10 @@ static int bench(const char *sys, ModelKind kind, int nt, int runs, const float 
     steps = (int)(0.2 / (t1 > 1e-6 ? t1 : 1e-6)) + 1;
     for (int r = 0; r < runs; r++) {
         t0 = now();
+        double c0 = cpu_now();
         for (int s = 0; s < steps; s++) model_eval_batch(m, x, y, BATCH, &loss_sum, &correct, NULL);
         v[r] = BATCH * steps / (now() - t0);
+        vcpu[r] = BATCH * steps / (cpu_now() - c0);
     }
     print_runs(sys, name, "infer64", nt, v, runs);
     // One image.
@@ -76,9 +99,11 @@ static int bench(const char *sys, ModelKind kind, int nt, int runs, const float 
     steps = (int)(0.1 / (t1 > 1e-7 ? t1 : 1e-7)) + 1;
     for (int r = 0; r < runs; r++) {
         t0 = now();
+        double c0 = cpu_now();
         for (int s = 0; s < steps; s++)
             model_predict(m, x + (size_t)(s % BATCH) * IMG_SIZE, probs);
         v[r] = steps / (now() - t0);
+        vcpu[r] = steps / (cpu_now() - c0);
     }
     print_runs(sys, name, "infer1", nt, v, runs);
     model_free(m);
@@ -104,18 +129,6 @@ static void end_step(void) {
         slots[i].cur = 0;
     }
 }
-#if defined(__EMSCRIPTEN__)
-#include <emscripten.h>
-static double cpu_now(void) {
-    return EM_ASM_DOUBLE({ const u = process.cpuUsage(); return (u.user + u.system) * 1e-6; });
-}
-#else
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-#endif
 #define TIME(name, call) do { double t_ = cpu_now(); call; add(name, cpu_now() - t_); } while (0)
 
 static float *fill(size_t n, float scale) {

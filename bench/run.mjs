@@ -1,0 +1,139 @@
+// run.mjs - `make bench`: runs excite (native 1 and 2 threads; WebAssembly SIMD, SIMD +
+// threads and plain in Node) and the peers (PyTorch with OpenBLAS and with the reference
+// BLAS Debian installs; TensorFlow.js's WebAssembly backend) one after the other, prints one
+// table and writes bench/results.json. Every figure is the median of RUNS runs after
+// warm-up, with min-max. The programs it runs are built by the Makefile's bench target.
+// Benchmarks, not tests: nothing here fails on a slow figure.
+//   node bench/run.mjs [--runs N] [--only substring]
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const build = path.join(root, 'build', 'bench');
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : dflt; };
+const RUNS = Number(opt('--runs', 7));
+const ONLY = opt('--only', '');
+const PY = process.env.PYTHON || '/usr/bin/python3';
+
+// GEMM FLOPs of the CNN (conv + linear): forward; a training step is forward + weight and
+// input gradients, minus conv1's input gradient. The SE blocks add < 0.1%.
+const convs = [[3, 32, 32], [32, 64, 16], [64, 128, 8]]; // C, OC, H(=W)
+let fwd = 2 * 2048 * 512 + 2 * 512 * 10;
+for (const [c, oc, h] of convs) fwd += 2 * oc * h * h * c * 9;
+const FLOP = { train: 3 * fwd - 2 * 32 * 32 * 32 * 27, infer64: fwd, infer1: fwd };
+// Measured single-thread peaks on this kind of machine (issue 3), GFLOP/s per thread.
+const PEAK = { avx512: 222, avx2: 111, wasm: 52 };
+
+function openblasDir() {
+  const dir = path.join(build, 'openblas');
+  const lib = path.join(dir, 'root/usr/lib/x86_64-linux-gnu/openblas-openmp');
+  if (fs.existsSync(path.join(lib, 'libblas.so.3'))) return lib;
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    // Debian's OpenBLAS (OpenMP flavour), unpacked here: nothing is installed system-wide.
+    execFileSync('apt-get', ['download', 'libopenblas0-openmp'], { cwd: dir, stdio: 'ignore' });
+    const deb = fs.readdirSync(dir).find((f) => f.endsWith('.deb'));
+    execFileSync('dpkg', ['-x', deb, 'root'], { cwd: dir });
+    return fs.existsSync(path.join(lib, 'libblas.so.3')) ? lib : null;
+  } catch { return null; }
+}
+
+const node = [process.execPath, '--no-experimental-fetch'];
+const blas = openblasDir();
+const systems = [
+  { id: 'excite native', threads: 1, peak: 'native', cmd: [path.join(build, 'bench_model'), 'excite native', '1', RUNS] },
+  { id: 'excite native', threads: 2, peak: 'native', cmd: [path.join(build, 'bench_model'), 'excite native', '2', RUNS] },
+  { id: 'excite wasm SIMD', threads: 1, peak: 'wasm', cmd: [...node, path.join(build, 'bench_model_simd.js'), 'excite wasm SIMD', '1', RUNS] },
+  { id: 'excite wasm SIMD+threads', threads: 2, peak: 'wasm', cmd: [...node, path.join(build, 'bench_model_simd_threads.js'), 'excite wasm SIMD+threads', '2', RUNS] },
+  { id: 'excite wasm plain', threads: 1, peak: null, cmd: [...node, path.join(build, 'bench_model_plain.js'), 'excite wasm plain', '1', RUNS] },
+  ...(blas ? [1, 2].map((t) => ({ id: 'PyTorch 1.13 OpenBLAS', threads: t, peak: 'avx512',
+    env: { LD_LIBRARY_PATH: blas }, cmd: [PY, path.join(root, 'bench/bench_torch.py'), 'PyTorch 1.13 OpenBLAS', String(t), RUNS] })) : []),
+  { id: 'PyTorch 1.13 reference BLAS', threads: 1, peak: 'avx512', env: { LD_LIBRARY_PATH: '' },
+    cmd: [PY, path.join(root, 'bench/bench_torch.py'), 'PyTorch 1.13 reference BLAS', '1', Math.min(RUNS, 3)] },
+  { id: 'tfjs-wasm', threads: 1, peak: 'wasm', cmd: [...node, path.join(root, 'bench/bench_tfjs.mjs'), '1', RUNS] },
+];
+
+const median = (v) => { const s = [...v].sort((a, b) => a - b), n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
+
+const results = [];
+const load0 = os.loadavg()[0];
+for (const s of systems) {
+  if (ONLY && !s.id.includes(ONLY)) continue;
+  const [cmd, ...args] = s.cmd.map(String);
+  process.stderr.write(`bench: ${s.id}, ${s.threads} thread(s) ...\n`);
+  const r = spawnSync(cmd, args, { env: { ...process.env, ...(s.env || {}) }, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    process.stderr.write(`bench: ${s.id} failed (${r.error || r.status}): ${(r.stderr || '').slice(-400)}\n`);
+    continue;
+  }
+  for (const line of r.stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const o = JSON.parse(line);
+    const med = median(o.img_s);
+    const gflops = med * FLOP[o.mode] * 1e-9;
+    let peak = null;
+    if (s.peak === 'native') peak = PEAK[o.kernel] || null;
+    else if (s.peak) peak = PEAK[s.peak];
+    results.push({
+      system: s.id, model: o.model, mode: o.mode, threads: s.threads, kernel: o.kernel,
+      img_s_median: med, img_s_min: Math.min(...o.img_s), img_s_max: Math.max(...o.img_s),
+      img_s_cpu_median: o.img_s_cpu ? median(o.img_s_cpu) : null,
+      runs: o.img_s.length, gflop_s: Math.round(gflops * 10) / 10,
+      pct_peak: peak ? Math.round(1000 * gflops / (peak * s.threads)) / 10 : null,
+    });
+  }
+}
+const load1 = os.loadavg()[0];
+
+// ---- table ------------------------------------------------------------------------------
+const get = (sys, model, mode, threads) =>
+  results.find((r) => r.system === sys && r.model === model && r.mode === mode && r.threads === threads);
+const fmt = (r, digits = 0) => r ? `${r.img_s_median.toFixed(digits)} (${r.img_s_min.toFixed(digits)}-${r.img_s_max.toFixed(digits)})` : '-';
+const ms = (r) => r ? `${(1e3 / r.img_s_median).toFixed(2)} (${(1e3 / r.img_s_max).toFixed(2)}-${(1e3 / r.img_s_min).toFixed(2)})` : '-';
+
+const cpu = (r) => r && r.img_s_cpu_median ? r.img_s_cpu_median.toFixed(0) : '-';
+// Ratio of medians; for one thread also the ratio per CPU second, in brackets.
+const ratio = (a, b) => {
+  if (!a || !b) return '-';
+  let t = (a.img_s_median / b.img_s_median).toFixed(2) + 'x';
+  if (a.img_s_cpu_median && b.img_s_cpu_median) t += ` [${(a.img_s_cpu_median / b.img_s_cpu_median).toFixed(2)}x]`;
+  return t;
+};
+
+const header = ['system', 'thr', 'model', 'train img/s', 'train /CPU-s', 'infer64 img/s', 'infer64 /CPU-s',
+  'one image ms', 'GFLOP/s', '% peak', 'train vs PT-OpenBLAS', 'infer64 vs TF.js', 'infer64 vs PT-OpenBLAS'];
+const rows = [header];
+const seen = new Set();
+for (const r of results) {
+  const key = `${r.system}|${r.threads}|${r.model}`;
+  if (seen.has(key)) continue;
+  seen.add(key);
+  const tr = get(r.system, r.model, 'train', r.threads), i64 = get(r.system, r.model, 'infer64', r.threads);
+  const i1 = get(r.system, r.model, 'infer1', r.threads);
+  const ptT = get('PyTorch 1.13 OpenBLAS', r.model, 'train', r.threads);
+  const ptI = get('PyTorch 1.13 OpenBLAS', r.model, 'infer64', r.threads);
+  const tfI = get('tfjs-wasm', r.model, 'infer64', r.threads) || get('tfjs-wasm', r.model, 'infer64', 1);
+  const main = tr || i64;
+  const isPT = r.system.startsWith('PyTorch 1.13 OpenBLAS');
+  rows.push([r.system + (r.kernel ? ` [${r.kernel}]` : ''), String(r.threads), r.model, fmt(tr), cpu(tr), fmt(i64), cpu(i64), ms(i1),
+    main ? main.gflop_s.toFixed(1) + (tr ? '' : ' (inf)') : '-', main && main.pct_peak != null ? main.pct_peak.toFixed(0) + '%' : '-',
+    isPT ? '' : ratio(tr, ptT), r.system === 'tfjs-wasm' ? '' : ratio(i64, tfI), isPT ? '' : ratio(i64, ptI)]);
+}
+const width = header.map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+const line = (row) => '| ' + row.map((v, c) => v.padEnd(width[c])).join(' | ') + ' |';
+console.log(`excite bench: median (min-max) of ${RUNS} runs after warm-up, batch 64; ` +
+  `load average ${load0.toFixed(1)} -> ${load1.toFixed(1)} on ${os.cpus().length} cores (${os.cpus()[0].model})`);
+console.log(`GFLOP/s counts the conv + linear multiply-adds (${(FLOP.train / 1e6).toFixed(1)} MFLOP per training image, ` +
+  `${(fwd / 1e6).toFixed(1)} per inference); % peak against ${PEAK.avx512} (AVX-512), ${PEAK.avx2} (AVX2), ` +
+  `${PEAK.wasm} (WebAssembly SIMD) GFLOP/s per thread. TF.js cannot train (no Conv2DBackpropFilter in its WebAssembly backend).`);
+console.log('/CPU-s: images per CPU second of the process (one thread only): the speed on an idle machine, ' +
+  'which wall time on a shared machine hides; ratios give it in [brackets].');
+console.log(line(rows[0]));
+console.log('|' + width.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+for (const row of rows.slice(1)) console.log(line(row));
+fs.writeFileSync(path.join(root, 'bench/results.json'), JSON.stringify(results, null, 1) + '\n');
+console.log('written bench/results.json');
