@@ -89,9 +89,13 @@ try {
     const p = await context.newPage();
     await p.goto(`${srv.origin}/web/?panel=evaluate`);
     await p.waitForFunction(() => window.excite && window.excite.models && window.excite.models.CNN, null, { timeout: 60000 });
-    const w = await p.evaluate(() => Object.fromEntries(['CNN', 'CNN_SE'].map((k) => [k, Array.from(window.excite.getWeights(k))])));
+    const w = await p.evaluate(() => Object.fromEntries(['CNN', 'CNN_SE'].map((k) => {
+      const b = window.excite.getWeights(k);
+      let s = ''; for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+      return [k, btoa(s)];
+    })));
     await p.close();
-    const bytes = { 'cnn.safetensors': Buffer.from(w.CNN), 'cnn_se.safetensors': Buffer.from(w.CNN_SE) };
+    const bytes = { 'cnn.safetensors': Buffer.from(w.CNN, 'base64'), 'cnn_se.safetensors': Buffer.from(w.CNN_SE, 'base64') };
     await context.route('**/weights/*.safetensors', (route) => {
       const f = path.basename(new URL(route.request().url()).pathname);
       if (bytes[f]) route.fulfill({ status: 200, contentType: 'application/octet-stream', body: bytes[f] });
@@ -100,7 +104,7 @@ try {
   }
 
   // ---- 1. load
-  console.log('1. the page loads');
+  console.log(`1. the page loads (${elapsed()})`);
   const page = await context.newPage();
   const log = watch(page, srv.origin);
   await page.goto(`${srv.origin}/`);
@@ -387,6 +391,26 @@ try {
   check(gone, 'the finished run is no longer offered for resuming');
   check(rlog.errors.length === 0, `no console errors (${JSON.stringify(rlog.errors.slice(0, 3))})`);
   await rp.close();
+
+  // ---- the camera (Chromium's fake camera: a test pattern, no real device)
+  console.log(`camera snapshot (${elapsed()})`);
+  const cam = await launch({ args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
+  try {
+    const cp = await cam.context.newPage();
+    const clog = watch(cp, srv.origin);
+    await cp.goto(`${srv.origin}/web/?panel=inspect`);
+    await ready(cp);
+    await cp.click('#panel-inspect button:has-text("Use the camera")');
+    await cp.waitForFunction(() => { const v = document.querySelector('#panel-inspect video'); return v && v.videoWidth > 0; }, null, { timeout: 20000 });
+    await cp.click('#panel-inspect button:has-text("Take the photo")');
+    await cp.waitForFunction(() => window.excite.image && window.excite.image.source === 'webcam' && document.querySelector('#panel-inspect > div').dataset.rendered === String(window.excite.image.version), null, { timeout: 20000 });
+    const pred = await cp.textContent('[data-testid=prediction] .top1');
+    check(CLASSES.some((c) => pred.includes(c)), `a camera snapshot is classified ("${pred}")`);
+    check(await cp.evaluate(() => !document.querySelector('#panel-inspect video').srcObject), 'the camera is released after the snapshot');
+    check(clog.errors.filter((e) => !/404/.test(e) || haveWeights).length === 0, `camera: no console errors (${JSON.stringify(clog.errors.slice(0, 2))})`);
+  } finally {
+    await cam.close();
+  }
 } catch (e) {
   check(false, `unexpected: ${e.stack || e}`);
 } finally {

@@ -173,26 +173,38 @@ async function loadBackend() {
   renderBackend();
 }
 
-function startWorker() {
+// The training worker, with the best build it can load. If the threaded build does not
+// come up within WORKER_TIMEOUT (a browser that cannot start the thread pool), the worker is
+// replaced by one with the single-threaded SIMD build.
+const WORKER_TIMEOUT = 45000;
+function startWorker(build = 'auto') {
   return new Promise((resolve) => {
-    let w;
+    let w, done = false;
     try { w = new Worker(new URL('worker.mjs', WASM), { type: 'module' }); }
     catch (e) { ctx.error(e); resolve(null); return; }
     ctx.trainWorker = w;
+    const finish = (v) => { if (!done) { done = true; clearTimeout(timer); resolve(v); } };
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      w.terminate();
+      console.warn(`training worker (${build}) did not start in ${WORKER_TIMEOUT / 1000} s`);
+      if (build === 'auto') startWorker('simd').then(resolve); else { ctx.error(i18n.t('app.backend.failed')); resolve(null); }
+    }, WORKER_TIMEOUT);
     const onMsg = (ev) => {
       const d = ev.data || {};
       if (d.type === 'ready') {
         ctx.workerInfo = { build: d.build, threads: d.threads, kernel: d.kernel };
         renderBackend();
         w.removeEventListener('message', onMsg);
-        resolve(w);
-      } else if (d.type === 'error') {
+        finish(w);
+      } else if (d.type === 'error' && !done) {
         ctx.error(d.message);
       }
     };
     w.addEventListener('message', onMsg);
-    w.addEventListener('error', (e) => { ctx.error(e.message || 'training worker failed to start'); resolve(null); });
-    w.postMessage({ type: 'init', build: 'auto' });
+    w.addEventListener('error', (e) => { ctx.error(e.message || 'training worker failed to start'); finish(null); });
+    w.postMessage({ type: 'init', build });
   });
 }
 
