@@ -44,6 +44,17 @@ export const viridis = (t) => rgb('viridis', t);
 export const inferno = (t) => rgb('inferno', t);
 export const css = (name, t) => { const [r, g, b] = rgb(name, t); return `rgb(${r},${g},${b})`; };
 
+// Top of a colour scale that one outlier cannot flatten: the q-quantile of the values
+// (values above it get the top colour; the colour bar then says "≥ max").
+export function quantile(data, q = 0.99) {
+  if (!data.length) return 0;
+  const step = Math.max(1, Math.floor(data.length / 20000));
+  const a = [];
+  for (let i = 0; i < data.length; i += step) a.push(data[i]);
+  a.sort((x, y) => x - y);
+  return a[Math.min(a.length - 1, Math.floor(q * (a.length - 1)))];
+}
+
 export function range(data) {
   let min = Infinity, max = -Infinity;
   for (let i = 0; i < data.length; i++) { const v = data[i]; if (v < min) min = v; if (v > max) max = v; }
@@ -82,10 +93,10 @@ function fmt(v) {
 export { fmt as formatValue };
 
 // A horizontal colour bar with min/mid/max ticks and a label, drawn on a canvas (CSS sized).
-export function drawColorbar(canvas, { min = 0, max = 1, map = 'viridis', label = '' } = {}) {
+export function drawColorbar(canvas, { min = 0, max = 1, map = 'viridis', label = '', clipped = false } = {}) {
   const dpr = globalThis.devicePixelRatio || 1;
   const w = Math.max(120, Math.round((canvas.clientWidth || 240) * dpr));
-  const h = Math.round(40 * dpr);
+  const h = Math.round(44 * dpr);
   canvas.width = w; canvas.height = h;
   const g = canvas.getContext('2d');
   g.clearRect(0, 0, w, h);
@@ -100,10 +111,10 @@ export function drawColorbar(canvas, { min = 0, max = 1, map = 'viridis', label 
   g.font = `${11 * dpr}px system-ui, sans-serif`;
   g.textBaseline = 'top';
   g.textAlign = 'left'; g.fillText(fmt(min), pad, barH + 3 * dpr);
-  g.textAlign = 'right'; g.fillText(fmt(max), w - pad, barH + 3 * dpr);
-  g.textAlign = 'center'; g.fillText(label, w / 2, barH + 3 * dpr);
+  g.textAlign = 'right'; g.fillText((clipped ? '≥ ' : '') + fmt(max), w - pad, barH + 3 * dpr);
+  g.textAlign = 'center'; g.fillText(label, w / 2, barH + 17 * dpr);
   canvas.setAttribute('role', 'img');
-  canvas.setAttribute('aria-label', `${label}: ${fmt(min)} … ${fmt(max)}`);
+  canvas.setAttribute('aria-label', `${label}: ${fmt(min)} … ${clipped ? '≥ ' : ''}${fmt(max)}`);
   return canvas;
 }
 

@@ -15,6 +15,8 @@ export function featureGrid(element, opts) {
   const grid = document.createElement('div');
   grid.className = 'fgrid';
   grid.setAttribute('role', 'list');
+  // fewer channels, bigger thumbnails
+  grid.style.gridTemplateColumns = `repeat(auto-fill, minmax(${C <= 32 ? 60 : C <= 64 ? 46 : 38}px, 1fr))`;
   const zoom = document.createElement('figure');
   zoom.className = 'fgrid-zoom';
   const zc = document.createElement('canvas');
@@ -66,7 +68,7 @@ export function featureGrid(element, opts) {
   side.append(zoom, bar);
   element.append(grid, side);
   pick(opts.initial ?? 0);
-  requestAnimationFrame(() => drawColorbar(bar, { min, max, map, label: opts.label ?? t('fm.activation') }));
+  requestAnimationFrame(() => drawColorbar(bar, { min, max, map, label: opts.label ?? t('fm.activation'), clipped: !!opts.clipped }));
   return { pick, min, max };
 }
 

@@ -2,7 +2,7 @@
 // camera), see the 32x32 input, both models' probabilities, Grad-CAM, the class-agnostic
 // channel-mean map, feature maps per block and the SE channel weights of CNN_SE.
 
-import { drawMap, drawColorbar, range, formatValue } from '../colormap.mjs';
+import { drawMap, drawColorbar, range, quantile } from '../colormap.mjs';
 import { chwToCanvas } from '../images.mjs';
 import { COLORS } from '../charts.mjs';
 
@@ -416,7 +416,8 @@ function mount(root, ctx) {
     seChart.setAttribute('aria-label', `${t('inspect.se')}: ${seStats.textContent}`);
     // maps of the extreme channels, after scaling, on one scale
     const data = b.se, HW = b.H * b.W;
-    const { min, max } = range(b.relu);
+    const { min } = range(b.relu);
+    const max = Math.max(quantile(b.relu, 0.99), min + 1e-6);
     const fill = (box, chans) => {
       box.replaceChildren();
       for (const c of chans) {
@@ -429,7 +430,7 @@ function mount(root, ctx) {
     };
     fill(seTop, order.slice(0, 4));
     fill(seBottom, order.slice(-4).reverse());
-    drawColorbar(seBar, { min, max, map: 'viridis', label: t('fm.activation') });
+    drawColorbar(seBar, { min, max, map: 'viridis', label: t('fm.activation'), clipped: true });
     seCard.dataset.drawn = String(C);
   }
 
@@ -456,8 +457,11 @@ function mount(root, ctx) {
       drawMean(main.blocks[block]);
       const fb = main.blocks[fmB];
       const useSE = model === 'CNN_SE' && stage === 'se' && fb.se;
-      const { min, max } = range(fb.relu);
-      ctx.featureGrid(fmGrid, { data: useSE ? fb.se : fb.relu, C: fb.C, H: fb.H, W: fb.W, min, max, label: t('fm.activation') });
+      // one scale for all channels and for both stages (SE only scales down), topped at the
+      // 99th percentile so a single bright channel does not leave the others black
+      const { min } = range(fb.relu);
+      const max = Math.max(quantile(fb.relu, 0.99), min + 1e-6);
+      ctx.featureGrid(fmGrid, { data: useSE ? fb.se : fb.relu, C: fb.C, H: fb.H, W: fb.W, min, max, clipped: true, label: t('fm.activation') });
       fmCard.dataset.drawn = String(fb.C);
       const se = model === 'CNN_SE' ? main : await ctx.inspect('CNN_SE');
       if (seq !== renderSeq) return;

@@ -38,7 +38,6 @@ const strings = {
     'train.state.stopped': 'Stopped.',
     'train.state.done': 'Finished.',
     'train.progress': 'Epoch {epoch}/{epochs} · batch {batch}/{batches} · {ips} images/s · {eta} left',
-    'train.progress.none': 'Not started.',
     'train.legend': 'Blue: CNN (no attention). Orange: CNN_SE (with SE blocks). Faint line: each batch; bold line: smoothed (moving average). In the epoch charts the solid line is the training set, the dashed line the test set.',
     'train.chart.loss': 'Loss per batch',
     'train.chart.acc': 'Accuracy per batch',
@@ -99,7 +98,6 @@ const strings = {
     'train.state.stopped': '已停止。',
     'train.state.done': '训练完成。',
     'train.progress': '第 {epoch}/{epochs} 轮 · 第 {batch}/{batches} 批 · 每秒 {ips} 张 · 剩余 {eta}',
-    'train.progress.none': '尚未开始。',
     'train.legend': '蓝色：CNN（无注意力）。橙色：CNN_SE（带 SE 模块）。浅色细线：每一批；粗线：平滑后（滑动平均）。每轮图表中，实线是训练集，虚线是测试集。',
     'train.chart.loss': '每批的损失',
     'train.chart.acc': '每批的准确率',
@@ -318,7 +316,7 @@ function mount(root, ctx) {
     root.dataset.state = s;
   }
   function renderProgress() {
-    if (!lastProgress || !run) { progText.textContent = t('train.progress.none'); return; }
+    if (!lastProgress || !run) { progText.textContent = ''; return; }
     const p = lastProgress;
     const total = run.settings.epochs * p.batches;
     const done = (p.epoch - 1) * p.batches + p.batch;
