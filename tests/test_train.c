@@ -270,6 +270,34 @@ static void test_divergence(ModelKind kind, const Dataset *tr, const Dataset *te
         trainer_free(f);
     }
     trainer_free(t);
+
+    // A non-finite loss (a NaN planted in conv1.weight after 3 good steps) is refused too:
+    // back to the state before step 3, equal to a fresh run of 2 steps.
+    c.lr = 1e-3f;
+    t = trainer_create(&c, tr, te, err, sizeof err);
+    f = trainer_create(&c, tr, te, err, sizeof err);
+    if (t && f) {
+        for (int k = 0; k < 3; k++) CHECK(trainer_step(t, NULL) == TRAIN_OK, "good step %d", k);
+        for (int k = 0; k < 2; k++) CHECK(trainer_step(f, NULL) == TRAIN_OK, "fresh step %d", k);
+        model_tensor(trainer_model(t), 0)->data[5] = NAN;
+        rc = trainer_step(t, NULL);
+        CHECK(rc == TRAIN_DIVERGED && strstr(trainer_error(t), "step 4"), "%s: NaN weight: rc %d, %s",
+              name, rc, trainer_error(t));
+        CHECK(trainer_step_count(t) == 2, "%s: NaN: restored to %d steps", name, trainer_step_count(t));
+        uint8_t *w1, *w2;
+        size_t l1, l2;
+        if (!save_bytes(t, &w1, &l1) && !save_bytes(f, &w2, &l2)) {
+            CHECK(same_bytes(w1, l1, w2, l2), "%s: NaN: restored weights differ", name);
+            free(w1);
+            free(w2);
+        }
+        // Training can go on from the restored state.
+        CHECK(trainer_step(t, NULL) == TRAIN_OK, "%s: step after restore: %s", name, trainer_error(t));
+    } else {
+        CHECK(0, "%s", err);
+    }
+    trainer_free(t);
+    trainer_free(f);
 }
 
 static int count_lines(const char *path) {
