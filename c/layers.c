@@ -9,6 +9,7 @@
 #include "layers.h"
 #include "gemm.h"
 #endif
+#include "threads.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -21,13 +22,27 @@ typedef LAYER_REAL real;
 // Per image, im2col turns inp (C,H,W) into col (C*9, H*W); then out (OC,HW) = weight
 // (OC, C*9) . col. Row (c*9 + ky*3 + kx) of col is the input plane c shifted by
 // (ky-1, kx-1), zero outside.
+// The batch is cut into at most CONV_CHUNKS fixed slices of images, run in parallel on the
+// thread pool; each slice has its own col buffer in work, and in the backward its own
+// partial weight and bias gradients, added into dweight/dbias in slice order afterwards.
+// The slices do not depend on the thread count, so neither do the results. A GEMM called
+// inside a slice runs on that slice's thread; with one slice (B == 1) the GEMM itself
+// splits its tiles over the pool.
 
-size_t conv2d_work_floats(int B, int C, int H, int W, int OC) {
-    (void)B; (void)OC;
-    return (size_t)C * 9 * H * W; // one image's col (forward) or dcol (backward)
+enum { CONV_CHUNKS = 4 };
+
+static int conv_chunks(int B) { return B < 1 ? 1 : B < CONV_CHUNKS ? B : CONV_CHUNKS; }
+
+// Per slice: col (C*9, H*W), then dweight (OC, C*9) and dbias (OC).
+static size_t conv_slice_floats(int C, int H, int W, int OC) {
+    return (size_t)C * 9 * H * W + (size_t)OC * C * 9 + (size_t)OC;
 }
 
-static void im2col3x3(real *col, const real *img, int C, int H, int W) {
+size_t conv2d_work_floats(int B, int C, int H, int W, int OC) {
+    return (size_t)conv_chunks(B) * conv_slice_floats(C, H, W, OC);
+}
+
+static void im2col3x3(real *restrict col, const real *restrict img, int C, int H, int W) {
     for (int c = 0; c < C; c++)
         for (int ky = 0; ky < 3; ky++)
             for (int kx = 0; kx < 3; kx++) {
@@ -39,15 +54,15 @@ static void im2col3x3(real *col, const real *img, int C, int H, int W) {
                     real *r = row + (size_t)y * W;
                     if (iy < 0 || iy >= H) { memset(r, 0, sizeof(real) * W); continue; }
                     const real *src = plane + (size_t)iy * W;
-                    for (int x = 0; x < x0; x++) r[x] = 0;
-                    for (int x = x0; x < x1; x++) r[x] = src[x + dx];
-                    for (int x = x1; x < W; x++) r[x] = 0;
+                    if (x0) r[0] = 0;
+                    memcpy(r + x0, src + x0 + dx, sizeof(real) * (size_t)(x1 - x0));
+                    if (x1 < W) r[W - 1] = 0;
                 }
             }
 }
 
 // img (C,H,W) += the rows of col (C*9, H*W) shifted back into place.
-static void col2im3x3_add(real *img, const real *col, int C, int H, int W) {
+static void col2im3x3_add(real *restrict img, const real *restrict col, int C, int H, int W) {
     for (int c = 0; c < C; c++)
         for (int ky = 0; ky < 3; ky++)
             for (int kx = 0; kx < 3; kx++) {
@@ -64,38 +79,75 @@ static void col2im3x3_add(real *img, const real *col, int C, int H, int W) {
             }
 }
 
+typedef struct {
+    real *out, *dinp, *dweight, *dbias;
+    const real *inp, *weight, *bias, *dout;
+    int B, C, H, W, OC, chunks;
+    real *work;
+} ConvJob;
+
+static void conv_forward_slice(void *ctx, int t) {
+    const ConvJob *j = ctx;
+    int HW = j->H * j->W, K = j->C * 9, OC = j->OC;
+    real *col = j->work + (size_t)t * conv_slice_floats(j->C, j->H, j->W, OC);
+    for (int b = j->B * t / j->chunks; b < j->B * (t + 1) / j->chunks; b++) {
+        real *ob = j->out + (size_t)b * OC * HW;
+        im2col3x3(col, j->inp + (size_t)b * j->C * HW, j->C, j->H, j->W);
+        gemm(0, 0, OC, HW, K, j->weight, K, col, HW, ob, HW, 0); // (OC,K) . (K,HW)
+        for (int o = 0; o < OC; o++) {
+            real bo = j->bias[o], *r = ob + (size_t)o * HW;
+            for (int i = 0; i < HW; i++) r[i] += bo;
+        }
+    }
+}
+
 void conv2d_forward(real *out, const real *inp, const real *weight, const real *bias,
                     int B, int C, int H, int W, int OC, real *work) {
-    int HW = H * W, K = C * 9;
-    for (int b = 0; b < B; b++) {
-        real *ob = out + (size_t)b * OC * HW;
-        im2col3x3(work, inp + (size_t)b * C * HW, C, H, W);
-        gemm(0, 0, OC, HW, K, weight, K, work, HW, ob, HW, 0); // (OC,K) . (K,HW)
-        for (int o = 0; o < OC; o++)
-            for (int i = 0; i < HW; i++) ob[(size_t)o * HW + i] += bias[o];
+    ConvJob j = {out, NULL, NULL, NULL, inp, weight, bias, NULL, B, C, H, W, OC,
+                 conv_chunks(B), work};
+    parallel_for(j.chunks, conv_forward_slice, &j);
+}
+
+static void conv_backward_slice(void *ctx, int t) {
+    const ConvJob *j = ctx;
+    int HW = j->H * j->W, K = j->C * 9, OC = j->OC;
+    real *col = j->work + (size_t)t * conv_slice_floats(j->C, j->H, j->W, OC);
+    real *dw = col + (size_t)K * HW, *dbs = dw + (size_t)OC * K;
+    if (j->dweight) memset(dw, 0, sizeof(real) * (size_t)OC * K);
+    if (j->dbias) memset(dbs, 0, sizeof(real) * (size_t)OC);
+    for (int b = j->B * t / j->chunks; b < j->B * (t + 1) / j->chunks; b++) {
+        const real *db = j->dout + (size_t)b * OC * HW;
+        if (j->dbias)
+            for (int o = 0; o < OC; o++) {
+                real s = 0;
+                for (int i = 0; i < HW; i++) s += db[(size_t)o * HW + i];
+                dbs[o] += s;
+            }
+        if (j->dweight) { // dw (OC,K) += dout_b (OC,HW) . col^T (HW,K)
+            im2col3x3(col, j->inp + (size_t)b * j->C * HW, j->C, j->H, j->W);
+            gemm(0, 1, OC, K, HW, db, HW, col, HW, dw, K, 1);
+        }
+        if (j->dinp) { // dcol (K,HW) = weight^T (K,OC) . dout_b (OC,HW)
+            gemm(1, 0, K, HW, OC, j->weight, K, db, HW, col, HW, 0);
+            col2im3x3_add(j->dinp + (size_t)b * j->C * HW, col, j->C, j->H, j->W);
+        }
     }
 }
 
 void conv2d_backward(real *dinp, real *dweight, real *dbias,
                      const real *dout, const real *inp, const real *weight,
                      int B, int C, int H, int W, int OC, real *work) {
-    int HW = H * W, K = C * 9;
-    for (int b = 0; b < B; b++) {
-        const real *db = dout + (size_t)b * OC * HW;
+    if (!dinp && !dweight && !dbias) return;
+    ConvJob j = {NULL, dinp, dweight, dbias, inp, weight, NULL, dout, B, C, H, W, OC,
+                 conv_chunks(B), work};
+    parallel_for(j.chunks, conv_backward_slice, &j);
+    size_t slice = conv_slice_floats(C, H, W, OC), K = (size_t)C * 9, col = K * H * W;
+    for (int t = 0; t < j.chunks; t++) { // slice order: independent of the thread count
+        const real *dw = work + t * slice + col, *dbs = dw + (size_t)OC * K;
+        if (dweight)
+            for (size_t i = 0; i < (size_t)OC * K; i++) dweight[i] += dw[i];
         if (dbias)
-            for (int o = 0; o < OC; o++) {
-                real s = 0;
-                for (int i = 0; i < HW; i++) s += db[(size_t)o * HW + i];
-                dbias[o] += s;
-            }
-        if (dweight) { // dweight (OC,K) += dout_b (OC,HW) . col^T (HW,K)
-            im2col3x3(work, inp + (size_t)b * C * HW, C, H, W);
-            gemm(0, 1, OC, K, HW, db, HW, work, HW, dweight, K, 1);
-        }
-        if (dinp) { // dcol (K,HW) = weight^T (K,OC) . dout_b (OC,HW)
-            gemm(1, 0, K, HW, OC, weight, K, db, HW, work, HW, 0);
-            col2im3x3_add(dinp + (size_t)b * C * HW, work, C, H, W);
-        }
+            for (int o = 0; o < OC; o++) dbias[o] += dbs[o];
     }
 }
 
@@ -187,12 +239,26 @@ void batchnorm_backward_eval(real *dinp, const real *dout, const real *gamma,
 
 // ---- ReLU -----------------------------------------------------------------------------
 
+// Blocks of 16 through a local array: compilers turn the selects into vector compare-and-
+// mask code (no branch to mispredict on random signs), even where out == inp.
 void relu_forward(real *out, const real *inp, size_t n) {
-    for (size_t i = 0; i < n; i++) out[i] = inp[i] < 0 ? 0 : inp[i]; // NaN passes, as in PyTorch
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        real t[16];
+        for (int k = 0; k < 16; k++) t[k] = inp[i + k] < 0 ? 0 : inp[i + k];
+        for (int k = 0; k < 16; k++) out[i + k] = t[k];
+    }
+    for (; i < n; i++) out[i] = inp[i] < 0 ? 0 : inp[i]; // NaN passes, as in PyTorch
 }
 
 void relu_backward(real *dinp, const real *dout, const real *out, size_t n) {
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        real t[16];
+        for (int k = 0; k < 16; k++) t[k] = out[i + k] > 0 ? dout[i + k] : 0;
+        for (int k = 0; k < 16; k++) dinp[i + k] += t[k];
+    }
+    for (; i < n; i++)
         if (out[i] > 0) dinp[i] += dout[i];
 }
 
