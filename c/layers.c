@@ -255,7 +255,10 @@ void relu_backward(real *dinp, const real *dout, const real *out, size_t n) {
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         real t[16];
-        for (int k = 0; k < 16; k++) t[k] = out[i + k] > 0 ? dout[i + k] : 0;
+        for (int k = 0; k < 16; k++) {
+            real g = dout[i + k]; // loaded unconditionally, so the select vectorizes
+            t[k] = out[i + k] > 0 ? g : 0;
+        }
         for (int k = 0; k < 16; k++) dinp[i + k] += t[k];
     }
     for (; i < n; i++)
@@ -270,8 +273,41 @@ void maxpool2x2_forward(real *out, int32_t *argmax, const real *inp, int B, int 
         const real *x = inp + p * H * W;
         real *o = out + p * OH * OW;
         int32_t *a = argmax + p * OH * OW;
-        for (int oy = 0; oy < OH; oy++)
-            for (int ox = 0; ox < OW; ox++) {
+        for (int oy = 0; oy < OH; oy++) {
+            // Blocks of 4 outputs: the four candidates are gathered first, so the compare-
+            // and-select chain compiles to vector code instead of unpredictable branches.
+            const real *r0 = x + (size_t)(2 * oy) * W, *r1 = r0 + W;
+            int ox0 = 0;
+            for (; ox0 + 4 <= OW; ox0 += 4) {
+                real v[4][4], mo[4];
+                int32_t bo[4];
+                for (int k = 0; k < 4; k++) {
+                    v[0][k] = r0[2 * (ox0 + k)];
+                    v[1][k] = r0[2 * (ox0 + k) + 1];
+                    v[2][k] = r1[2 * (ox0 + k)];
+                    v[3][k] = r1[2 * (ox0 + k) + 1];
+                }
+                for (int k = 0; k < 4; k++) {
+                    int32_t i0 = 2 * oy * W + 2 * (ox0 + k), bb = i0;
+                    real mm = v[0][k], q = v[1][k];
+                    int c = (q > mm) | (q != q); // q != q: NaN wins, as PyTorch
+                    mm = c ? q : mm;
+                    bb = c ? i0 + 1 : bb;
+                    q = v[2][k];
+                    c = (q > mm) | (q != q);
+                    mm = c ? q : mm;
+                    bb = c ? i0 + W : bb;
+                    q = v[3][k];
+                    c = (q > mm) | (q != q);
+                    mm = c ? q : mm;
+                    bb = c ? i0 + W + 1 : bb;
+                    mo[k] = mm;
+                    bo[k] = bb;
+                }
+                memcpy(o + oy * OW + ox0, mo, sizeof mo);
+                memcpy(a + oy * OW + ox0, bo, sizeof bo);
+            }
+            for (int ox = ox0; ox < OW; ox++) {
                 int best = 2 * oy * W + 2 * ox;
                 real m = x[best];
                 for (int k = 1; k < 4; k++) {
@@ -281,6 +317,7 @@ void maxpool2x2_forward(real *out, int32_t *argmax, const real *inp, int B, int 
                 o[oy * OW + ox] = m;
                 a[oy * OW + ox] = best;
             }
+        }
     }
 }
 
