@@ -91,6 +91,12 @@ else
     expect 0 "" "$EXCITE" train $S --epochs 2 --model cnn_se --save again.st --half
     expect 0 "" "$EXCITE" train $S --epochs 2 --model cnn_se --save again32.st
     cmp -s full.st again32.st || fail "two runs with the same seed differ"
+    # Validation hold-out: the epoch CSV names it, the test set is evaluated at the end,
+    # --save-best keeps the weights of the lowest validation loss.
+    expect 0 "test: 200 images" "$EXCITE" train $S --epochs 1 --val 64 --csv val --save-best best.st
+    head -1 val-epochs.csv | grep -qx "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds" || fail "val CSV header"
+    grep -q "256 training images (+ 64 for validation)" out || fail "--val 64 not reported"
+    [ -s best.st ] || fail "--save-best wrote nothing"
     # Divergence: exit 3, the message, the CSV so far, the last good weights saved.
     expect 3 "diverged at step [0-9]+.*learning rate" "$EXCITE" train $S --epochs 1 --lr 10 --csv div --save div.st
     [ -s div.st ] || fail "no last good weights after divergence"
