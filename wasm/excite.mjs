@@ -81,7 +81,12 @@ export async function loadExcite(options = {}) {
     } catch (e) {
         throw new Error(`cannot load ${jsUrl.href}: ${e.message}`);
     }
-    const mod = await factory(args);
+    let mod;
+    try {
+        mod = await factory(args);
+    } catch (e) {
+        throw new Error(`cannot start the ${build} WebAssembly module: ${e && e.message ? e.message : e}`);
+    }
     const ex = new Excite(mod, build, support);
     if (build === 'simd-threads') {
         ex.threads = mod._ex_threads_set(options.numThreads || (IS_NODE ? 2 : defaultThreads()));
