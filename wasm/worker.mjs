@@ -137,6 +137,7 @@ async function loop() {
             for (const k of active) {
                 const t = trainers[k];
                 if (t.epochFinished) {
+                    post({ type: 'evaluating', model: k, epoch: t.epoch + 1, n: data.test.n });
                     const e = t.endEpoch();
                     post({ type: 'epoch', model: k, epoch: e.epoch, trainLoss: e.trainLoss, trainAcc: e.trainAcc,
                            testLoss: e.testLoss, testAcc: e.testAcc, isVal: e.isVal, lr: e.lr,
