@@ -56,6 +56,8 @@ $(BUILD)/libexcite-asan.a: $(ASAN_OBJ)
 
 $(BUILD)/excite: c/main.c $(BUILD)/libexcite.a
 	$(CC) $(CFLAGS) $< $(BUILD)/libexcite.a -o $@ $(LDLIBS)
+$(BUILD)/excite-asan: c/main.c $(BUILD)/libexcite-asan.a
+	$(CC) $(WARN) -Ic $(ASAN_FLAGS) $< $(BUILD)/libexcite-asan.a -o $@ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libexcite.a $(wildcard tests/*.h) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests $< $(BUILD)/libexcite.a -o $@ $(LDLIBS)
@@ -77,8 +79,9 @@ test-c: native refs $(addprefix $(BUILD)/tests/,$(C_TESTS))
 	@echo "== tests/test_cli.sh"; tests/test_cli.sh $(BUILD)/excite
 
 # ASan + UBSan (+ LeakSanitizer) build of the C tests; SLOW_TESTS are left to test-c.
-test-asan: refs $(addprefix $(BUILD)/tests-asan/,$(C_TESTS))
+test-asan: refs $(addprefix $(BUILD)/tests-asan/,$(C_TESTS)) $(BUILD)/excite-asan
 	@for t in $(C_TESTS); do echo "== asan $$t"; EXCITE_QUICK=1 $(BUILD)/tests-asan/$$t $(BUILD)/ref || exit 1; done
+	@echo "== asan tests/test_cli.sh"; EXCITE_QUICK=1 tests/test_cli.sh $(BUILD)/excite-asan
 
 # (wasm/excite.mjs hands the .wasm bytes to the Emscripten loader in Node, so Node's fetch,
 # which that loader cannot use on file paths, is never involved; tests may use fetch.)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_cli.sh EXCITE - the command-line program: help, bad usage, bad dataset files, bad
 # weights and images (non-zero exit and a message naming the problem), and - with the real
-# CIFAR-10 batches in $CIFAR10_DIR - a short train with CSV logs, checkpoint, resume
+# CIFAR-10 batches in $CIFAR10_DIR, unless EXCITE_QUICK=1 (the ASan run) - a short train with CSV logs, checkpoint, resume
 # (byte-identical to an uninterrupted run), divergence (exit 3), eval, predict and info.
 # Synthetic files only: no dataset bytes are written.
 set -u
@@ -68,9 +68,28 @@ EOF
 head -c 200 "$TMP/img.png" > "$TMP/cut.png"
 expect 1 "cut.png: corrupt PNG" "$EXCITE" predict "$TMP/cut.png" --weights "$TMP/junk.st"
 
+# ---- a synthetic dataset (64 + 32 black images of class 0): every command end to end ----
+mkdir -p "$TMP/syn"
+head -c $((3073 * 64)) /dev/zero > "$TMP/syn/data_batch_1.bin"
+head -c $((3073 * 32)) /dev/zero > "$TMP/syn/test_batch.bin"
+SYN="--data $TMP/syn --limit 64 --batch 32 --threads 1"
+expect 0 "test: 32 images" "$EXCITE" train $SYN --epochs 1 --model cnn_se --save "$TMP/syn.st" --checkpoint "$TMP/syn.ck" --csv "$TMP/syn"
+[ "$(wc -l < "$TMP/syn-batches.csv")" = 3 ] || fail "synthetic batch CSV: $(wc -l < "$TMP/syn-batches.csv") lines"
+expect 0 "resuming" "$EXCITE" train --resume "$TMP/syn.ck" --epochs 2 --data "$TMP/syn" --threads 1
+expect 0 "confusion matrix" "$EXCITE" eval --weights "$TMP/syn.st" --data "$TMP/syn"
+expect 0 "model: CNN_SE" "$EXCITE" info "$TMP/syn.ck"
+expect 0 "prediction: " "$EXCITE" predict "$TMP/img.png" --weights "$TMP/syn.st"
+expect 1 "" "$EXCITE" predict "$TMP/img.png" --weights "$TMP/syn.st" --model cnn
+head -c 5000 "$TMP/syn.st" > "$TMP/cut.st"
+expect 1 "cut.st" "$EXCITE" predict "$TMP/img.png" --weights "$TMP/cut.st"
+head -c 5000 "$TMP/syn.ck" > "$TMP/cut.ck"
+expect 1 "cut.ck" "$EXCITE" train --resume "$TMP/cut.ck" --data "$TMP/syn"
+
 # ---- with the real data ----
 DATA="${CIFAR10_DIR:-data/cifar10}"
-if [ ! -s "$DATA/data_batch_1.bin" ] || [ ! -s "$DATA/test_batch.bin" ]; then
+if [ "${EXCITE_QUICK:-0}" != 0 ]; then
+    echo "test_cli: real-data part skipped (EXCITE_QUICK)"
+elif [ ! -s "$DATA/data_batch_1.bin" ] || [ ! -s "$DATA/test_batch.bin" ]; then
     echo "test_cli: real-data part skipped (no CIFAR-10 in $DATA)"
 else
     S="--data $DATA --limit 320 --test-limit 200 --threads 2 --seed 5 --augment --batch 32"
