@@ -142,7 +142,9 @@ try {
   check(a1['CNN.raw'] >= 5 && a1['CNN_SE.raw'] >= 5, `accuracy chart has both curves (${JSON.stringify(a1)})`);
   const bar1 = await page.$eval('[data-testid=train-progress] progress', (e) => e.value);
   await page.click('[data-testid=train-pause]');
-  await page.waitForTimeout(1500);       // the batch in flight may still arrive
+  // the worker confirms between batches; no batch event follows its 'paused'
+  await waitFor(() => page.$eval('#panel-train > div', (e) => e.dataset.workerState === 'paused'), { timeout: 60000, what: 'the worker to pause' });
+  await page.waitForTimeout(200);
   const sPaused = await step(page);
   await page.waitForTimeout(2500);
   const sPaused2 = await step(page);

@@ -408,6 +408,7 @@ function mount(root, ctx) {
         break;
       }
       case 'state':
+        root.dataset.workerState = d.state;   // what the worker confirmed (tests wait for it)
         if (d.state === 'stopped' || d.state === 'done') syncWeights();
         if (d.state === 'done') deleteRun();
         setState(d.state);
