@@ -334,17 +334,20 @@ static void print_eval(const EvalResult *r, const char *set) {
     printf("%s: %d images  loss %.4f  accuracy %.2f%%\n", set, r->n, r->loss, 100 * r->accuracy);
 }
 
-static void print_eval_details(const EvalResult *r) {
+// names: class names (batches.meta.txt) or NULL for the default English ones.
+static void print_eval_details(const EvalResult *r, char names[10][32]) {
+    const char *cls[10];
+    for (int c = 0; c < 10; c++) cls[c] = names ? names[c] : DEFAULT_CLASSES[c];
     printf("\nper-class accuracy:\n");
     for (int c = 0; c < 10; c++)
-        printf("  %-11s %6.2f%%  (%d/%d)\n", DEFAULT_CLASSES[c],
+        printf("  %-11s %6.2f%%  (%d/%d)\n", cls[c],
                r->class_total[c] ? 100.0 * r->class_correct[c] / r->class_total[c] : 0.0,
                r->class_correct[c], r->class_total[c]);
     printf("\nconfusion matrix (rows: true class, columns: predicted):\n%-11s", "");
-    for (int c = 0; c < 10; c++) printf(" %5.5s", DEFAULT_CLASSES[c]);
+    for (int c = 0; c < 10; c++) printf(" %5.5s", cls[c]);
     printf("\n");
     for (int i = 0; i < 10; i++) {
-        printf("%-11s", DEFAULT_CLASSES[i]);
+        printf("%-11.11s", cls[i]);
         for (int j = 0; j < 10; j++) printf(" %5d", r->confusion[i][j]);
         printf("\n");
     }
@@ -567,8 +570,10 @@ static int cmd_eval(int argc, char **argv) {
         status = fail(1, "%s", err);
     } else {
         printf("model: %s (%s)\n", model_kind_name(model_kind(m)), weights);
+        char names[10][32];
+        int have_names = cifar_class_names(names, data_dir(data), err, sizeof err) == 0;
         print_eval(&er, "test");
-        print_eval_details(&er);
+        print_eval_details(&er, have_names ? names : NULL);
     }
     dataset_free(&test);
     model_free(m);
