@@ -75,12 +75,13 @@ def make(kind, dropout=0.5):
 
 
 # ---- safetensors ------------------------------------------------------------------------
-_DT = {torch.float32: ("F32", "<f4"), torch.float16: ("F16", "<f2"), torch.int64: ("I64", "<i8")}
-_NP = {"F32": "<f4", "F16": "<f2", "BF16": None, "I64": "<i8", "F64": "<f8", "I32": "<i4"}
+_DT = {torch.float32: ("F32", "<f4"), torch.float16: ("F16", "<f2"), torch.int64: ("I64", "<i8"),
+       torch.float64: ("F64", "<f8"), torch.uint8: ("U8", "u1")}
+_NP = {"F32": "<f4", "F16": "<f2", "BF16": None, "I64": "<i8", "F64": "<f8", "I32": "<i4", "U8": "u1"}
 
 
 def save_safetensors(path, tensors, metadata=None):
-    """tensors: ordered dict name -> torch tensor (F32/F16/I64)."""
+    """tensors: ordered dict name -> torch tensor (F32/F16/I64/F64/U8)."""
     header, blobs, off = {}, [], 0
     if metadata:
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
