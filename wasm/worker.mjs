@@ -21,17 +21,25 @@ let secPerRound = 0;           // smoothed wall time of one batch of every model
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
+const postReady = () => post({ type: 'ready', build: ex.build, threads: ex.threads, kernel: ex.kernel,
+                                support: ex.support });
+
+// Load the module once (the first command does it if 'init' did not); 'ready' follows.
 async function ensureExcite(opts = {}) {
     if (ex) return ex;
-    if (!exLoading) exLoading = loadExcite(opts);
+    if (!exLoading) {
+        exLoading = loadExcite(opts).then((e) => {
+            ex = e;
+            postReady();
+            return e;
+        });
+    }
     try {
-        ex = await exLoading;
+        return await exLoading;
     } catch (e) {
         exLoading = null;
         throw e;
     }
-    post({ type: 'ready', build: ex.build, threads: ex.threads, kernel: ex.kernel, support: ex.support });
-    return ex;
 }
 
 // Yield to the event loop (messages) without setTimeout's clamping.
@@ -185,7 +193,8 @@ function remainingBatches(t) {
 async function handle(msg) {
     switch (msg.type) {
     case 'init':
-        await ensureExcite({ build: msg.build, numThreads: msg.numThreads, threads: msg.threads });
+        if (ex) postReady();   // already loaded: say so again
+        else await ensureExcite({ build: msg.build, numThreads: msg.numThreads, threads: msg.threads });
         return;
     case 'data':
         await ensureExcite();
