@@ -182,12 +182,27 @@ static double dot4(const real *x, const real *y, int n) {
     return (s0 + s1) + (s2 + s3);
 }
 
-void batchnorm_forward_train(real *out, real *xhat, real *mean, real *invstd,
-                             real *running_mean, real *running_var,
-                             const real *inp, const real *gamma, const real *beta,
-                             int B, int C, int HW, real momentum, real eps) {
+// Channels are independent, so batch-norm runs groups of channels on the thread pool
+// (BN_GROUPS items; each channel's sums keep their order, so results do not depend on the
+// thread count).
+enum { BN_GROUPS = 8 };
+
+typedef struct {
+    real *out, *xhat, *mean, *invstd, *running_mean, *running_var, *dinp, *dgamma, *dbeta;
+    const real *inp, *gamma, *beta, *dout;
+    int B, C, HW;
+    real momentum, eps;
+} BnJob;
+
+static void bn_forward_group(void *ctx, int g) {
+    const BnJob *j = ctx;
+    real *out = j->out, *xhat = j->xhat, *mean = j->mean, *invstd = j->invstd;
+    real *running_mean = j->running_mean, *running_var = j->running_var;
+    const real *inp = j->inp, *gamma = j->gamma, *beta = j->beta;
+    int B = j->B, C = j->C, HW = j->HW;
+    real momentum = j->momentum, eps = j->eps;
     size_t n = (size_t)B * HW;
-    for (int c = 0; c < C; c++) {
+    for (int c = C * g / BN_GROUPS; c < C * (g + 1) / BN_GROUPS; c++) {
         double sum = 0, sq = 0;
         for (int b = 0; b < B; b++) sum += sum4(inp + ((size_t)b * C + c) * HW, HW);
         double mu = sum / (double)n;
@@ -210,6 +225,15 @@ void batchnorm_forward_train(real *out, real *xhat, real *mean, real *invstd,
     }
 }
 
+void batchnorm_forward_train(real *out, real *xhat, real *mean, real *invstd,
+                             real *running_mean, real *running_var,
+                             const real *inp, const real *gamma, const real *beta,
+                             int B, int C, int HW, real momentum, real eps) {
+    BnJob j = {out, xhat, mean, invstd, running_mean, running_var, NULL, NULL, NULL,
+               inp, gamma, beta, NULL, B, C, HW, momentum, eps};
+    parallel_for(BN_GROUPS, bn_forward_group, &j);
+}
+
 void batchnorm_forward_eval(real *out, const real *inp, const real *gamma, const real *beta,
                             const real *running_mean, const real *running_var,
                             int B, int C, int HW, real eps) {
@@ -224,11 +248,13 @@ void batchnorm_forward_eval(real *out, const real *inp, const real *gamma, const
 }
 
 // dinp = gamma*invstd/N * (N*dout - sum(dout) - xhat*sum(dout*xhat)), per channel.
-void batchnorm_backward(real *dinp, real *dgamma, real *dbeta,
-                        const real *dout, const real *xhat, const real *invstd,
-                        const real *gamma, int B, int C, int HW) {
+static void bn_backward_group(void *ctx, int g) {
+    const BnJob *j = ctx;
+    real *dinp = j->dinp, *dgamma = j->dgamma, *dbeta = j->dbeta;
+    const real *dout = j->dout, *xhat = j->xhat, *invstd = j->invstd, *gamma = j->gamma;
+    int B = j->B, C = j->C, HW = j->HW;
     double n = (double)B * HW;
-    for (int c = 0; c < C; c++) {
+    for (int c = C * g / BN_GROUPS; c < C * (g + 1) / BN_GROUPS; c++) {
         double sdy = 0, sdyx = 0;
         for (int b = 0; b < B; b++) {
             size_t off = ((size_t)b * C + c) * HW;
@@ -245,6 +271,14 @@ void batchnorm_backward(real *dinp, real *dgamma, real *dbeta,
                 dinp[off + i] += k * (dout[off + i] - mdy - xhat[off + i] * mdyx);
         }
     }
+}
+
+void batchnorm_backward(real *dinp, real *dgamma, real *dbeta,
+                        const real *dout, const real *xhat, const real *invstd,
+                        const real *gamma, int B, int C, int HW) {
+    BnJob j = {NULL, (real *)xhat, NULL, (real *)invstd, NULL, NULL, dinp, dgamma, dbeta,
+               NULL, gamma, NULL, dout, B, C, HW, 0, 0};
+    parallel_for(BN_GROUPS, bn_backward_group, &j);
 }
 
 void batchnorm_backward_eval(real *dinp, const real *dout, const real *gamma,

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gemm.h"
+#include "model.h"
 #include "threads.h"
 
 static unsigned long long rs = 88172645463325252ULL;
@@ -98,6 +99,47 @@ static void run_case(const char *kname, int nthreads, int ta, int tb, int M, int
     free(A); free(B); free(C); free(R); free(C2);
 }
 
+// Three CNN_SE training steps with 1 and with 2 threads give bit-identical weights: the
+// pool splits GEMM tiles, conv slices and batch-norm channel groups, never a sum.
+static void check_training_threads(void) {
+    enum { B = 16 };
+    static float x[B * IMG_SIZE];
+    uint8_t y[B];
+    for (int i = 0; i < B * IMG_SIZE; i++) x[i] = frand();
+    for (int i = 0; i < B; i++) y[i] = (uint8_t)(i % NUM_CLASSES);
+    float *w[2] = {NULL, NULL};
+    size_t n = 0;
+    for (int t = 0; t < 2; t++) {
+        threads_set(t + 1);
+        Model *m = model_create(MODEL_CNN_SE, 5, B);
+        if (!m) { fprintf(stderr, "out of memory\n"); exit(2); }
+        model_set_dropout(m, 0.0f);
+        AdamConfig cfg = adam_default();
+        float loss;
+        int correct;
+        for (int s = 0; s < 3; s++) model_train_step(m, x, y, B, &cfg, &loss, &correct);
+        n = 0;
+        for (int i = 0; i < model_num_tensors(m); i++)
+            if (model_tensor(m, i)->dtype == DTYPE_F32) n += model_tensor(m, i)->numel;
+        w[t] = malloc(n * sizeof(float));
+        if (!w[t]) { fprintf(stderr, "out of memory\n"); exit(2); }
+        size_t o = 0;
+        for (int i = 0; i < model_num_tensors(m); i++) {
+            const Tensor *tt = model_tensor(m, i);
+            if (tt->dtype != DTYPE_F32) continue;
+            memcpy(w[t] + o, tt->data, tt->numel * sizeof(float));
+            o += tt->numel;
+        }
+        model_free(m);
+    }
+    threads_set(1);
+    int same = memcmp(w[0], w[1], n * sizeof(float)) == 0;
+    printf("training steps with 1 and 2 threads: %s\n", same ? "identical" : "DIFFER");
+    if (!same) failures++;
+    free(w[0]);
+    free(w[1]);
+}
+
 int main(int argc, char **argv) {
     (void)argc; (void)argv;
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -141,6 +183,7 @@ int main(int argc, char **argv) {
     }
     gemm_select(NULL);
     threads_set(1);
+    check_training_threads();
     printf("%ld cases; largest error: %.3g x sum|a*b|, %.3g x |ref| (elements outside "
            "max(1e-5, 1e-6|ref|): %ld)\n", cases, worst_s, worst_ref, strict_misses);
     if (failures) { printf("test_gemm: %d failing cases\n", failures); return 1; }
