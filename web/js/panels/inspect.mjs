@@ -2,7 +2,7 @@
 // camera), see the 32x32 input, both models' probabilities, Grad-CAM, the class-agnostic
 // channel-mean map, feature maps per block and the SE channel weights of CNN_SE.
 
-import { drawMap, drawColorbar, range, quantile } from '../colormap.mjs';
+import { drawMap, drawColorbar, range, quantile, formatValue } from '../colormap.mjs';
 import { chwToCanvas } from '../images.mjs';
 import { COLORS } from '../charts.mjs';
 
@@ -27,19 +27,19 @@ const strings = {
     'inspect.predictions': 'Predictions',
     'inspect.pred.caption': 'The probability each model gives to each of the 10 classes (softmax of its outputs). The top class is in bold.',
     'inspect.top1': '{m}: {c} ({p})',
-    'inspect.model': 'Model for the views below',
+    'inspect.model': 'Model',
     'inspect.gradcam': 'Grad-CAM: which pixels support a class',
     'inspect.gradcam.caption': 'Bright areas are where the block’s feature maps push the score of the chosen class up (Grad-CAM: feature maps weighted by the gradient of that class score, negatives set to 0). Coarse because the block is small; it depends on the class you pick.',
     'inspect.class': 'Class',
-    'inspect.class.auto': 'predicted class ({c})',
+    'inspect.class.auto': 'each model’s top class',
     'inspect.block': 'Block',
     'inspect.block.n': 'block {n} ({s}×{s})',
     'inspect.opacity': 'Heat-map opacity',
-    'inspect.gradcam.scale': 'Grad-CAM, relative (0 = none)',
-    'inspect.gradcam.zero': 'Grad-CAM is zero everywhere for this class: nothing in the image pushes its score up.',
+    'inspect.gradcam.scale': '0 → each map’s maximum',
+    'inspect.gradcam.zero': '{m}: Grad-CAM is zero everywhere for this class: nothing in the image pushes its score up.',
     'inspect.mean': 'Channel-mean map (not class-specific)',
     'inspect.mean.caption': 'The average of all channels of the block after ReLU (after SE for CNN_SE). It shows where the block is active in general — the same map whatever the class, so it is not an explanation of the prediction.',
-    'inspect.mean.scale': 'mean activation',
+    'inspect.mean.scale': 'each map’s min → max',
     'inspect.fm': 'Feature maps',
     'inspect.fm.caption': 'Each square is one channel of the chosen block, brighter = larger activation, all on one colour scale. Click a channel to enlarge it. For CNN_SE compare “after ReLU” with “after SE”: the SE block multiplies each channel by its weight s.',
     'inspect.stage': 'Stage',
@@ -72,19 +72,19 @@ const strings = {
     'inspect.predictions': '预测',
     'inspect.pred.caption': '每个模型对 10 个类别给出的概率（输出的 softmax）。概率最高的类别用粗体表示。',
     'inspect.top1': '{m}：{c}（{p}）',
-    'inspect.model': '下面各视图使用的模型',
+    'inspect.model': '模型',
     'inspect.gradcam': 'Grad-CAM：哪些像素支持某个类别',
     'inspect.gradcam.caption': '亮的区域表示该模块的特征图在这里提高了所选类别的得分（Grad-CAM：用该类别得分的梯度给特征图加权，负值置 0）。因为模块的分辨率低，所以比较粗糙；结果取决于你选择的类别。',
     'inspect.class': '类别',
-    'inspect.class.auto': '预测的类别（{c}）',
+    'inspect.class.auto': '各模型预测的类别',
     'inspect.block': '模块',
     'inspect.block.n': '第 {n} 个模块（{s}×{s}）',
     'inspect.opacity': '热力图不透明度',
-    'inspect.gradcam.scale': 'Grad-CAM，相对值（0 = 无）',
-    'inspect.gradcam.zero': '对这个类别，Grad-CAM 处处为零：图像中没有任何部分提高它的得分。',
+    'inspect.gradcam.scale': '0 → 各图最大值',
+    'inspect.gradcam.zero': '{m}：对这个类别，Grad-CAM 处处为零：图像中没有任何部分提高它的得分。',
     'inspect.mean': '通道平均图（与类别无关）',
     'inspect.mean.caption': '该模块 ReLU 之后（CNN_SE 为 SE 之后）所有通道的平均值。它显示模块整体上在哪里被激活——无论哪个类别都是同一张图，所以它并不能解释预测结果。',
-    'inspect.mean.scale': '平均激活值',
+    'inspect.mean.scale': '各图最小值 → 最大值',
     'inspect.fm': '特征图',
     'inspect.fm.caption': '每个小方块是所选模块的一个通道，越亮表示激活越大，所有通道使用同一色标。点击通道可放大。对于 CNN_SE，比较“ReLU 之后”和“SE 之后”：SE 模块把每个通道乘以它的权重 s。',
     'inspect.stage': '阶段',
@@ -166,32 +166,42 @@ function mount(root, ctx) {
     b.addEventListener('click', () => { model = k; ctx.state.set({ model: k }); renderModelBtns(); render(); });
     modelBtns[k] = b; modelSel.append(b);
   }
-  const modelRow = el('div', { class: 'row card' }, el('strong', { i18n: 'inspect.model' }), modelSel);
 
   // ---- Grad-CAM
   const clsSel = el('select', { id: 'gradcam-class' });
   const blockSel = el('select', { id: 'gradcam-block' });
   const opacity = el('input', { type: 'range', min: '0', max: '1', step: '0.05', value: '0.6', id: 'gradcam-opacity' });
-  const heat = el('canvas', { class: 'heat', width: '224', height: '224', testid: 'heatmap', role: 'img' });
+  // one canvas per model, side by side: does SE change where the network looks?
+  const pair = (testid) => {
+    const canvases = {}, caps = {};
+    const box = el('div', { class: 'pair' });
+    for (const k of KINDS) {
+      canvases[k] = el('canvas', { class: 'heat', width: '224', height: '224', role: 'img' });
+      if (k === 'CNN_SE' && testid) canvases[k].dataset.testid = testid;
+      caps[k] = el('figcaption', { text: k });
+      box.append(el('figure', {}, canvases[k], caps[k]));
+    }
+    return { box, canvases, caps };
+  };
+  const heat = pair('heatmap');
   const heatBar = el('canvas', { class: 'colorbar' });
   const heatMsg = el('p', { class: 'caption' });
   const camCard = el('div', { class: 'card' }, el('h2', { i18n: 'inspect.gradcam' }),
     el('div', { class: 'row' }, ctl('inspect.class', clsSel), ctl('inspect.block', blockSel), ctl('inspect.opacity', opacity)),
-    el('div', { class: 'heat-wrap' }, heat, el('div', {}, heatBar, heatMsg, el('p', { class: 'caption', i18n: 'inspect.gradcam.caption' }))));
+    el('div', { class: 'heat-wrap' }, heat.box, el('div', { class: 'heat-text' }, heatBar, heatMsg, el('p', { class: 'caption', i18n: 'inspect.gradcam.caption' }))));
 
   // ---- channel mean
-  const meanC = el('canvas', { class: 'heat', width: '224', height: '224', role: 'img', testid: 'channel-mean' });
-  meanC.dataset.i18nAria = 'inspect.mean';
+  const mean = pair('channel-mean');
   const meanBar = el('canvas', { class: 'colorbar' });
   const meanCard = el('div', { class: 'card' }, el('h2', { i18n: 'inspect.mean' }),
-    el('div', { class: 'heat-wrap' }, meanC, el('div', {}, meanBar, el('p', { class: 'caption', i18n: 'inspect.mean.caption' }))));
+    el('div', { class: 'heat-wrap' }, mean.box, el('div', { class: 'heat-text' }, meanBar, el('p', { class: 'caption', i18n: 'inspect.mean.caption' }))));
 
   // ---- feature maps
   const fmBlock = el('select', { id: 'fm-block' });
   const fmStage = el('select', { id: 'fm-stage' });
   const fmGrid = el('div');
   const fmCard = el('div', { class: 'card', testid: 'feature-maps' }, el('h2', { i18n: 'inspect.fm' }),
-    el('div', { class: 'row' }, ctl('inspect.block', fmBlock), ctl('inspect.stage', fmStage)),
+    el('div', { class: 'row' }, el('span', { class: 'ctl' }, el('span', { i18n: 'inspect.model' }), modelSel), ctl('inspect.block', fmBlock), ctl('inspect.stage', fmStage)),
     el('p', { class: 'caption', i18n: 'inspect.fm.caption' }), fmGrid);
 
   // ---- SE weights
@@ -207,7 +217,7 @@ function mount(root, ctx) {
     el('div', { class: 'se-wrap' }, el('div', {}, seChart, seStats),
       el('div', {}, el('h3', {}, el('span', { class: 'sw se-top' }), el('span', { i18n: 'inspect.se.top' })), seTop, el('h3', {}, el('span', { class: 'sw se-bottom' }), el('span', { i18n: 'inspect.se.bottom' })), seBottom, seBar)));
 
-  root.append(el('div', { class: 'cols' }, el('div', {}, pickCard, seenCard), el('div', {}, predCard, modelRow, camCard, meanCard)), fmCard, seCard);
+  root.append(el('div', { class: 'cols' }, el('div', {}, pickCard, seenCard), el('div', {}, predCard, camCard, meanCard)), fmCard, seCard);
 
   // ---- state
   let model = KINDS.includes(ctx.state.get('model')) ? ctx.state.get('model') : 'CNN_SE';
@@ -222,7 +232,7 @@ function mount(root, ctx) {
   function fillSelects() {
     const opt = (s, v, text, selected) => { const o = el('option', { value: String(v), text }); if (selected) o.selected = true; s.append(o); };
     clsSel.replaceChildren();
-    opt(clsSel, '', t('inspect.class.auto', { c: lastTop1 !== null ? ctx.className(lastTop1) : '…' }), cls === null);
+    opt(clsSel, '', t('inspect.class.auto'), cls === null);
     for (let i = 0; i < 10; i++) opt(clsSel, i, ctx.className(i), cls === i);
     for (const [s, v] of [[blockSel, block], [fmBlock, fmB], [seBlock, seB]]) {
       s.replaceChildren();
@@ -236,7 +246,6 @@ function mount(root, ctx) {
     for (const k of KINDS) { modelBtns[k].setAttribute('aria-checked', String(k === model)); modelBtns[k].setAttribute('aria-pressed', String(k === model)); }
     fillSelects();
   }
-  let lastTop1 = null;
 
   clsSel.addEventListener('change', () => { cls = clsSel.value === '' ? null : Number(clsSel.value); ctx.state.set({ cls }); render(); });
   blockSel.addEventListener('change', () => { block = Number(blockSel.value); ctx.state.set({ block }); render(); });
@@ -348,38 +357,46 @@ function mount(root, ctx) {
     top1.textContent = tops.join(' · ');
   }
 
-  let camData = null;
+  let camData = null;   // { CNN: gradcam, CNN_SE: gradcam }
   function drawHeat() {
-    const g = heat.getContext('2d');
-    const S = heat.width;
-    g.imageSmoothingEnabled = true;
-    g.clearRect(0, 0, S, S);
     if (!ctx.image) return;
-    g.drawImage(chwToCanvas(ctx.image.bytes), 0, 0, S, S);
-    if (!camData) return;
-    const { cam, H, W } = camData;
-    const { max } = range(cam);
-    const small = document.createElement('canvas');
-    drawMap(small, cam, H, W, { min: 0, max: max > 0 ? max : 1, map: 'inferno' });
-    g.globalAlpha = Number(opacity.value);
-    g.drawImage(small, 0, 0, S, S);
-    g.globalAlpha = 1;
-    heatMsg.textContent = max > 0 ? '' : t('inspect.gradcam.zero');
+    const base = chwToCanvas(ctx.image.bytes);
+    let zero = [];
+    for (const k of KINDS) {
+      const c = heat.canvases[k], g = c.getContext('2d'), S = c.width;
+      g.imageSmoothingEnabled = true;
+      g.clearRect(0, 0, S, S);
+      g.drawImage(base, 0, 0, S, S);
+      const d = camData && camData[k];
+      if (!d) continue;
+      const { max } = range(d.cam);
+      if (!(max > 0)) zero.push(k);
+      const small = document.createElement('canvas');
+      drawMap(small, d.cam, d.H, d.W, { min: 0, max: max > 0 ? max : 1, map: 'inferno' });
+      g.globalAlpha = Number(opacity.value);
+      g.drawImage(small, 0, 0, S, S);
+      g.globalAlpha = 1;
+      heat.caps[k].textContent = `${k}: ${ctx.className(d.cls)}`;
+      c.setAttribute('aria-label', `${t('inspect.gradcam')}, ${k}: ${ctx.className(d.cls)}`);
+    }
+    heatMsg.textContent = zero.length ? t('inspect.gradcam.zero', { m: zero.join(', ') }) : '';
     drawColorbar(heatBar, { min: 0, max: 1, map: 'inferno', label: t('inspect.gradcam.scale') });
-    heat.setAttribute('aria-label', `${t('inspect.gradcam')}: ${ctx.className(camData.cls)}`);
   }
 
-  function drawMean(b) {
-    const g = meanC.getContext('2d');
-    const S = meanC.width;
-    g.clearRect(0, 0, S, S);
-    if (!b.mean) return;
-    const { min, max } = range(b.mean.data);
-    const small = document.createElement('canvas');
-    drawMap(small, b.mean.data, b.mean.H, b.mean.W, { min, max, map: 'inferno' });
-    g.imageSmoothingEnabled = false;
-    g.drawImage(small, 0, 0, S, S);
-    drawColorbar(meanBar, { min, max, map: 'inferno', label: t('inspect.mean.scale') });
+  function drawMean(results) {
+    for (const r of results) {
+      const b = r.blocks[block], c = mean.canvases[r.kind], g = c.getContext('2d'), S = c.width;
+      g.clearRect(0, 0, S, S);
+      if (!b.mean) continue;
+      const { min, max } = range(b.mean.data);
+      const small = document.createElement('canvas');
+      drawMap(small, b.mean.data, b.mean.H, b.mean.W, { min, max: max > min ? max : min + 1, map: 'inferno' });
+      g.imageSmoothingEnabled = false;
+      g.drawImage(small, 0, 0, S, S);
+      mean.caps[r.kind].textContent = `${r.kind} · ${formatValue(min)} … ${formatValue(max)}`;
+      c.setAttribute('aria-label', `${t('inspect.mean')}, ${r.kind}`);
+    }
+    drawColorbar(meanBar, { min: 0, max: 1, map: 'inferno', label: t('inspect.mean.scale') });
   }
 
   function drawSE(b) {
@@ -445,16 +462,13 @@ function mount(root, ctx) {
     }
     try {
       const results = [];
-      for (const k of KINDS) results.push(await ctx.inspect(k));
+      for (const k of KINDS) results.push(await ctx.inspect(k, { cls: cls ?? undefined, block }));
       if (seq !== renderSeq) return;
       renderProbs(results);
-      const main = await ctx.inspect(model, { cls: cls ?? undefined, block });
-      if (seq !== renderSeq) return;
-      lastTop1 = main.top1;
-      fillSelects();
-      camData = main.gradcam;
+      camData = Object.fromEntries(results.map((r) => [r.kind, r.gradcam]));
       drawHeat();
-      drawMean(main.blocks[block]);
+      drawMean(results);
+      const main = results[KINDS.indexOf(model)];
       const fb = main.blocks[fmB];
       const useSE = model === 'CNN_SE' && stage === 'se' && fb.se;
       // one scale for all channels and for both stages (SE only scales down), topped at the
@@ -463,9 +477,7 @@ function mount(root, ctx) {
       const max = Math.max(quantile(fb.relu, 0.99), min + 1e-6);
       ctx.featureGrid(fmGrid, { data: useSE ? fb.se : fb.relu, C: fb.C, H: fb.H, W: fb.W, min, max, clipped: true, label: t('fm.activation') });
       fmCard.dataset.drawn = String(fb.C);
-      const se = model === 'CNN_SE' ? main : await ctx.inspect('CNN_SE');
-      if (seq !== renderSeq) return;
-      drawSE(se.blocks[seB]);
+      drawSE(results[KINDS.indexOf('CNN_SE')].blocks[seB]);
       root.dataset.rendered = String(ctx.image.version);
     } catch (e) {
       ctx.error(e);
