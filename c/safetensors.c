@@ -440,7 +440,12 @@ int st_parse(StFile *f, const uint8_t *buf, size_t len, char *err, size_t errlen
             StEntry *e = &f->entries[f->n_entries++];
             memset(e, 0, sizeof *e);
             e->name = key;
-            if (parse_entry(&c, e)) goto bad;
+            if (parse_entry(&c, e)) {
+                size_t k = err ? strlen(err) : 0;
+                if (err && k + 1 < errlen && !strstr(err, "tensor '"))
+                    snprintf(err + k, errlen - k, " (entry of tensor '%.60s')", e->name);
+                goto bad;
+            }
         }
         int ch = peek(&c);
         if (ch == ',') { c.p++; continue; }
