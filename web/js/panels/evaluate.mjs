@@ -3,7 +3,7 @@
 // The work runs in web/js/eval-worker.mjs, so the page stays responsive.
 
 import { barChart, COLORS, alpha } from '../charts.mjs';
-import { css } from '../colormap.mjs';
+import { css, colorbarElement } from '../colormap.mjs';
 import { chwToCanvas } from '../images.mjs';
 
 const KINDS = ['CNN', 'CNN_SE'];
@@ -29,6 +29,7 @@ const strings = {
     'eval.mistake.aria': 'true {t}, predicted {p} with {pp}; open in Inspect',
     'eval.none': 'No results yet.',
     'eval.axis': 'accuracy',
+    'eval.share': 'share of the row (0 → 1)',
   },
   zh: {
     'eval.title': '在测试集上评估',
@@ -50,6 +51,7 @@ const strings = {
     'eval.mistake.aria': '真实类别 {t}，预测为 {p}，概率 {pp}；在“观察”中打开',
     'eval.none': '还没有结果。',
     'eval.axis': '准确率',
+    'eval.share': '占该行的比例（0 → 1）',
   },
 };
 
@@ -123,6 +125,7 @@ function mount(root, ctx) {
       table.append(body);
       confRow.append(el('div', { class: 'card' }, el('h3', { text: t('eval.confusion', { m: k }) }),
         el('p', { class: 'small muted', text: t('eval.true') }), el('div', { class: 'confusion-wrap' }, table),
+        colorbarElement({ min: 0, max: 1, map: 'viridis', label: t('eval.share') }),
         el('p', { class: 'caption', i18n: 'eval.confusion.caption', text: t('eval.confusion.caption') })));
       // mistakes
       const grid = el('div', { class: 'mistakes' });
