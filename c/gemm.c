@@ -52,19 +52,20 @@ typedef struct {
     int mr, nr, kc, mc, nc;
     GemmMicroKernel fn;
     GemmPackT pack_t; // NULL: the packers' scalar transposing loops
+    int pack_t_rows;  // pack_t handles row counts that are multiples of this
 } Kernel;
 
 enum { MAX_TILE = 8 * 32 };
 
 static const Kernel kernels[] = {
 #if defined(__wasm_simd128__)
-    {"wasm-simd128", 4, 8, 256, 64, 1024, gemm_micro_wasm_4x8, NULL},
+    {"wasm-simd128", 4, 8, 256, 64, 1024, gemm_micro_wasm_4x8, gemm_pack_t_wasm, 4},
 #endif
 #if defined(__x86_64__) && !defined(__wasm__)
-    {"avx512", 8, 32, 256, 128, 2048, gemm_micro_avx512_8x32, gemm_pack_t_avx2},
-    {"avx2", 6, 16, 256, 120, 1024, gemm_micro_avx2_6x16, gemm_pack_t_avx2},
+    {"avx512", 8, 32, 256, 128, 2048, gemm_micro_avx512_8x32, gemm_pack_t_avx2, 8},
+    {"avx2", 6, 16, 256, 120, 1024, gemm_micro_avx2_6x16, gemm_pack_t_avx2, 8},
 #endif
-    {"scalar", 4, 8, 256, 64, 1024, gemm_micro_scalar_4x8, NULL},
+    {"scalar", 4, 8, 256, 64, 1024, gemm_micro_scalar_4x8, NULL, 1},
 };
 enum { NUM_KERNELS = sizeof kernels / sizeof kernels[0] };
 
@@ -116,11 +117,11 @@ int gemm_select(const char *name) {
 // ---- packing ---------------------------------------------------------------------------
 // Ap: ceil(mc/MR) panels of kc x MR; rows past mc are zero.
 static void pack_a(float *Ap, const float *A, int lda, int transA, int i0, int mc, int k0,
-                   int kc, int MR, GemmPackT pack_t) {
+                   int kc, int MR, GemmPackT pack_t, int pt) {
     for (int p = 0; p < mc; p += MR) {
         float *dst = Ap + (size_t)p * kc;
         int rows = mc - p < MR ? mc - p : MR;
-        if (!transA && pack_t && rows == MR && MR % 8 == 0) {
+        if (!transA && pack_t && rows == MR && MR % pt == 0) {
             pack_t(dst, MR, A + (size_t)(i0 + p) * lda + k0, lda, MR, kc);
         } else if (!transA) {
             for (int i = 0; i < rows; i++) {
@@ -142,7 +143,7 @@ static void pack_a(float *Ap, const float *A, int lda, int transA, int i0, int m
 
 // Bp: ceil(nc/NR) panels of kc x NR; columns past nc are zero.
 static void pack_b(float *Bp, const float *B, int ldb, int transB, int k0, int kc, int j0,
-                   int nc, int NR, GemmPackT pack_t) {
+                   int nc, int NR, GemmPackT pack_t, int pt) {
     for (int q = 0; q < nc; q += NR) {
         float *dst = Bp + (size_t)q * kc;
         int cols = nc - q < NR ? nc - q : NR;
@@ -153,7 +154,7 @@ static void pack_b(float *Bp, const float *B, int ldb, int transB, int k0, int k
                 memcpy(d, src, sizeof(float) * cols);
                 for (int j = cols; j < NR; j++) d[j] = 0.0f;
             }
-        } else if (pack_t && cols == NR && NR % 8 == 0) {
+        } else if (pack_t && cols == NR && NR % pt == 0) {
             pack_t(dst, NR, B + (size_t)(j0 + q) * ldb + k0, ldb, NR, kc);
         } else {
             for (int j = 0; j < cols; j++) {
@@ -231,10 +232,10 @@ static void gemm_block(const Job *g, int m0, int m1, int n0, int n1) {
         for (int pc = 0; pc < g->K; pc += KC) {
             int kc = g->K - pc < KC ? g->K - pc : KC;
             int load_c = g->accumulate || pc > 0;
-            pack_b(Bp, g->B, g->ldb, g->transB, pc, kc, jc, nc, NR, kn->pack_t);
+            pack_b(Bp, g->B, g->ldb, g->transB, pc, kc, jc, nc, NR, kn->pack_t, kn->pack_t_rows);
             for (int ic = m0; ic < m1; ic += MC) {
                 int mc = m1 - ic < MC ? m1 - ic : MC;
-                pack_a(Ap, g->A, g->lda, g->transA, ic, mc, pc, kc, MR, kn->pack_t);
+                pack_a(Ap, g->A, g->lda, g->transA, ic, mc, pc, kc, MR, kn->pack_t, kn->pack_t_rows);
                 for (int jr = 0; jr < nc; jr += NR) {
                     int nr = nc - jr < NR ? nc - jr : NR;
                     const float *bp = Bp + (size_t)jr * kc;

@@ -18,10 +18,13 @@ void gemm_micro_avx512_8x32(int kc, const float *a, const float *b, float *c, lo
 #endif
 
 // Optional transposing copy used by the packers: dst[k*ldd + r] = src[r*lds + k] for
-// r < rows (a multiple of 8), k < kc.
+// r < rows (a multiple of the kernel's pack_t_rows: 8 for AVX, 4 for SIMD128), k < kc.
 typedef void (*GemmPackT)(float *dst, int ldd, const float *src, long lds, int rows, int kc);
 #if defined(__x86_64__) && !defined(__wasm__)
 void gemm_pack_t_avx2(float *dst, int ldd, const float *src, long lds, int rows, int kc);
+#endif
+#if defined(__wasm_simd128__)
+void gemm_pack_t_wasm(float *dst, int ldd, const float *src, long lds, int rows, int kc);
 #endif
 #if defined(__wasm_simd128__)
 void gemm_micro_wasm_4x8(int kc, const float *a, const float *b, float *c, long ldc, int load_c);

@@ -35,6 +35,29 @@ void gemm_micro_wasm_4x8(int kc, const float *a, const float *b, float *c, long 
     }
     STORE(0) STORE(1) STORE(2) STORE(3)
 }
+
+// Transposing copy for the packers (see gemm_kernels.h), through 4 x 4 register
+// transposes; rows is a multiple of 4.
+void gemm_pack_t_wasm(float *dst, int ldd, const float *src, long lds, int rows, int kc) {
+    int k = 0;
+    for (; k + 4 <= kc; k += 4)
+        for (int r = 0; r < rows; r += 4) {
+            const float *s = src + (long)r * lds + k;
+            v128_t r0 = wasm_v128_load(s), r1 = wasm_v128_load(s + lds),
+                   r2 = wasm_v128_load(s + 2 * lds), r3 = wasm_v128_load(s + 3 * lds);
+            v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5);
+            v128_t t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+            v128_t t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+            v128_t t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+            float *d = dst + (long)k * ldd + r;
+            wasm_v128_store(d, wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5));
+            wasm_v128_store(d + ldd, wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7));
+            wasm_v128_store(d + 2 * ldd, wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5));
+            wasm_v128_store(d + 3 * ldd, wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7));
+        }
+    for (; k < kc; k++)
+        for (int r = 0; r < rows; r++) dst[(long)k * ldd + r] = src[(long)r * lds + k];
+}
 #else
 typedef int gemm_wasm_not_targeted; // ISO C wants a non-empty translation unit
 #endif
