@@ -455,7 +455,7 @@ int model_train_step(Model *m, const float *x, const uint8_t *y, int B,
     }
     char what[200] = "";
     if (!isfinite(l)) {
-        snprintf(what, sizeof what, "the loss is %g", (double)l);
+        snprintf(what, sizeof what, "the loss is %s", isnan(l) ? "NaN" : l > 0 ? "inf" : "-inf");
     } else {
         model_zero_grad(m);
         model_backward(m, y, B);
@@ -463,8 +463,8 @@ int model_train_step(Model *m, const float *x, const uint8_t *y, int B,
             if (!isfinite(m->grads[i])) {
                 char nm[64];
                 param_name(m, i, nm, sizeof nm);
-                snprintf(what, sizeof what, "the gradient of %.60s is %g (loss %g)", nm,
-                         (double)m->grads[i], (double)l);
+                snprintf(what, sizeof what, "the gradient of %.60s is %s (loss %g)", nm,
+                         isnan(m->grads[i]) ? "NaN" : m->grads[i] > 0 ? "inf" : "-inf", (double)l);
             }
         if (!what[0]) {
             ptrdiff_t bad = adam_check(m, cfg);
