@@ -388,12 +388,17 @@ static AdamCoef adam_coef(const AdamConfig *cfg, int64_t t) {
 //   exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2); denom = sqrt(v) / sqrt(bc2) + eps;
 //   param.addcdiv_(exp_avg, denom, value=-step_size).
 // PyTorch's vectorised CPU kernels compute add-with-alpha and addcmul as fused multiply-adds
-// (Vectorized::fmadd); fmaf() reproduces them exactly (0 ulp against torch.optim.Adam on
-// x86-64), in WebAssembly too, where fmaf is a correctly rounded library function.
+// (Vectorized::fmadd). fma32() reproduces them: the product of two floats is exact in double,
+// so one double add and the rounding to float give the fused result (a double rounding can
+// differ in the last bit only when the double sum lands exactly halfway between two floats).
+// It costs two double operations in WebAssembly, where fmaf() is a slow library call, and
+// gives the same bits natively and in WebAssembly.
+static inline float fma32(float a, float b, float c) { return (float)((double)a * (double)b + (double)c); }
+
 static inline float adam_elem(const AdamCoef *c, float p, float g, float *m1, float *v1) {
-    if (c->wd != 0.0f) g = fmaf(p, c->wd, g);
-    float mm = fmaf(c->one_minus_b1, g, *m1 * c->b1);
-    float vv = fmaf(c->one_minus_b2 * g, g, *v1 * c->b2);
+    if (c->wd != 0.0f) g = fma32(p, c->wd, g);
+    float mm = fma32(c->one_minus_b1, g, *m1 * c->b1);
+    float vv = fma32(c->one_minus_b2 * g, g, *v1 * c->b2);
     float denom = sqrtf(vv) / c->bc2_sqrt + c->eps;
     *m1 = mm;
     *v1 = vv;
