@@ -125,6 +125,10 @@ try {
   await page.keyboard.press('ArrowRight');
   const after = await page.$eval('[role=tab][aria-selected=true]', (e) => e.id);
   check(before !== after && await page.evaluate(() => document.activeElement.getAttribute('role')) === 'tab', `arrow keys move between tabs (${before} -> ${after})`);
+  await page.click('#embed-button');
+  const snippet = await page.inputValue('#embed-code');
+  check(/^<iframe src="http:\/\/127\.0\.0\.1:\d+\/web\/\?[^"]*embed=1[^"]*"/.test(snippet) && /panel=inspect/.test(snippet), `the embed button gives an iframe snippet (${snippet.slice(0, 80)}…)`);
+  await page.click('#embed-close');
   await page.click('#tab-train');
 
   // ---- 2. training race

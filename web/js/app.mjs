@@ -498,7 +498,7 @@ async function boot() {
   applyLang(lang);
   ctx.showPanel(urlState.get('panel') || panels[0].id);
   await backend;
-  if (ctx.excite && !(await usePretrained({ quiet: true })) && !ctx.embed) ctx.notice(i18n.t('app.pretrainedMissing'));
+  if (ctx.excite && !(await usePretrained({ quiet: true }))) ctx.notice(i18n.t('app.pretrainedMissing'));
   renderModelStatus();
   probeServerData().then((ok) => {
     const idx = urlState.getInt('img', 0);
