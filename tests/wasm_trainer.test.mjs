@@ -6,9 +6,19 @@
 //   - the threads build trains byte-identically to the SIMD build;
 //   - learning rate 10 makes the run diverge within a few batches: step() throws an Error
 //     with diverged = true and a message that names the learning rate;
-//   - bad input (unknown setting, wrong label, checkpoint bytes that are not one) throws.
-// Random images (no data needed).
+//   - bad input (unknown setting, wrong label, checkpoint bytes that are not one) throws;
+//   - the native program (`excite train --resume`) continues a WebAssembly checkpoint made on
+//     the real data (needs $CIFAR10_DIR; its weights then differ from the WebAssembly run's
+//     only by FMA rounding, amplified by Adam: printed, and bounded loosely by 1e-2).
+// Random images for all but the last check.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadExcite } from '../wasm/excite.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 let failures = 0;
 function check(ok, what) {
@@ -90,6 +100,53 @@ for (const build of ['simd', 'simd-threads']) {
     ex.dispose();
 }
 check(equalBytes(finals.simd, finals['simd-threads']), 'threads build trains byte-identically to the SIMD build');
+
+// A browser checkpoint continued by the native program.
+const DATA = process.env.CIFAR10_DIR || path.join(ROOT, 'data/cifar10');
+if (fs.existsSync(path.join(DATA, 'test_batch.bin'))) {
+    const rec = (file, n) => {
+        const b = fs.readFileSync(path.join(DATA, file));
+        const images = new Uint8Array(n * 3072), labels = new Uint8Array(n);
+        for (let i = 0; i < n; i++) {
+            labels[i] = b[i * 3073];
+            images.set(b.subarray(i * 3073 + 1, (i + 1) * 3073), i * 3072);
+        }
+        return { images, labels };
+    };
+    execFileSync('make', ['-s', '-C', ROOT, 'build/excite'], { stdio: 'inherit' });
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'excite-xresume-'));
+    const ex = await loadExcite({ build: 'simd' });
+    const tr = rec('data_batch_1.bin', 256), te = rec('test_batch.bin', 64);
+    const train = ex.createDataset(tr.images, tr.labels), test = ex.createDataset(te.images, te.labels);
+    const t = ex.createTrainer({ kind: 'CNN_SE', seed: 5, epochs: 2, batchSize: 32, augment: true }, train, test);
+    for (let i = 0; i < 8; i++) t.step();
+    t.endEpoch();
+    t.step(); t.step();
+    fs.writeFileSync(path.join(tmp, 'run.ckpt'), t.checkpoint());
+    while (!t.done) { if (t.epochFinished) t.endEpoch(); else t.step(); }
+    let ok = true, worst = Infinity;
+    try {
+        execFileSync(path.join(ROOT, 'build/excite'), ['train', '--resume', path.join(tmp, 'run.ckpt'), '--data', DATA,
+            '--checkpoint', path.join(tmp, 'native.ckpt'), '--save', path.join(tmp, 'native.safetensors'),
+            '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+        const m = ex.createModel('CNN_SE');
+        m.loadSafetensors(new Uint8Array(fs.readFileSync(path.join(tmp, 'native.safetensors'))));
+        worst = 0;
+        for (const { name, dtype } of m.tensors()) {
+            if (dtype !== 'F32') continue;
+            const a = m.getTensor(name), b = t.model.getTensor(name);
+            for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+        }
+    } catch (e) {
+        ok = false;
+        console.log(`     ${e.message}`);
+    }
+    check(ok && worst <= 1e-2, `the native program resumes a WebAssembly checkpoint (weights within ${worst.toExponential(2)} of the WebAssembly run's)`);
+    ex.dispose();
+    fs.rmSync(tmp, { recursive: true, force: true });
+} else {
+    console.log(`     (no CIFAR-10 in ${DATA}: native resume check skipped)`);
+}
 
 if (failures) {
     console.log(`wasm_trainer: ${failures} check(s) failed`);
