@@ -264,7 +264,7 @@ int model_forward(Model *m, const float *x, int B, int train) {
     if (B <= 0) { model_set_error(m, "batch size %d must be positive", B); return -1; }
     if (model_reserve(m, B)) return -1;
     Acts *a = &m->a;
-    memcpy(a->x, x, (size_t)B * IMG_SIZE * sizeof(float));
+    if (x != a->x) memmove(a->x, x, (size_t)B * IMG_SIZE * sizeof(float));
     const float *in = a->x;
     for (int i = 0; i < NUM_BLOCKS; i++) {
         int ci = blk_cin(i), c = blk_c(i), h = blk_h(i), hw = h * h, r = blk_r(i);
