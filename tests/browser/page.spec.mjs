@@ -128,6 +128,9 @@ try {
   await page.click('#embed-button');
   const snippet = await page.inputValue('#embed-code');
   check(/^<iframe src="http:\/\/127\.0\.0\.1:\d+\/web\/\?[^"]*embed=1[^"]*"/.test(snippet) && /panel=inspect/.test(snippet), `the embed button gives an iframe snippet (${snippet.slice(0, 80)}…)`);
+  await page.check('#embed-parts input[value=gradcam]');
+  const snippet2 = await page.inputValue('#embed-code');
+  check(/view=gradcam/.test(snippet2), 'ticking a part adds view=gradcam to the snippet');
   await page.click('#embed-close');
   await page.click('#tab-train');
 
@@ -335,6 +338,13 @@ try {
   check(english.length === 0, `no English sentences left in the Chinese view (${JSON.stringify(english.slice(0, 5))})`);
   check(elog.errors.length === 0, `embedded view: no console errors (${JSON.stringify(elog.errors)})`);
   await shot(ep, 'embed-inspect-zh');
+  // one part of a view: view=gradcam
+  await ep.goto(`${srv.origin}/web/?embed=1&panel=inspect&view=gradcam&img=5`);
+  await ready(ep);
+  await waitFor(() => ep.evaluate(() => document.querySelector('#panel-inspect > div').dataset.rendered), { what: 'embedded Grad-CAM' });
+  const cards = await ep.$$eval('#panel-inspect .card', (cs) => cs.filter((c) => c.getClientRects().length > 0).map((c) => c.dataset.view));
+  check(cards.length === 1 && cards[0] === 'gradcam' && await canvasVaries(ep, '[data-testid=heatmap]'), `view=gradcam shows only the Grad-CAM card (${cards.join(',')})`);
+  await shot(ep, 'embed-gradcam');
   await ep.goto(`${srv.origin}/web/?panel=train&lang=zh`);
   await ready(ep);
   await shot(ep, 'train-zh');

@@ -454,9 +454,28 @@ ctx.tensor = async (kind, name) => {
 };
 
 // ---- embed ----------------------------------------------------------------------------
+function embedSnippet() {
+  const u = new URL(urlState.embedUrl());
+  const parts = [...document.querySelectorAll('#embed-parts input:checked')].map((i) => i.value);
+  if (parts.length) u.searchParams.set('view', parts.join(',')); else u.searchParams.delete('view');
+  const height = parts.length && parts.length <= 2 ? 480 : 720;
+  $('embed-code').value = `<iframe src="${u.toString().replace(/"/g, '&quot;')}" width="100%" height="${height}" title="excite" loading="lazy" allow="camera"></iframe>`;
+}
 $('embed-button').addEventListener('click', () => {
-  const url = urlState.embedUrl();
-  $('embed-code').value = `<iframe src="${url.replace(/"/g, '&quot;')}" width="100%" height="720" title="excite" loading="lazy" allow="camera"></iframe>`;
+  // the parts of the current panel that can be embedded alone (panel.views)
+  const box = $('embed-parts');
+  for (const l of box.querySelectorAll('label')) l.remove();
+  const views = mounted.get(current)?.panel.views;
+  box.hidden = !views;
+  for (const [id, title] of Object.entries(views || {})) {
+    const cb = document.createElement('input');
+    cb.type = 'checkbox'; cb.value = id;
+    cb.addEventListener('change', embedSnippet);
+    const l = document.createElement('label');
+    l.append(cb, document.createTextNode(title[i18n.getLang()] || title.en));
+    box.append(l);
+  }
+  embedSnippet();
   $('embed-copied').textContent = '';
   $('embed-dialog').showModal();
   $('embed-code').select();

@@ -217,7 +217,20 @@ function mount(root, ctx) {
     el('div', { class: 'se-wrap' }, el('div', {}, seChart, seStats),
       el('div', {}, el('h3', {}, el('span', { class: 'sw se-top' }), el('span', { i18n: 'inspect.se.top' })), seTop, el('h3', {}, el('span', { class: 'sw se-bottom' }), el('span', { i18n: 'inspect.se.bottom' })), seBottom, seBar)));
 
-  root.append(el('div', { class: 'cols' }, el('div', {}, pickCard, seenCard), el('div', {}, predCard, camCard, meanCard)), fmCard, seCard);
+  const left = el('div', {}, pickCard, seenCard), right = el('div', {}, predCard, camCard, meanCard);
+  const cols = el('div', { class: 'cols' }, left, right);
+  root.append(cols, fmCard, seCard);
+
+  // ?embed=1&view=gradcam,pred: only those parts (a lesson embeds exactly what it talks about)
+  const parts = { pick: pickCard, seen: seenCard, pred: predCard, gradcam: camCard, mean: meanCard, fm: fmCard, se: seCard };
+  for (const [k, card] of Object.entries(parts)) card.dataset.view = k;
+  const only = (ctx.state.get('view') || '').split(',').filter((v) => v in parts);
+  if (ctx.embed && only.length) {
+    for (const [k, card] of Object.entries(parts)) card.hidden = !only.includes(k);
+    left.hidden = !only.some((v) => v === 'pick' || v === 'seen');
+    right.hidden = !only.some((v) => v === 'pred' || v === 'gradcam' || v === 'mean');
+    if (left.hidden || right.hidden) cols.classList.add('single');
+  }
 
   // ---- state
   let model = KINDS.includes(ctx.state.get('model')) ? ctx.state.get('model') : 'CNN_SE';
@@ -497,4 +510,15 @@ function mount(root, ctx) {
   return instance;
 }
 
-export default { id: 'inspect', title: { en: 'Inspect', zh: '观察' }, mount };
+// Parts that ?view= can pick in an embedded view (the embed dialog lists them).
+const views = {
+  pick: { en: 'image picker', zh: '选择图片' },
+  seen: { en: 'what the network sees', zh: '网络看到的图像' },
+  pred: { en: 'predictions', zh: '预测' },
+  gradcam: { en: 'Grad-CAM', zh: 'Grad-CAM' },
+  mean: { en: 'channel-mean map', zh: '通道平均图' },
+  fm: { en: 'feature maps', zh: '特征图' },
+  se: { en: 'SE channel weights', zh: 'SE 通道权重' },
+};
+
+export default { id: 'inspect', title: { en: 'Inspect', zh: '观察' }, views, mount };
