@@ -119,8 +119,12 @@ function mount(element, ctx) {
         ui.pooled = cellStrip({ label: T('s1.mean'), testid: 'anatomy-pooled', cols: COLS,
             onInspect: (i) => detail('pooled', i), onPick: toggleChannel });
         ui.pooledBar = el('div', 'anat-barslot');
-        const legend = el('div', 'anat-legend');
-        legend.append(el('span', 'anat-swatch-sel'), el('span', '', T('s1.selected')));
+        const legendEl = () => {
+            const l = el('div', 'anat-legend');
+            l.append(el('span', 'anat-swatch-sel'), el('span', '', T('s1.selected')));
+            return l;
+        };
+        const legend = legendEl();
         s1.body.append(ui.mapsLabel, ui.maps, ui.mapsBar, el('div', 'anat-arrow', T('s1.arrow')),
             ui.meansLabel, ui.pooled.el, ui.pooledBar, legend);
 
@@ -152,7 +156,7 @@ function mount(element, ctx) {
         hidRow.append(c1, el('div', 'anat-arrow anat-arrow-side', '\u2192'), c2);
         s2.body.append(el('p', 'anat-hint', T('s2.hint')), el('div', 'anat-label', 'FC1 (C \u2192 C/16)'),
             hidRow, ui.hBar, el('div', 'anat-arrow', '\u2193 FC2 (C/16 \u2192 C)'), ui.zLabel, ui.z.el, ui.zBar,
-            el('div', 'anat-arrow', '\u2193 sigmoid'), ui.sLabel, ui.s.el, ui.sBar, ui.sRange, ui.detail);
+            el('div', 'anat-arrow', '\u2193 sigmoid'), ui.sLabel, ui.s.el, ui.sBar, ui.sRange, legendEl(), ui.detail);
 
         // step 3: scale
         const s3 = step('scale', T('s3.title'), T('s3.caption'));
@@ -167,6 +171,11 @@ function mount(element, ctx) {
         ui.heat = el('div', 'anat-heat');
         s3.body.append(pickRow, ui.pairs, ui.pairsBar, el('p', 'anat-caption anat-heatcap', T('s3.heat')), ui.heat);
         root.append(s1.sec, s2.sec, s3.sec);
+        // ?embed=1&view=excite,scale: only those parts (the block comes from ?ca=)
+        const parts = { image: head, squeeze: s1.sec, excite: s2.sec, scale: s3.sec };
+        for (const [k, sec] of Object.entries(parts)) sec.dataset.view = k;
+        const only = (ctx.state.get('view') || '').split(',').filter((v) => v in parts);
+        if (ctx.embed && only.length) for (const [k, sec] of Object.entries(parts)) sec.hidden = !only.includes(k);
         markBlock();
     }
 
@@ -511,8 +520,17 @@ function mount(element, ctx) {
     };
 }
 
+// Parts that ?embed=1&view= can show alone (the page's embed dialog lists them).
+const views = {
+    image: { en: 'image and block choice', zh: '图片和模块选择' },
+    squeeze: { en: '1 · squeeze', zh: '1 · 压缩' },
+    excite: { en: '2 · excitation', zh: '2 · 激励' },
+    scale: { en: '3 · scale', zh: '3 · 缩放' },
+};
+
 export default {
     id: 'anatomy',
     title: { en: 'SE anatomy', zh: 'SE 模块解剖' },
+    views,
     mount,
 };
