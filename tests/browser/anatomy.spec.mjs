@@ -258,6 +258,15 @@ async function main() {
             await page.screenshot({ path: path.join(SHOTS, 'anatomy-zh-1280.png'), fullPage: true });
             await page.close();
         }
+        // embedding one part: only the excitation step is shown
+        {
+            const page = await openPage(browser, base, 'embed=1&panel=anatomy&view=excite&ca=2', 1280, errors);
+            await page.waitForSelector('#panel-anatomy [data-testid=anatomy-s] .anat-cell', { timeout: 20000 });
+            const shown = await page.$$eval('#panel-anatomy [data-view]', (els) => els.filter((e) => e.offsetParent !== null).map((e) => e.dataset.view));
+            check(shown.join() === 'excite', `embed=1&view=excite shows only that part (${shown.join()})`);
+            await page.screenshot({ path: path.join(SHOTS, 'anatomy-embed-excite-1280.png'), fullPage: true });
+            await page.close();
+        }
         // 3: lesson, both languages, both widths
         const fileTensors = { CNN: safetensorsTensors(fs.readFileSync(files.CNN)), CNN_SE: safetensorsTensors(fs.readFileSync(files.CNN_SE)) };
         const fileStats = { CNN: layerStats(fileTensors.CNN), CNN_SE: layerStats(fileTensors.CNN_SE) };
