@@ -141,6 +141,12 @@ try {
   await page.selectOption('select[name=batch]', '16');
   await page.selectOption('select[name=train-size]', '1000');
   await page.selectOption('select[name=test-size]', '500');
+  // main-thread responsiveness while training: animation frames and the longest gap (printed)
+  await page.evaluate(() => {
+    const f = window.__frames = { n: 0, maxGap: 0, last: performance.now(), on: true };
+    const tick = (t) => { f.n++; f.maxGap = Math.max(f.maxGap, t - f.last); f.last = t; if (f.on) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+  });
   await page.click('[data-testid=train-start]');
   await waitFor(async () => (await step(page)) >= 8, { timeout: 180000, what: '8 batches' });
   const p1 = await points(page, 'loss-chart');
@@ -162,6 +168,8 @@ try {
   await waitFor(async () => (await step(page)) > sPaused2, { timeout: 60000, what: 'resume' });
   check(true, `resume continues the counter (${sPaused2} -> ${await step(page)})`);
   await waitFor(async () => (await step(page)) >= 30, { timeout: 300000, what: '30 batches' });
+  const frames = await page.evaluate(() => { window.__frames.on = false; return window.__frames; });
+  check(frames.n > 30, `the page kept drawing while training (${frames.n} animation frames; longest gap ${Math.round(frames.maxGap)} ms, printed, not asserted)`);
   const p2 = await points(page, 'loss-chart');
   const bar2 = await page.$eval('[data-testid=train-progress] progress', (e) => e.value);
   check(p2['CNN.raw'] >= 30 && p2['CNN_SE.raw'] >= 30 && p2['CNN.raw'] > p1['CNN.raw'] && p2['CNN_SE.raw'] > p1['CNN_SE.raw'], `both curves grow to 30 batches (${JSON.stringify(p2)})`);
@@ -218,6 +226,21 @@ try {
     const note = await page.textContent('#panel-inspect .seen + p + p');
     check(/cropped|scaled/.test(note), `${name}: the resize/crop note is shown ("${note.slice(0, 60)}…")`);
     check((await errorText(page)) === '', `${name}: no error`);
+  }
+  // drag and drop, and paste: the same path with a picture drawn in the page
+  for (const how of ['drop', 'paste']) {
+    const v0 = await page.evaluate(() => window.excite.image.version);
+    await page.evaluate(async (how) => {
+      const c = document.createElement('canvas'); c.width = 300; c.height = 200;
+      const g = c.getContext('2d'); g.fillStyle = '#3a7'; g.fillRect(0, 0, 300, 200); g.fillStyle = '#fff'; g.fillRect(100, 50, 100, 100);
+      const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+      const dt = new DataTransfer();
+      dt.items.add(new File([blob], `${how}.png`, { type: 'image/png' }));
+      if (how === 'drop') document.querySelector('#panel-inspect .dropzone').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      else document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, how);
+    await waitFor(() => page.evaluate((v0) => window.excite.image.version !== v0 && document.querySelector('#panel-inspect > div').dataset.rendered === String(window.excite.image.version), v0), { what: `${how} rendered` });
+    check(await page.evaluate(() => window.excite.image.crop.w === 300 && window.excite.image.source === 'upload'), `a picture can be given by ${how === 'drop' ? 'drag and drop' : 'pasting'}`);
   }
   check(log.requests.length === requestsBefore, `no request at all while the photos are uploaded and inspected (${log.requests.slice(requestsBefore).join(', ')})`);
   await page.evaluate(() => window.scrollTo(0, 0));
