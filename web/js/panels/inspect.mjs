@@ -52,7 +52,6 @@ const strings = {
     'inspect.se.bottom': 'damped most (smallest s)',
     'inspect.se.ch': 'ch {c}, s={s}',
     'inspect.se.stats': 's from {min} to {max}, mean {mean}',
-    'inspect.noModel': 'Load weights first (Use pretrained, train, or load a file).',
     'inspect.noImage': 'Pick an image.',
   },
   zh: {
@@ -97,7 +96,6 @@ const strings = {
     'inspect.se.bottom': '削弱最多（s 最小）',
     'inspect.se.ch': '通道 {c}，s={s}',
     'inspect.se.stats': 's 从 {min} 到 {max}，平均 {mean}',
-    'inspect.noModel': '请先加载权重（使用预训练权重、训练，或加载文件）。',
     'inspect.noImage': '请选择一张图片。',
   },
 };
@@ -470,7 +468,7 @@ function mount(root, ctx) {
     const seq = ++renderSeq;
     renderSeen();
     if (!ctx.image || !ctx.models.CNN) {
-      top1.textContent = !ctx.models.CNN ? t('inspect.noModel') : t('inspect.noImage');
+      top1.textContent = !ctx.models.CNN ? t('app.backend.loading') : t('inspect.noImage');
       return;
     }
     try {
@@ -507,6 +505,7 @@ function mount(root, ctx) {
     },
   };
   ctx.events.addEventListener('panel-shown', (e) => { visible = e.detail.id === 'inspect'; });
+  ctx.events.addEventListener('ready', () => { dirty = true; render(); });
   return instance;
 }
 
