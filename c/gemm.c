@@ -53,19 +53,20 @@ typedef struct {
     GemmMicroKernel fn;
     GemmPackT pack_t; // NULL: the packers' scalar transposing loops
     int pack_t_rows;  // pack_t handles row counts that are multiples of this
+    GemmDot dot;      // NULL: gemm_dot_scalar
 } Kernel;
 
 enum { MAX_TILE = 8 * 32 };
 
 static const Kernel kernels[] = {
 #if defined(__wasm_simd128__)
-    {"wasm-simd128", 4, 8, 256, 64, 1024, gemm_micro_wasm_4x8, gemm_pack_t_wasm, 4},
+    {"wasm-simd128", 4, 8, 256, 64, 1024, gemm_micro_wasm_4x8, gemm_pack_t_wasm, 4, gemm_dot_wasm},
 #endif
 #if defined(__x86_64__) && !defined(__wasm__)
-    {"avx512", 8, 32, 256, 128, 2048, gemm_micro_avx512_8x32, gemm_pack_t_avx2, 8},
-    {"avx2", 6, 16, 256, 120, 1024, gemm_micro_avx2_6x16, gemm_pack_t_avx2, 8},
+    {"avx512", 8, 32, 256, 128, 2048, gemm_micro_avx512_8x32, gemm_pack_t_avx2, 8, NULL},
+    {"avx2", 6, 16, 256, 120, 1024, gemm_micro_avx2_6x16, gemm_pack_t_avx2, 8, NULL},
 #endif
-    {"scalar", 4, 8, 256, 64, 1024, gemm_micro_scalar_4x8, NULL, 1},
+    {"scalar", 4, 8, 256, 64, 1024, gemm_micro_scalar_4x8, NULL, 1, NULL},
 };
 enum { NUM_KERNELS = sizeof kernels / sizeof kernels[0] };
 
@@ -274,6 +275,40 @@ static void gemm_part(void *ctx, int t) {
     }
 }
 
+// ---- a few rows times B^T: dot products, no packing ------------------------------------
+// For M <= GEMV_MAX_M with op(A) = A and op(B) = B^T (a linear layer on one image), every
+// element is a contiguous dot product; packing B would copy all of it for one use. Each
+// dot product runs eight interleaved partial sums added in a fixed order (the SIMD128
+// version keeps them in two f32x4 registers, so it gives the same bits).
+enum { GEMV_MAX_M = 2 };
+
+float gemm_dot_scalar(const float *a, const float *b, int K) {
+    float s[8] = {0};
+    int k = 0;
+    for (; k + 8 <= K; k += 8)
+        for (int t = 0; t < 8; t++) s[t] += a[k + t] * b[k + t];
+    float r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (; k < K; k++) r += a[k] * b[k];
+    return r;
+}
+
+static void gemv_cols(const Job *g, int n0, int n1) {
+    GemmDot dot = g->kern->dot ? g->kern->dot : gemm_dot_scalar;
+    for (int i = 0; i < g->M; i++) {
+        const float *a = g->A + (size_t)i * g->lda;
+        float *c = g->C + (size_t)i * g->ldc;
+        for (int j = n0; j < n1; j++) {
+            float r = dot(a, g->B + (size_t)j * g->ldb, g->K);
+            c[j] = g->accumulate ? c[j] + r : r;
+        }
+    }
+}
+
+static void gemv_part(void *ctx, int t) {
+    const Job *g = ctx;
+    gemv_cols(g, (int)((long)g->N * t / g->parts), (int)((long)g->N * (t + 1) / g->parts));
+}
+
 // Below this many multiply-adds a GEMM is not worth waking a second thread for.
 #define GEMM_PARALLEL_MIN 200000.0
 
@@ -289,6 +324,11 @@ void gemm(int transA, int transB, int M, int N, int K,
     Job g = {pick_kernel(), transA, transB, M, N, K, A, B, C, lda, ldb, ldc, accumulate,
              0, 1, 1};
     int nt = threads_get();
+    if (M <= GEMV_MAX_M && !transA && transB) {
+        g.parts = nt > 1 && (double)M * N * K >= GEMM_PARALLEL_MIN && N >= nt ? nt : 1;
+        parallel_for(g.parts, gemv_part, &g);
+        return;
+    }
     if (nt > 1 && (double)M * N * K >= GEMM_PARALLEL_MIN) {
         int tiles_m = (M + g.kern->mr - 1) / g.kern->mr;
         int tiles_n = (N + g.kern->nr - 1) / g.kern->nr;

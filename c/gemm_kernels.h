@@ -23,7 +23,12 @@ typedef void (*GemmPackT)(float *dst, int ldd, const float *src, long lds, int r
 #if defined(__x86_64__) && !defined(__wasm__)
 void gemm_pack_t_avx2(float *dst, int ldd, const float *src, long lds, int rows, int kc);
 #endif
+// Dot product of a and b (K floats) as eight interleaved partial sums s[t] (t = k mod 8),
+// returned as ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7)) plus the tail in order.
+typedef float (*GemmDot)(const float *a, const float *b, int K);
+float gemm_dot_scalar(const float *a, const float *b, int K);
 #if defined(__wasm_simd128__)
+float gemm_dot_wasm(const float *a, const float *b, int K);
 void gemm_pack_t_wasm(float *dst, int ldd, const float *src, long lds, int rows, int kc);
 #endif
 #if defined(__wasm_simd128__)

@@ -58,6 +58,22 @@ void gemm_pack_t_wasm(float *dst, int ldd, const float *src, long lds, int rows,
     for (; k < kc; k++)
         for (int r = 0; r < rows; r++) dst[(long)k * ldd + r] = src[(long)r * lds + k];
 }
+
+// gemm_dot_scalar's sums, lanes 0-3 and 4-7 of its eight partial sums in two registers.
+float gemm_dot_wasm(const float *a, const float *b, int K) {
+    v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0;
+    int k = 0;
+    for (; k + 8 <= K; k += 8) {
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(a + k), wasm_v128_load(b + k)));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load(a + k + 4), wasm_v128_load(b + k + 4)));
+    }
+    float r = ((wasm_f32x4_extract_lane(s0, 0) + wasm_f32x4_extract_lane(s0, 1)) +
+               (wasm_f32x4_extract_lane(s0, 2) + wasm_f32x4_extract_lane(s0, 3))) +
+              ((wasm_f32x4_extract_lane(s1, 0) + wasm_f32x4_extract_lane(s1, 1)) +
+               (wasm_f32x4_extract_lane(s1, 2) + wasm_f32x4_extract_lane(s1, 3)));
+    for (; k < K; k++) r += a[k] * b[k];
+    return r;
+}
 #else
 typedef int gemm_wasm_not_targeted; // ISO C wants a non-empty translation unit
 #endif
