@@ -27,9 +27,9 @@ function round(ex, i) {
     for (const kind of ['CNN', 'CNN_SE']) roundOf(ex, kind, i);
 }
 function roundOf(ex, kind, i) {
-    const d = randomData(16, i);
-    const m = ex.createModel(kind, { seed: i, maxBatch: 16 });
-    for (let k = 0; k < 2; k++) m.trainStep(d.images, d.labels, { lr: 1e-3 });
+    const d = randomData(4, i);
+    const m = ex.createModel(kind, { seed: i, maxBatch: 4 });
+    m.trainStep(d.images, d.labels, { lr: 1e-3 });
     m.evalBatch(d.images, d.labels);
     const img = d.images.subarray(0, 3072);
     m.predict(img);
@@ -41,16 +41,17 @@ function roundOf(ex, kind, i) {
     m.loadSafetensors(w);
     m.free();
 
-    const tr = randomData(48, i + 1), te = randomData(16, i + 2);
+    const tr = randomData(8, i + 1), te = randomData(4, i + 2);
     const train = ex.createDataset(tr.images, tr.labels), test = ex.createDataset(te.images, te.labels);
-    const t = ex.createTrainer({ kind, seed: i, epochs: 2, batchSize: 16, augment: true }, train, test);
-    for (let k = 0; k < 3; k++) t.step();
+    const t = ex.createTrainer({ kind, seed: i, epochs: 2, batchSize: 4, augment: true }, train, test);
+    t.step();
+    t.step();
     t.endEpoch();
     t.step();
     const ck = t.checkpoint();
     const t2 = ex.resumeTrainer(ck, train, test);
     t2.step();
-    ex.evaluate(t2.model, test, 8);
+    ex.evaluate(t2.model, test, 4);
     t.free();
     t2.free();
     train.free();

@@ -270,7 +270,9 @@ class Excite {
         return this._u8(out, IMG_SIZE).slice();
     }
 
-    evaluate(model, dataset, batchSize = 256) {
+    // batchSize: the model's activation memory grows to fit it and stays (CNN_SE: ~1.4 MB
+    // per image of batch), so keep it near the training batch size.
+    evaluate(model, dataset, batchSize = 64) {
         const out = this._tmp('evalout', 3 * 8), tot = this._tmp('ctot', 40),
             cor = this._tmp('ccor', 40), conf = this._tmp('conf', 400);
         if (this._m._ex_evaluate(model._live(), dataset._live(), batchSize, out, tot, cor, conf) !== 0) {

@@ -247,7 +247,7 @@ async function handle(msg) {
     case 'evaluate': {
         const t = trainers[msg.model];
         if (!t) throw new Error(`no ${msg.model} model in this run`);
-        const result = ex.evaluate(t.model, data.test, 256);
+        const result = ex.evaluate(t.model, data.test, t.config.batchSize);
         post({ type: 'evaluation', model: msg.model, id: msg.id, result });
         return;
     }
