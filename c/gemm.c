@@ -152,7 +152,11 @@ static void pack_b(float *Bp, const float *B, int ldb, int transB, int k0, int k
             for (int k = 0; k < kc; k++) {
                 const float *src = B + (size_t)(k0 + k) * ldb + j0 + q;
                 float *d = dst + k * NR;
+#if defined(__wasm__)
+                for (int j = 0; j < cols; j++) d[j] = src[j]; // a call per 8 floats costs more
+#else
                 memcpy(d, src, sizeof(float) * cols);
+#endif
                 for (int j = cols; j < NR; j++) d[j] = 0.0f;
             }
         } else if (pack_t && cols == NR && NR % pt == 0) {

@@ -55,7 +55,11 @@ static void im2col3x3(real *restrict col, const real *restrict img, int C, int H
                     if (iy < 0 || iy >= H) { memset(r, 0, sizeof(real) * W); continue; }
                     const real *src = plane + (size_t)iy * W;
                     if (x0) r[0] = 0;
+#if defined(__wasm__) // a memcpy call per short row costs more than the copy
+                    for (int x = x0; x < x1; x++) r[x] = src[x + dx];
+#else
                     memcpy(r + x0, src + x0 + dx, sizeof(real) * (size_t)(x1 - x0));
+#endif
                     if (x1 < W) r[W - 1] = 0;
                 }
             }
