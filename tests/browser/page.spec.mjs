@@ -125,6 +125,14 @@ try {
   await page.keyboard.press('ArrowRight');
   const after = await page.$eval('[role=tab][aria-selected=true]', (e) => e.id);
   check(before !== after && await page.evaluate(() => document.activeElement.getAttribute('role')) === 'tab', `arrow keys move between tabs (${before} -> ${after})`);
+  // keyboard: the gallery is one tab stop; arrows move, Enter picks
+  await waitFor(() => page.$('#panel-inspect .gallery button[tabindex="0"]'), { what: 'the gallery' });
+  const idx0 = await page.evaluate(() => window.excite.image && window.excite.image.index);
+  await page.focus('#panel-inspect .gallery button[tabindex="0"]');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Enter');
+  await waitFor(() => page.evaluate((i0) => window.excite.image && window.excite.image.index !== i0, idx0), { what: 'keyboard pick' });
+  check(true, `arrow keys and Enter pick another gallery image (#${idx0} -> #${await page.evaluate(() => window.excite.image.index)})`);
   await page.click('#embed-button');
   const snippet = await page.inputValue('#embed-code');
   check(/^<iframe src="http:\/\/127\.0\.0\.1:\d+\/web\/\?[^"]*embed=1[^"]*"/.test(snippet) && /panel=inspect/.test(snippet), `the embed button gives an iframe snippet (${snippet.slice(0, 80)}…)`);

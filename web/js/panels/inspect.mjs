@@ -298,7 +298,26 @@ function mount(root, ctx) {
         gallery.append(b);
       }
     }
+    roving();
   }
+  // the gallery is one tab stop; arrow keys move between pictures, Enter/Space picks one
+  function roving() {
+    const bs = [...gallery.children];
+    const cur = Math.max(0, bs.findIndex((b) => b.getAttribute('aria-pressed') === 'true'));
+    bs.forEach((b, i) => { b.tabIndex = i === cur ? 0 : -1; });
+  }
+  gallery.addEventListener('keydown', (e) => {
+    const bs = [...gallery.children];
+    const i = bs.indexOf(document.activeElement);
+    if (i < 0) return;
+    const cols = Math.max(1, Math.round(gallery.clientWidth / (bs[0].offsetWidth || 50)));
+    const d = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols, Home: -bs.length, End: bs.length }[e.key];
+    if (d === undefined) return;
+    e.preventDefault();
+    const j = Math.max(0, Math.min(bs.length - 1, i + d));
+    bs.forEach((b, k) => { b.tabIndex = k === j ? 0 : -1; });
+    bs[j].focus();
+  });
   moreB.addEventListener('click', () => { page++; renderGallery(); });
 
   // ---- upload, drop, camera
@@ -347,6 +366,7 @@ function mount(root, ctx) {
     seenNote.textContent = img.note;
     truth.textContent = img.label !== null && img.label !== undefined ? t('inspect.truth', { c: ctx.className(img.label) }) : '';
     for (const b of gallery.children) b.setAttribute('aria-pressed', String(img.index !== null && b.dataset.index === String(img.index)));
+    if (!gallery.contains(document.activeElement)) roving();
   }
 
   function renderProbs(results) {
