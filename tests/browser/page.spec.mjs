@@ -322,6 +322,8 @@ try {
   const acc = await page.$$eval('.eval-acc', (e) => e.map((x) => x.textContent));
   check(acc.length === 2 && acc.every((a) => /%$/.test(a)), `evaluation shows both accuracies (${acc.join(', ')})`);
   check(await page.$$eval('table.confusion', (t) => t.length) === 2, 'two confusion matrices');
+  const diff = await page.textContent('[data-testid=eval-difference]');
+  check(/percentage points/.test(diff), `paired comparison of the two models ("${diff.slice(43, 140)}…")`);
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, 'evaluate');
   const others = await page.$$eval('[role=tab]', (ts) => ts.map((t) => t.id.replace('tab-', '')).filter((id) => !['train', 'inspect', 'evaluate'].includes(id)));

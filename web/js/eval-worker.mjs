@@ -23,6 +23,7 @@ self.onmessage = async (e) => {
         m.loadSafetensors(d.weights[kind]);
         const confusion = new Int32Array(100), classTotal = new Int32Array(10), classCorrect = new Int32Array(10);
         let correct = 0, loss = 0;
+        const right = new Uint8Array(n);   // 1 where this model is right (for the paired comparison)
         const mistakes = [];
         for (let i = 0; i < n; i += CHUNK) {
           const B = Math.min(CHUNK, n - i);
@@ -38,7 +39,7 @@ self.onmessage = async (e) => {
             const p = 1 / se;   // probability of the predicted class
             confusion[y * 10 + arg]++;
             classTotal[y]++;
-            if (arg === y) { correct++; classCorrect[y]++; }
+            if (arg === y) { correct++; classCorrect[y]++; right[i + b] = 1; }
             else {
               mistakes.push({ index: i + b, label: y, pred: arg, p, pTrue: Math.exp(z[y] - mx) / se });
               if (mistakes.length > 4 * MISTAKES) { mistakes.sort((a, c) => c.p - a.p); mistakes.length = MISTAKES; }
@@ -48,7 +49,7 @@ self.onmessage = async (e) => {
           self.postMessage({ type: 'progress', id: d.id, done, total: n * kinds.length });
         }
         mistakes.sort((a, c) => c.p - a.p);
-        results[kind] = { n, accuracy: correct / n, loss: loss / n, confusion, classTotal, classCorrect, mistakes: mistakes.slice(0, MISTAKES) };
+        results[kind] = { n, accuracy: correct / n, loss: loss / n, confusion, classTotal, classCorrect, right, mistakes: mistakes.slice(0, MISTAKES) };
       } finally {
         m.free();
       }

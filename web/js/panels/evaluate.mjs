@@ -30,6 +30,10 @@ const strings = {
     'eval.none': 'No results yet.',
     'eval.axis': 'accuracy',
     'eval.share': 'share of the row (0 → 1)',
+    'eval.diff': 'CNN_SE compared with CNN on the same images',
+    'eval.diff.line': 'Accuracy difference {d} percentage points (± {se}): on {n} images, {b} are right only with CNN_SE and {c} only with CNN.',
+    'eval.diff.clear': 'The difference is more than twice its standard error: on these images it is unlikely to be chance.',
+    'eval.diff.unclear': 'The difference is within about two standard errors: on this many images it could be chance. Evaluate on more images, or train longer, before drawing a conclusion.',
   },
   zh: {
     'eval.title': '在测试集上评估',
@@ -52,6 +56,10 @@ const strings = {
     'eval.none': '还没有结果。',
     'eval.axis': '准确率',
     'eval.share': '占该行的比例（0 → 1）',
+    'eval.diff': '在相同图片上比较 CNN_SE 与 CNN',
+    'eval.diff.line': '准确率相差 {d} 个百分点（± {se}）：在 {n} 张图片中，有 {b} 张只有 CNN_SE 判断正确，{c} 张只有 CNN 判断正确。',
+    'eval.diff.clear': '差异超过其标准误差的两倍：在这些图片上，它不太可能是偶然的。',
+    'eval.diff.unclear': '差异在大约两个标准误差之内：在这么多图片上，它可能只是偶然。在下结论之前，请在更多图片上评估，或训练更久。',
   },
 };
 
@@ -79,12 +87,13 @@ function mount(root, ctx) {
   const head = el('div', { class: 'card' }, el('h2', { i18n: 'eval.title' }), el('p', { class: 'caption', i18n: 'eval.intro' }),
     el('div', { class: 'row' }, el('label', { for: 'eval-size' }, el('span', { i18n: 'eval.size' })), size, runB), status);
   const accRow = el('div', { class: 'grid2 keep2' });
+  const diffCard = el('div', { class: 'card', testid: 'eval-difference' });
   const perClassC = el('canvas', { role: 'img' });
   perClassC.dataset.i18nAria = 'eval.perClass';
   const perClassCard = el('div', { class: 'card' }, el('h3', { i18n: 'eval.perClass' }), el('div', { class: 'chart-box' }, perClassC), el('p', { class: 'caption', i18n: 'eval.perClass.caption' }));
   const confRow = el('div', { class: 'grid2' });
   const mistRow = el('div', { class: 'grid2' });
-  const out = el('div', { testid: 'eval-results' }, accRow, perClassCard, confRow, mistRow);
+  const out = el('div', { testid: 'eval-results' }, accRow, diffCard, perClassCard, confRow, mistRow);
   out.hidden = true;
   root.append(head, out);
 
@@ -140,6 +149,7 @@ function mount(root, ctx) {
       }
       mistRow.append(el('div', { class: 'card' }, el('h3', { text: t('eval.mistakes', { m: k }) }), el('p', { class: 'caption', text: t('eval.mistakes.caption') }), grid));
     }
+    renderDiff();
     const labels = Array.from({ length: 10 }, (_, i) => ctx.className(i));
     const datasets = KINDS.filter((k) => result[k]).map((k) => ({
       label: k, data: Array.from(result[k].classCorrect, (c, i) => c / Math.max(1, result[k].classTotal[i])),
@@ -148,6 +158,25 @@ function mount(root, ctx) {
     if (chart) chart.destroy();
     if (globalThis.Chart) chart = barChart(perClassC, { labels, datasets, min: 0, max: 1, title: t('eval.axis') });
     status.textContent = stale ? t('eval.stale') : '';
+  }
+
+  // Paired comparison on the same images: b = only CNN_SE right, c = only CNN right.
+  // Difference (b - c) / n with its standard error sqrt(b + c - (b - c)^2 / n) / n, so a class
+  // can see whether a gap of a few tenths of a point means anything on this many images.
+  function renderDiff() {
+    const a = result.CNN, s2 = result.CNN_SE;
+    diffCard.replaceChildren();
+    if (!a || !s2 || !a.right || a.n !== s2.n) { diffCard.hidden = true; return; }
+    diffCard.hidden = false;
+    const n = a.n;
+    let b = 0, c = 0;
+    for (let i = 0; i < n; i++) { if (s2.right[i] && !a.right[i]) b++; else if (a.right[i] && !s2.right[i]) c++; }
+    const d = (b - c) / n, se = Math.sqrt(Math.max(0, b + c - (b - c) * (b - c) / n)) / n;
+    const pts = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
+    const verdict = Math.abs(d) > 2 * se ? 'eval.diff.clear' : 'eval.diff.unclear';
+    diffCard.append(el('h3', { text: t('eval.diff') }),
+      el('p', { text: t('eval.diff.line', { d: pts(d), se: (se * 100).toFixed(1), n, b, c }) }),
+      el('p', { class: 'caption', text: t(verdict) }));
   }
 
   async function run() {
