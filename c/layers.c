@@ -121,10 +121,15 @@ static void conv_backward_slice(void *ctx, int t) {
     if (j->dbias) memset(dbs, 0, sizeof(real) * (size_t)OC);
     for (int b = j->B * t / j->chunks; b < j->B * (t + 1) / j->chunks; b++) {
         const real *db = j->dout + (size_t)b * OC * HW;
-        if (j->dbias)
+        if (j->dbias) // eight partial sums in a fixed order (one chain is latency-bound)
             for (int o = 0; o < OC; o++) {
-                real s = 0;
-                for (int i = 0; i < HW; i++) s += db[(size_t)o * HW + i];
+                const real *r = db + (size_t)o * HW;
+                real p[8] = {0};
+                int i = 0;
+                for (; i + 8 <= HW; i += 8)
+                    for (int t = 0; t < 8; t++) p[t] += r[i + t];
+                real s = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+                for (; i < HW; i++) s += r[i];
                 dbs[o] += s;
             }
         if (j->dweight) { // dw (OC,K) += dout_b (OC,HW) . col^T (HW,K)
