@@ -77,8 +77,11 @@ static void col2im3x3_add(real *restrict img, const real *restrict col, int C, i
                     int iy = y + ky - 1;
                     if (iy < 0 || iy >= H) continue;
                     const real *r = row + (size_t)y * W;
-                    real *dst = plane + (size_t)iy * W;
-                    for (int x = x0; x < x1; x++) dst[x + dx] += r[x];
+                    real *dst = plane + (size_t)iy * W + dx;
+                    int x = x0;
+                    for (; x + 8 <= x1; x += 8) // fixed-length blocks: compilers vectorize them
+                        for (int t = 0; t < 8; t++) dst[x + t] += r[x + t];
+                    for (; x < x1; x++) dst[x] += r[x];
                 }
             }
 }
@@ -100,7 +103,10 @@ static void conv_forward_slice(void *ctx, int t) {
         gemm(0, 0, OC, HW, K, j->weight, K, col, HW, ob, HW, 0); // (OC,K) . (K,HW)
         for (int o = 0; o < OC; o++) {
             real bo = j->bias[o], *r = ob + (size_t)o * HW;
-            for (int i = 0; i < HW; i++) r[i] += bo;
+            int i = 0;
+            for (; i + 8 <= HW; i += 8)
+                for (int t = 0; t < 8; t++) r[i + t] += bo;
+            for (; i < HW; i++) r[i] += bo;
         }
     }
 }
