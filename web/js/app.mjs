@@ -333,15 +333,21 @@ async function probeServerData() {
 ctx.hasServerData = probeServerData;
 
 // Test images for the gallery and evaluation: at least n (up to 10000).
+const testLoads = new Map();   // n -> Promise, so panels asking at once share one download
 ctx.testSet = async (n = 1000) => {
   n = Math.min(10000, n);
   if (testCache && testCache.n >= n) return testCache;
   if (archiveData) return (testCache = archiveData.test);
-  if (!(await probeServerData())) throw new Error(i18n.t('app.data.needed'));
-  const c = await cifar();
-  const { test } = await c.loadCifarFromServer({ baseUrl: DATA.href, trainSize: 0, testSize: n });
-  if (!testCache || test.n > testCache.n) testCache = test;
-  return testCache;
+  for (const [m, p] of testLoads) if (m >= n) return p;
+  const p = (async () => {
+    if (!(await probeServerData())) throw new Error(i18n.t('app.data.needed'));
+    const c = await cifar();
+    const { test } = await c.loadCifarFromServer({ baseUrl: DATA.href, trainSize: 0, testSize: n });
+    if (!testCache || test.n > testCache.n) testCache = test;
+    return testCache;
+  })();
+  testLoads.set(n, p);
+  try { return await p; } finally { testLoads.delete(n); }
 };
 // Training data: { train, test } copies of subsets (the caller may transfer them), or
 // { baseUrl } when the worker can fetch from the server itself.
