@@ -38,7 +38,9 @@ const strings = {
     'train.state.stopped': 'Stopped.',
     'train.state.done': 'Finished.',
     'train.progress': 'Epoch {epoch}/{epochs} · batch {batch}/{batches} · {ips} images/s · {eta} left',
-    'train.legend': 'Blue: CNN (no attention). Orange: CNN_SE (with SE blocks). Faint line: each batch; bold line: smoothed (moving average). In the epoch charts the solid line is the training set, the dashed line the test set.',
+    'train.legend.cnn': 'CNN (no attention)',
+    'train.legend.se': 'CNN_SE (with SE blocks)',
+    'train.legend': 'Faint line: each batch; bold line: smoothed (moving average). Epoch charts: solid = training set, dashed = test set.',
     'train.chart.loss': 'Loss per batch',
     'train.chart.acc': 'Accuracy per batch',
     'train.chart.eloss': 'Loss per epoch',
@@ -98,7 +100,9 @@ const strings = {
     'train.state.stopped': '已停止。',
     'train.state.done': '训练完成。',
     'train.progress': '第 {epoch}/{epochs} 轮 · 第 {batch}/{batches} 批 · 每秒 {ips} 张 · 剩余 {eta}',
-    'train.legend': '蓝色：CNN（无注意力）。橙色：CNN_SE（带 SE 模块）。浅色细线：每一批；粗线：平滑后（滑动平均）。每轮图表中，实线是训练集，虚线是测试集。',
+    'train.legend.cnn': 'CNN（无注意力）',
+    'train.legend.se': 'CNN_SE（带 SE 模块）',
+    'train.legend': '浅色细线：每一批；粗线：平滑后（滑动平均）。每轮图表：实线 = 训练集，虚线 = 测试集。',
     'train.chart.loss': '每批的损失',
     'train.chart.acc': '每批的准确率',
     'train.chart.eloss': '每轮的损失',
@@ -252,7 +256,10 @@ function mount(root, ctx) {
   const eaccC = chartCard('train.chart.eacc', 'epoch-acc-chart', 'chart-box short');
   const lrC = chartCard('train.chart.lr', 'lr-chart', 'chart-box short');
   lrC.card.append(el('p', { class: 'caption', i18n: 'train.chart.lr.caption' }));
-  const legendP = el('p', { class: 'caption', i18n: 'train.legend' });
+  const legendP = el('div', { class: 'legend-line' },
+    el('span', {}, el('span', { class: 'swatch cnn' }), el('span', { i18n: 'train.legend.cnn' })),
+    el('span', {}, el('span', { class: 'swatch cnn_se' }), el('span', { i18n: 'train.legend.se' })),
+    el('span', { i18n: 'train.legend' }));
 
   const exportCard = el('div', { class: 'card' }, el('h3', { i18n: 'train.export' }), el('p', { class: 'caption', i18n: 'train.export.caption' }));
   const downloads = el('div', { class: 'downloads' });
