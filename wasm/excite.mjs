@@ -46,11 +46,15 @@ function defaultThreads() {
 }
 
 // Load the module. Options: build ('auto' | 'simd-threads' | 'simd' | 'plain'),
-// threads (false: never the threads build), numThreads, baseUrl (where dist/ files are).
+// threads (false: never the threads build), numThreads, baseUrl (where dist/ files are),
+// threadsTimeoutMs (auto only: if the threads build fails or has not started by then, for
+// example because the browser refuses the pool's nested workers, the SIMD build is used
+// instead and ex.fallback says why).
 export async function loadExcite(options = {}) {
     const support = detectSupport();
     let build = options.build || 'auto';
-    if (build === 'auto') {
+    const auto = build === 'auto';
+    if (auto) {
         build = support.simd && support.threads && options.threads !== false ? 'simd-threads'
             : support.simd ? 'simd' : 'plain';
     } else if (!BUILDS.includes(build)) {
@@ -62,6 +66,31 @@ export async function loadExcite(options = {}) {
     const base = options.baseUrl ? new URL(options.baseUrl, IS_NODE ? import.meta.url : globalThis.location.href)
         : new URL('./dist/', import.meta.url);
     if (!base.href.endsWith('/')) base.href += '/';
+    if (auto && build === 'simd-threads') {
+        const ms = options.threadsTimeoutMs || 30000;
+        let timer;
+        const threaded = start('simd-threads', base, support, options);
+        try {
+            return await Promise.race([
+                threaded,
+                new Promise((_, reject) => {
+                    timer = setTimeout(() => reject(new Error(`the threads build did not start within ${ms / 1000} s`)), ms);
+                }),
+            ]);
+        } catch (e) {
+            threaded.then((late) => late.dispose(), () => {});   // stop its pool if it comes up late
+            console.warn(`excite: ${e.message}; using the single-threaded SIMD build`);
+            const ex = await start('simd', base, support, options);
+            ex.fallback = e.message;
+            return ex;
+        } finally {
+            clearTimeout(timer);
+        }
+    }
+    return start(build, base, support, options);
+}
+
+async function start(build, base, support, options) {
     const jsUrl = new URL(`excite-${build}.mjs`, base);
     const args = {
         print: (s) => console.log(s),
@@ -101,6 +130,7 @@ class Excite {
         this.build = build;
         this.support = support;
         this.threads = mod._ex_threads_get();
+        this.fallback = null;        // why the threads build was not used (auto mode), or null
         this._scratch = new Map();   // slot name -> { ptr, size }, reused across calls
         this._live = new Set();      // objects to free on dispose()
         this.kernel = this._str(mod._ex_gemm_kernel());
