@@ -22,7 +22,7 @@ let secPerRound = 0;           // smoothed wall time of one batch of every model
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
 const postReady = () => post({ type: 'ready', build: ex.build, threads: ex.threads, kernel: ex.kernel,
-                                support: ex.support });
+                                support: ex.support, fallback: ex.fallback });
 
 // Load the module once (the first command does it if 'init' did not); 'ready' follows.
 async function ensureExcite(opts = {}) {
