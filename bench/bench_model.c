@@ -131,10 +131,14 @@ static void end_step(void) {
 }
 #define TIME(name, call) do { double t_ = cpu_now(); call; add(name, cpu_now() - t_); } while (0)
 
+// Random values (a pattern would make the branches of ReLU and max-pool predictable).
 static float *fill(size_t n, float scale) {
+    static Rng r;
+    static int seeded;
+    if (!seeded) { rng_seed(&r, 3); seeded = 1; }
     float *p = malloc(n * sizeof(float));
     if (!p) exit(1);
-    for (size_t i = 0; i < n; i++) p[i] = scale * (float)((i * 2654435761u) % 1000 - 500) / 500.0f;
+    for (size_t i = 0; i < n; i++) p[i] = scale * rng_range(&r, -1.0f, 1.0f);
     return p;
 }
 
