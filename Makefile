@@ -9,6 +9,8 @@
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 CIFAR10_DIR ?= data/cifar10
+# Absolute, so tests that work in a temporary folder find the data too.
+override CIFAR10_DIR := $(abspath $(CIFAR10_DIR))
 THREADS ?= 2
 export CIFAR10_DIR
 
