@@ -241,7 +241,11 @@ Model *model_create(ModelKind kind, uint64_t seed, int max_batch) {
     m->grads = calloc(m->nparams, sizeof(float));
     m->adam_m = calloc(m->nparams, sizeof(float));
     m->adam_v = calloc(m->nparams, sizeof(float));
-    if (!m->params || !m->grads || !m->adam_m || !m->adam_v) { model_free(m); return NULL; }
+    m->adam_undo = malloc(3 * m->nparams * sizeof(float));
+    if (!m->params || !m->grads || !m->adam_m || !m->adam_v || !m->adam_undo) {
+        model_free(m);
+        return NULL;
+    }
     bind_pointers(m);
     init_params(m);
     if (model_reserve(m, max_batch > 0 ? max_batch : 1)) { model_free(m); return NULL; }
@@ -254,6 +258,7 @@ void model_free(Model *m) {
     free(m->grads);
     free(m->adam_m);
     free(m->adam_v);
+    free(m->adam_undo);
     free(m->a.mem);
     free(m->a.imem);
     free(m);
@@ -383,10 +388,13 @@ static AdamCoef adam_coef(const AdamConfig *cfg, int64_t t) {
     return c;
 }
 
-// One element: returns the new parameter and updates *m1, *v1, in torch's order:
-//   grad.add(param, alpha=wd); exp_avg.mul_(b1).add_(g, alpha=1-b1);
-//   exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2); denom = sqrt(v) / sqrt(bc2) + eps;
-//   param.addcdiv_(exp_avg, denom, value=-step_size).
+// GCC vectorises the Adam loop only with its full cost model and without errno for sqrtf
+// (the Makefile adds -fno-math-errno for this file); neither changes any result.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-math-errno", "tree-loop-vectorize", "vect-cost-model=dynamic")
+#endif
+
 // PyTorch's vectorised CPU kernels compute add-with-alpha and addcmul as fused multiply-adds
 // (Vectorized::fmadd). fma32() reproduces them: the product of two floats is exact in double,
 // so one double add and the rounding to float give the fused result (a double rounding can
@@ -395,33 +403,62 @@ static AdamCoef adam_coef(const AdamConfig *cfg, int64_t t) {
 // gives the same bits natively and in WebAssembly.
 static inline float fma32(float a, float b, float c) { return (float)((double)a * (double)b + (double)c); }
 
-static inline float adam_elem(const AdamCoef *c, float p, float g, float *m1, float *v1) {
-    if (c->wd != 0.0f) g = fma32(p, c->wd, g);
-    float mm = fma32(c->one_minus_b1, g, *m1 * c->b1);
-    float vv = fma32(c->one_minus_b2 * g, g, *v1 * c->b2);
-    float denom = sqrtf(vv) / c->bc2_sqrt + c->eps;
-    *m1 = mm;
-    *v1 = vv;
-    return p + c->neg_step * mm / denom;
+// Not finite: all exponent bits set (an integer test, so the loops below vectorise).
+static inline uint32_t not_finite(float x) {
+    uint32_t b;
+    memcpy(&b, &x, sizeof b);
+    return (b & 0x7f800000u) == 0x7f800000u;
 }
 
-void model_adam_step(Model *m, const AdamConfig *cfg) {
+// Adam over n floats in one branch-free pass, element by element in torch's order:
+//   grad.add(param, alpha=wd); exp_avg.mul_(b1).add_(g, alpha=1-b1);
+//   exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2); denom = sqrt(v) / sqrt(bc2) + eps;
+//   param.addcdiv_(exp_avg, denom, value=-step_size).
+// With save, the old params, m and v are first copied to undo (3 * n floats). Returns
+// non-zero if a gradient or a new param, m or v is not finite. use_wd and save are constants
+// at each call, so each call compiles to its own loop.
+static inline uint32_t adam_pass(const AdamCoef *c, float *restrict p, const float *restrict g,
+                                 float *restrict m1, float *restrict v1, float *restrict undo,
+                                 size_t n, int use_wd, int save) {
+    const float b1 = c->b1, omb1 = c->one_minus_b1, b2 = c->b2, omb2 = c->one_minus_b2;
+    const float wd = c->wd, bc2_sqrt = c->bc2_sqrt, eps = c->eps, neg_step = c->neg_step;
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float pi = p[i], gi = g[i], mi = m1[i], vi = v1[i];
+        if (save) {
+            undo[i] = pi;
+            undo[n + i] = mi;
+            undo[2 * n + i] = vi;
+        }
+        bad |= not_finite(gi);
+        if (use_wd) gi = fma32(pi, wd, gi);
+        float mm = fma32(omb1, gi, mi * b1);
+        float vv = fma32(omb2 * gi, gi, vi * b2);
+        float denom = sqrtf(vv) / bc2_sqrt + eps;
+        float np = pi + neg_step * mm / denom;
+        bad |= not_finite(np) | not_finite(mm) | not_finite(vv);
+        p[i] = np;
+        m1[i] = mm;
+        v1[i] = vv;
+    }
+    return bad;
+}
+
+static uint32_t adam_apply(Model *m, const AdamConfig *cfg, int save) {
     m->adam_t++;
     AdamCoef c = adam_coef(cfg, m->adam_t);
-    for (size_t i = 0; i < m->nparams; i++)
-        m->params[i] = adam_elem(&c, m->params[i], m->grads[i], &m->adam_m[i], &m->adam_v[i]);
+    float *p = m->params, *g = m->grads, *m1 = m->adam_m, *v1 = m->adam_v, *u = m->adam_undo;
+    size_t n = m->nparams;
+    if (c.wd != 0.0f)
+        return save ? adam_pass(&c, p, g, m1, v1, u, n, 1, 1) : adam_pass(&c, p, g, m1, v1, u, n, 1, 0);
+    return save ? adam_pass(&c, p, g, m1, v1, u, n, 0, 1) : adam_pass(&c, p, g, m1, v1, u, n, 0, 0);
 }
 
-// Index of the first trainable float whose Adam update would not be finite, or -1.
-static ptrdiff_t adam_check(const Model *m, const AdamConfig *cfg) {
-    AdamCoef c = adam_coef(cfg, m->adam_t + 1);
-    for (size_t i = 0; i < m->nparams; i++) {
-        float m1 = m->adam_m[i], v1 = m->adam_v[i];
-        float p = adam_elem(&c, m->params[i], m->grads[i], &m1, &v1);
-        if (!isfinite(p) || !isfinite(m1) || !isfinite(v1)) return (ptrdiff_t)i;
-    }
-    return -1;
-}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+
+void model_adam_step(Model *m, const AdamConfig *cfg) { adam_apply(m, cfg, 0); }
 
 // "conv1.weight[12]" for a trainable float index.
 static void param_name(const Model *m, size_t idx, char *out, size_t n) {
@@ -464,21 +501,28 @@ int model_train_step(Model *m, const float *x, const uint8_t *y, int B,
     } else {
         model_zero_grad(m);
         model_backward(m, y, B);
-        for (size_t i = 0; i < m->nparams && !what[0]; i++)
-            if (!isfinite(m->grads[i])) {
-                char nm[64];
+        // Adam in one pass, keeping the old params, m and v in adam_undo; if a gradient or
+        // an update is not finite (rare), find the first one for the message and undo.
+        if (adam_apply(m, cfg, 1)) {
+            size_t n = m->nparams, i;
+            char nm[64];
+            for (i = 0; i < n && isfinite(m->grads[i]); i++) {}
+            if (i < n) {
                 param_name(m, i, nm, sizeof nm);
                 snprintf(what, sizeof what, "the gradient of %.60s is %s (loss %g)", nm,
                          isnan(m->grads[i]) ? "NaN" : m->grads[i] > 0 ? "inf" : "-inf", (double)l);
-            }
-        if (!what[0]) {
-            ptrdiff_t bad = adam_check(m, cfg);
-            if (bad >= 0) {
-                char nm[64];
-                param_name(m, (size_t)bad, nm, sizeof nm);
+            } else {
+                for (i = 0; i < n && isfinite(m->params[i]) && isfinite(m->adam_m[i]) &&
+                            isfinite(m->adam_v[i]);
+                     i++) {}
+                param_name(m, i, nm, sizeof nm);
                 snprintf(what, sizeof what, "the update of %.60s would not be finite (loss %g)", nm,
                          (double)l);
             }
+            memcpy(m->params, m->adam_undo, n * sizeof(float));
+            memcpy(m->adam_m, m->adam_undo + n, n * sizeof(float));
+            memcpy(m->adam_v, m->adam_undo + 2 * n, n * sizeof(float));
+            m->adam_t--;
         }
     }
     if (what[0]) {
@@ -488,7 +532,6 @@ int model_train_step(Model *m, const float *x, const uint8_t *y, int B,
                         what);
         return -1;
     }
-    model_adam_step(m, cfg);
     return 0;
 }
 

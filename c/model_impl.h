@@ -68,6 +68,7 @@ struct Model {
     float *params;                 // nparams + nbuffers floats
     float *grads;                  // nparams floats, same offsets as params
     float *adam_m, *adam_v;        // nparams floats each
+    float *adam_undo;              // 3 * nparams floats: params, m, v before the last guarded step
     int64_t adam_t;
     int64_t nbt[NUM_BLOCKS];       // bnN.num_batches_tracked
     float *running_mean[NUM_BLOCKS], *running_var[NUM_BLOCKS]; // (C), inside params
