@@ -50,8 +50,9 @@ $(BUILD)/asan/%.o: c/%.c $(wildcard c/*.h) | $(BUILD)/asan
 # ISA-specific kernels, chosen at run time (c/gemm.c)
 $(BUILD)/native/gemm_avx2.o $(BUILD)/asan/gemm_avx2.o $(BUILD)/fuzz/obj/gemm_avx2.o: ISA_FLAGS = -mavx2 -mfma
 $(BUILD)/native/gemm_avx512.o $(BUILD)/asan/gemm_avx512.o $(BUILD)/fuzz/obj/gemm_avx512.o: ISA_FLAGS = -mavx512f -mavx512dq -mfma
-# sqrtf without errno (same results) lets GCC vectorise Adam (c/model.c)
-$(BUILD)/native/model.o: ISA_FLAGS = -fno-math-errno
+# GCC's full vectorisation cost model and sqrtf without errno let it vectorise the
+# element-wise loops of Adam and the layers (no reassociation: the results are the same)
+$(BUILD)/native/model.o $(BUILD)/native/layers.o: ISA_FLAGS = -fno-math-errno -fvect-cost-model=dynamic
 
 $(BUILD)/libexcite.a: $(NATIVE_OBJ)
 	ar rcs $@ $^
