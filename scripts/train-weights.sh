@@ -3,10 +3,10 @@
 # (45,000 images; the last 5,000 held out for validation), then writes weights/*.safetensors,
 # weights/logs/ and the model card weights/README.md (scripts/weights_card.py).
 # An interrupted run continues from its checkpoint in build/weights/ when started again.
-#   EPOCHS (default 30)  THREADS (default 2)  CIFAR10_DIR (default data/cifar10)
+#   EPOCHS (default 45)  THREADS (default 2)  CIFAR10_DIR (default data/cifar10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-EPOCHS="${EPOCHS:-30}"
+EPOCHS="${EPOCHS:-45}"
 THREADS="${THREADS:-2}"
 DATA="${CIFAR10_DIR:-data/cifar10}"
 work=build/weights

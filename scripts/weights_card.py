@@ -6,7 +6,8 @@ Usage: /usr/bin/python3 scripts/weights_card.py WORKDIR
 WORKDIR (written by scripts/train-weights.sh) holds, for each model m in cnn, cnn_se:
   m-best.safetensors    F32 weights of the epoch with the lowest validation loss
   m-batches.csv, m-epochs.csv, m.log   the training logs
-and optionally seeds.json (the seed study, scripts/seed-study.sh).
+and optionally seeds.json + seeds.md (the seed study, scripts/seed-study.sh) and notes.md
+(remarks on the run, included in the card as they are).
 
 For each model it writes weights/m.safetensors: F16 when that moves test accuracy by at most
 0.1 points against F32, else F32; copies the logs to weights/logs/; and writes weights/README.md
@@ -165,6 +166,9 @@ def write_card(info, work):
         for c, row in zip(CLASSES, i["conf"]):
             L.append("| %s | " % c + " | ".join(str(v) for v in row) + " |")
         L.append("")
+    notes = os.path.join(work, "notes.md")
+    if os.path.exists(notes):  # how this particular run went (written by hand)
+        L.append(open(notes).read())
     seeds = os.path.join(work, "seeds.json")
     if os.path.exists(seeds):
         L.append(open(os.path.join(work, "seeds.md")).read())
