@@ -354,6 +354,8 @@ function mount(element, ctx) {
         let smin = Infinity, smax = -Infinity, ssum = 0;
         for (const x of v.s) { smin = Math.min(smin, x); smax = Math.max(smax, x); ssum += x; }
         ui.sRange.textContent = T('s2.range', { min: smin.toFixed(3), max: smax.toFixed(3), mean: (ssum / C).toFixed(3) });
+        // a "dead" block: every hidden unit is <= 0, so s = sigmoid(0) = 0.5 for all channels
+        if (Array.from(v.hidden).every((x) => x === 0)) ui.sRange.textContent += ' ' + T('s2.dead');
         ui.s.set(v.s, sScale);
         ui.s.el.dataset.block = `ca${b + 1}`;
         ui.sBar.replaceChildren(colorbar(sScale, 's'));
