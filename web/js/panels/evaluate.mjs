@@ -5,6 +5,7 @@
 import { barChart, COLORS, alpha } from '../charts.mjs';
 import { css, colorbarElement } from '../colormap.mjs';
 import { chwToCanvas } from '../images.mjs';
+import { el } from '../dom.mjs';
 
 const KINDS = ['CNN', 'CNN_SE'];
 
@@ -63,18 +64,6 @@ const strings = {
   },
 };
 
-function el(tag, attrs = {}, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v;
-    else if (k === 'i18n') e.dataset.i18n = v;
-    else if (k === 'testid') e.dataset.testid = v;
-    else if (k === 'text') e.textContent = v;
-    else e.setAttribute(k, v);
-  }
-  e.append(...kids);
-  return e;
-}
 const pct = (p) => `${(p * 100).toFixed(1)}%`;
 
 function mount(root, ctx) {

@@ -5,6 +5,7 @@
 import { drawMap, drawColorbar, range, quantile, formatValue } from '../colormap.mjs';
 import { chwToCanvas } from '../images.mjs';
 import { COLORS } from '../charts.mjs';
+import { el } from '../dom.mjs';
 
 const KINDS = ['CNN', 'CNN_SE'];
 const PER_CLASS = 3;
@@ -100,18 +101,6 @@ const strings = {
   },
 };
 
-function el(tag, attrs = {}, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v;
-    else if (k === 'i18n') e.dataset.i18n = v;
-    else if (k === 'testid') e.dataset.testid = v;
-    else if (k === 'text') e.textContent = v;
-    else e.setAttribute(k, v);
-  }
-  e.append(...kids);
-  return e;
-}
 // a label with its control, kept together when the row wraps
 const ctl = (key, input) => el('label', { class: 'ctl' }, el('span', { i18n: key }), input);
 const pct = (p) => `${(p * 100).toFixed(p >= 0.995 ? 0 : 1)}%`;

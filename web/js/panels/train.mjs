@@ -4,6 +4,7 @@
 
 import { lineChart, smoother, COLORS } from '../charts.mjs';
 import * as store from '../run-store.mjs';
+import { el } from '../dom.mjs';
 
 const KINDS = ['CNN', 'CNN_SE'];
 const BATCH_COLS = 'epoch,batch,step,loss,accuracy,lr,images_per_sec';
@@ -136,18 +137,6 @@ const strings = {
   },
 };
 
-function el(tag, attrs = {}, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v;
-    else if (k === 'i18n') e.dataset.i18n = v;
-    else if (k === 'testid') e.dataset.testid = v;
-    else if (k === 'text') e.textContent = v;
-    else e.setAttribute(k, v);
-  }
-  e.append(...kids);
-  return e;
-}
 function fmtTime(s) {
   if (!Number.isFinite(s) || s < 0) return '–';
   s = Math.round(s);
