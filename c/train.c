@@ -321,6 +321,14 @@ int trainer_done(const Trainer *t) { return t->s.epoch >= t->cfg.epochs; }
 double trainer_best_loss(const Trainer *t) { return t->s.best_loss; }
 int trainer_best_epoch(const Trainer *t) { return t->s.best_epoch; }
 void trainer_set_epochs(Trainer *t, int epochs) { t->cfg.epochs = epochs < 0 ? 0 : epochs; }
+int trainer_set_lr(Trainer *t, float lr) {
+    if (!(lr > 0) || !isfinite(lr)) {
+        set_err(t->err, sizeof t->err, "learning rate must be a finite number > 0 (got %g)", (double)lr);
+        return -1;
+    }
+    t->s.lr = lr;
+    return 0;
+}
 int trainer_epoch_finished(const Trainer *t) { return t->s.position >= t->batches; }
 
 int trainer_step(Trainer *t, BatchRecord *rec) {

@@ -107,6 +107,9 @@ int trainer_done(const Trainer *t);       // all cfg.epochs completed
 double trainer_best_loss(const Trainer *t); // lowest evaluated loss so far (+inf before any)
 int trainer_best_epoch(const Trainer *t);   // its epoch (from 1; 0 before any)
 void trainer_set_epochs(Trainer *t, int epochs);  // extend (or shorten) a run
+// The learning rate of the next batches (the scheduler goes on from it). Returns 0, or -1
+// with a message in trainer_error if lr is not a finite positive number.
+int trainer_set_lr(Trainer *t, float lr);
 
 // One batch. Returns TRAIN_OK (rec filled), or TRAIN_DIVERGED with the last good state
 // restored and a message. After the epoch's last batch, call trainer_end_epoch.

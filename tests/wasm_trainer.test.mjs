@@ -5,7 +5,8 @@
 //     weights byte-identical to those of an uninterrupted run (issue 7, resume);
 //   - the threads build trains byte-identically to the SIMD build;
 //   - learning rate 10 makes the run diverge within a few batches: step() throws an Error
-//     with diverged = true and a message that names the learning rate;
+//     with diverged = true and a message that names the learning rate; setLr then refuses
+//     0 and NaN, and a lower rate continues the run from its last good state;
 //   - bad input (unknown setting, wrong label, checkpoint bytes that are not one) throws;
 //   - the native program (`excite train --resume`) continues a WebAssembly checkpoint made on
 //     the real data (needs $CIFAR10_DIR; its weights then differ from the WebAssembly run's
@@ -89,6 +90,16 @@ for (const build of ['simd', 'simd-threads']) {
     }
     check(err && err.diverged === true && /learning rate/i.test(err.message),
           `${build}: lr 10 diverges after ${steps} batches: "${err && err.message}"`);
+    // ... and continues from its last good state with a lower learning rate
+    check(!!throws(() => d.setLr(0), /learning rate/) && !!throws(() => d.setLr(NaN), /learning rate/) && d.lr === Math.fround(10),
+          `${build}: setLr refuses 0 and NaN and leaves the rate at 10`);
+    const stepBefore = d.stepCount;
+    d.setLr(1e-4);
+    let r2 = null;
+    try { if (d.epochFinished) d.endEpoch(); r2 = d.step(); } catch (e) { r2 = e; }
+    check(r2 && !(r2 instanceof Error) && Number.isFinite(r2.loss) && r2.lr === Math.fround(1e-4) && d.stepCount === stepBefore + 1,
+          `${build}: after setLr(1e-4) the run goes on from step ${stepBefore} (loss ${r2 && r2.loss}, lr ${r2 && r2.lr})`);
+    d.free();
 
     // bad input
     check(!!throws(() => ex.createTrainer({ nope: 1 }, train, test), /unknown training setting/), `${build}: unknown setting throws`);

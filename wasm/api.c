@@ -311,6 +311,7 @@ API void ex_trainer_status(Trainer *t, double *out) {
     out[6] = trainer_epoch_finished(t);
 }
 API void ex_trainer_set_epochs(Trainer *t, int epochs) { trainer_set_epochs(t, epochs); }
+API int ex_trainer_set_lr(Trainer *t, float lr) { return trainer_set_lr(t, lr); }
 
 // One batch. out[0..8) = epoch, batch, batches, step, loss, accuracy, lr, images_per_sec.
 // Returns TRAIN_OK (0), TRAIN_ERROR (-1) or TRAIN_DIVERGED (-2).

@@ -609,6 +609,11 @@ class Trainer {
         this._ex._m._ex_trainer_set_epochs(this._live(), n);
     }
 
+    // The learning rate of the next batches; the scheduler goes on from it.
+    setLr(lr) {
+        if (this._ex._m._ex_trainer_set_lr(this._live(), lr) !== 0) throw this._error(-1);
+    }
+
     _error(rc) {
         const e = new Error(this._ex._str(this._ex._m._ex_trainer_error(this._p)));
         e.diverged = rc === -2;

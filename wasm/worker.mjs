@@ -157,10 +157,12 @@ async function loop() {
                 try {
                     r = t.step();
                 } catch (err) {
-                    setState('stopped');
-                    // On divergence the trainer is already back at its last good state.
+                    // On divergence the trainer is already back at its last good state: the run
+                    // pauses there, so a lower learning rate ('settings') and 'resume' continue it.
+                    setState(err.diverged ? 'paused' : 'stopped');
                     post({ type: 'error', message: err.message, model: k, diverged: !!err.diverged,
                            step: t.stepCount });
+                    if (err.diverged) postCheckpoint('pause');
                     return;
                 }
                 speed[k] = speed[k] ? 0.9 * speed[k] + 0.1 * r.imagesPerSec : r.imagesPerSec;
@@ -226,13 +228,22 @@ async function handle(msg) {
     case 'stop':
         if (state === 'running' || state === 'paused') setState('stopped');
         return;
-    case 'settings':
-        if (msg.settings && msg.settings.epochs !== undefined) {
-            for (const k of kinds) trainers[k].setEpochs(msg.settings.epochs);
-            if (settings) settings.epochs = msg.settings.epochs;
+    case 'settings': {
+        // epochs and the learning rate can change during a run (checked before anything changes)
+        const s = msg.settings || {};
+        if (s.lr !== undefined && !(Number.isFinite(s.lr) && s.lr > 0)) throw new Error(`learning rate must be a finite number > 0 (got ${s.lr})`);
+        if (s.epochs !== undefined && !(Number.isInteger(s.epochs) && s.epochs >= 1)) throw new Error('epochs must be a positive integer');
+        if (s.lr !== undefined) {
+            for (const k of kinds) trainers[k].setLr(s.lr);
+            if (settings) settings.lr = s.lr;
+        }
+        if (s.epochs !== undefined) {
+            for (const k of kinds) trainers[k].setEpochs(s.epochs);
+            if (settings) settings.epochs = s.epochs;
             if (state === 'done' && kinds.some((k) => !trainers[k].done)) setState('paused');
         }
         return;
+    }
     case 'checkpoint':
         if (!kinds.length) throw new Error('nothing to checkpoint: no training run');
         postCheckpoint('request');

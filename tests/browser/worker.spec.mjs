@@ -29,7 +29,9 @@ function check(ok, what) {
 
 // Runs in the page: trains `models` for one epoch of trainSize images through the worker,
 // counting animation frames; optionally pauses after `pauseAt` batches of the first model.
-async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt }) {
+// With recoverLr: the run starts at learning rate `lr` (10: it diverges), and when the worker
+// reports the divergence and pauses, the rate is lowered to recoverLr and the run resumed.
+async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt, lr, recoverLr }) {
     let t0 = 0;
     const w = new Worker('/wasm/worker.mjs', { type: 'module' });
     const events = [];
@@ -71,7 +73,15 @@ async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt }) 
     const framesBefore = frames;
     last = t0;
     requestAnimationFrame(tick);
-    w.postMessage({ type: 'start', models, settings: { epochs: 1, batchSize, seed: 5, augment: true } });
+    w.postMessage({ type: 'start', models, settings: { epochs: 1, batchSize, seed: 5, augment: true, ...(lr ? { lr } : {}) } });
+    let recovered = null;
+    if (recoverLr) {
+        const err = await waitFor((e) => e.type === 'error');
+        await waitFor((e) => e.type === 'state' && e.state === 'paused');
+        recovered = { diverged: err.diverged, message: err.message, step: err.step, at: events.length };
+        w.postMessage({ type: 'settings', settings: { lr: recoverLr } });
+        w.postMessage({ type: 'resume' });
+    }
     let pauseInfo = null;
     if (pauseAt) {
         await waitFor((e) => e.type === 'batch' && e.model === models[0] && e.batch === pauseAt);
@@ -84,13 +94,15 @@ async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt }) 
         w.postMessage({ type: 'resume' });
         pauseInfo = { whilePaused: n2 - n1 };
     }
-    const end = await waitFor((e) => (e.type === 'state' && (e.state === 'done' || e.state === 'stopped')) ||
-                                     e.type === 'error');
+    const after = recovered ? recovered.at : 0;
+    const end = await waitFor((e) => events.indexOf(e) >= after &&
+                                     ((e.type === 'state' && (e.state === 'done' || e.state === 'stopped')) || e.type === 'error'));
     const seconds = (performance.now() - t0) / 1000;
     const framesDuring = frames - framesBefore;
     running = false;
     w.terminate();
-    return { ready, dataReady: dr, end, seconds, framesDuring, maxGap, gaps, pauseInfo, isolated: crossOriginIsolated,
+    if (recovered) recovered.batchesAfter = events.slice(recovered.at).filter((e) => e.type === 'batch');
+    return { ready, dataReady: dr, end, seconds, framesDuring, maxGap, gaps, pauseInfo, recovered, isolated: crossOriginIsolated,
              batches: events.filter((e) => e.type === 'batch'), epochs: events.filter((e) => e.type === 'epoch'),
              checkpoints: events.filter((e) => e.type === 'checkpoint'),
              errors: events.filter((e) => e.type === 'error') };
@@ -160,6 +172,14 @@ try {
     check(r2.isolated === false, 'without the headers the page is not cross-origin isolated');
     check(r2.ready.build === 'simd' && r2.ready.threads === 1, `and the worker picked the SIMD build (${r2.ready.build})`);
     check(r2.end.state === 'done' && r2.batches.length === 3, `and trained 3 batches single-threaded (${r2.end.state})`);
+    // ---- 5: divergence pauses the run at its last good state; a lower rate continues it ----
+    const r3 = await plainPage.evaluate(trainInPage, { models: ['CNN'], trainSize: 96, testSize: 32, batchSize: 32, lr: 10, recoverLr: 1e-3 });
+    if (r3.error) throw new Error(`worker failed: ${r3.error}`);
+    const rv = r3.recovered;
+    check(rv && rv.diverged === true && /learning rate/i.test(rv.message), `learning rate 10 diverges, the run pauses: "${rv && rv.message.slice(0, 70)}…"`);
+    check(r3.end.state === 'done' && rv.batchesAfter.length === 3 - rv.step &&
+          rv.batchesAfter.every((b) => b.lr === Math.fround(1e-3) && Number.isFinite(b.loss)) && rv.batchesAfter[0].step === rv.step + 1,
+          `after settings { lr: 1e-3 } and resume it continues from step ${rv && rv.step} to the end at the new rate (${rv && rv.batchesAfter.map((b) => b.lr).join(', ')})`);
     await ctx.close();
 } catch (e) {
     failures++;
