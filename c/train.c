@@ -61,6 +61,7 @@ int evaluate(Model *m, const Dataset *d, int batch_size, EvalResult *r, char *er
         return -1;
     }
     if (batch_size <= 0) batch_size = 64;
+    if (batch_size > EVAL_BATCH_MAX) batch_size = EVAL_BATCH_MAX;
     float *x = malloc((size_t)batch_size * IMG_SIZE * sizeof(float));
     int *idx = malloc((size_t)batch_size * sizeof(int));
     uint8_t *y = malloc((size_t)batch_size), *pred = malloc((size_t)batch_size);
@@ -269,10 +270,13 @@ static Trainer *trainer_new(const TrainConfig *cfg, const Dataset *train, const 
     t->batches = (t->train_view.n + cfg->batch_size - 1) / cfg->batch_size;
     t->good = -1;
     t->perm_epoch = -1;
-    t->m = model_create(cfg->kind, cfg->seed, cfg->batch_size);
+    // buffers for the largest batch that can occur: a batch size above the number of
+    // training images costs no memory
+    int cap = cfg->batch_size < t->train_view.n ? cfg->batch_size : t->train_view.n;
+    t->m = model_create(cfg->kind, cfg->seed, cap);
     t->perm = malloc((size_t)t->train_view.n * sizeof(int));
-    t->x = malloc((size_t)cfg->batch_size * IMG_SIZE * sizeof(float));
-    t->y = malloc((size_t)cfg->batch_size);
+    t->x = malloc((size_t)cap * IMG_SIZE * sizeof(float));
+    t->y = malloc((size_t)cap);
     if (!t->m || !t->perm || !t->x || !t->y) goto oom;
     model_set_dropout(t->m, cfg->dropout);
     for (int i = 0; i < model_num_tensors(t->m); i++) {

@@ -83,7 +83,9 @@ typedef struct {
     int confusion[NUM_CLASSES][NUM_CLASSES];   // [true label][predicted]
 } EvalResult;
 
-// Eval-mode pass over a dataset in batches of batch_size.
+// Eval-mode pass over a dataset in batches of batch_size (at most EVAL_BATCH_MAX: in eval
+// mode every image's result is independent of the batch, so larger batches only cost memory).
+enum { EVAL_BATCH_MAX = 256 };
 int evaluate(Model *m, const Dataset *d, int batch_size, EvalResult *r, char *err, size_t errlen);
 
 typedef struct Trainer Trainer;
