@@ -4,8 +4,9 @@
 //   {"system":..., "model":"CNN", "mode":"train"|"infer64"|"infer1", "threads":n,
 //    "img_s":[per run...], "kernel":...}
 // With --profile it instead times each layer of one CNN/CNN_SE training step (forward and
-// backward, batch 64) and prints a table. Not a test: nothing is asserted.
-//   bench_model SYSTEM THREADS [RUNS] [--profile]
+// backward, batch 64) and prints a table; with --profile-infer, each layer of one eval
+// forward at batch 64 and at batch 1. Not a test: nothing is asserted.
+//   bench_model SYSTEM THREADS [RUNS] [--profile | --profile-infer]
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,6 +248,64 @@ static void profile(int se, int steps) {
     printf("  %-14s %8.3f ms  -> %.0f img/s without Adam\n", "total", total * 1e3, B / total);
 }
 
+// One eval forward (batch B) written out with the layer functions, as model_forward calls
+// them with train == 0, each call timed.
+static void profile_infer(int se, int B, int steps) {
+    const int cin[3] = {3, 32, 64}, cout[3] = {32, 64, 128}, hh[3] = {32, 16, 8};
+    float *x = fill((size_t)B * 3 * 1024, 1.0f);
+    float *w[3], *bias[3], *conv[3], *act[3], *rm[3], *rv[3], *gam[3], *bet[3], *pool[3], *work[3];
+    float *cache[3];
+    float *sew1[3], *sew2[3], *seo[3], *sep[3], *seh[3], *sehh[3], *sez[3], *ses[3];
+    int32_t *amax[3];
+    for (int i = 0; i < 3; i++) {
+        int c = cout[i], h = hh[i], n = B * c * h * h, r = c / 16;
+        w[i] = fill((size_t)c * cin[i] * 9, 0.1f); bias[i] = fill(c, 0.1f);
+        conv[i] = fill(n, 0); act[i] = fill(n, 0);
+        rm[i] = fill(c, 0.1f); rv[i] = fill(c, 0);
+        for (int k = 0; k < c; k++) rv[i][k] = 1.0f + 0.5f * rm[i][k];
+        gam[i] = fill(c, 1); bet[i] = fill(c, 0.1f);
+        pool[i] = fill(n / 4, 0); amax[i] = malloc(sizeof(int32_t) * n / 4);
+        work[i] = fill(conv_block_eval_work_floats(B, cin[i], h, h, c), 0);
+        cache[i] = fill(conv_block_eval_cache_floats(cin[i], c), 0);
+        sew1[i] = fill((size_t)r * c, 0.3f); sew2[i] = fill((size_t)r * c, 0.3f);
+        seo[i] = fill(n, 0); sep[i] = fill((size_t)B * c, 0); seh[i] = fill((size_t)B * r, 0);
+        sehh[i] = fill((size_t)B * r, 0); sez[i] = fill((size_t)B * c, 0); ses[i] = fill((size_t)B * c, 0);
+    }
+    float *fw1 = fill(512 * 2048, 0.02f), *fb1 = fill(512, 0.1f), *fw2 = fill(10 * 512, 0.05f);
+    float *fb2 = fill(10, 0.1f), *h1 = fill((size_t)B * 512, 0), *logits = fill((size_t)B * 10, 0);
+    nslots = 0;
+    for (int s = 0; s <= steps; s++) {
+        const float *in = x;
+        for (int i = 0; i < 3; i++) {
+            int c = cout[i], h = hh[i], n = B * c * h * h;
+            TIME(i == 0 ? "block1 conv.." : i == 1 ? "block2 conv.." : "block3 conv..",
+                 conv_block_eval(conv[i], act[i], se ? NULL : pool[i], se ? NULL : amax[i], in,
+                                 w[i], bias[i], gam[i], bet[i], rm[i], rv[i], 1e-5f, B, cin[i], h,
+                                 h, c, cache[i], work[i]));
+            if (se) {
+                TIME("se", se_forward(seo[i], sep[i], seh[i], sehh[i], sez[i], ses[i], act[i],
+                                      sew1[i], sew2[i], B, c, h * h, c / 16));
+                TIME("pool", maxpool2x2_forward(pool[i], amax[i], seo[i], B, c, h, h));
+            }
+            (void)n;
+            in = pool[i];
+        }
+        TIME("fc1", linear_forward(h1, pool[2], fw1, fb1, B, 2048, 512));
+        TIME("relu", relu_forward(h1, h1, (size_t)B * 512));
+        TIME("fc2", linear_forward(logits, h1, fw2, fb2, B, 512, 10));
+        if (s == 0) nslots = 0; // step 0 is warm-up
+        else end_step();
+    }
+    double total = 0;
+    for (int i = 0; i < nslots; i++) total += slots[i].best;
+    printf("eval forward profile, %s, batch %d, kernel %s (fastest of %d passes per layer)\n",
+           se ? "CNN_SE" : "CNN", B, gemm_kernel_name(), steps);
+    for (int i = 0; i < nslots; i++)
+        printf("  %-14s %8.3f ms  %5.1f%%\n", slots[i].name, slots[i].best * 1e3,
+               100 * slots[i].best / total);
+    printf("  %-14s %8.3f ms  -> %.0f img/s\n", "total", total * 1e3, B / total);
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *sys = argc > 1 ? argv[1] : "excite";
@@ -254,6 +313,13 @@ int main(int argc, char **argv) {
     int runs = argc > 3 ? atoi(argv[3]) : 5;
     int prof = argc > 4 && !strcmp(argv[4], "--profile");
     nt = threads_set(nt);
+    if (argc > 4 && !strcmp(argv[4], "--profile-infer")) {
+        for (int se = 0; se < 2; se++) {
+            profile_infer(se, BATCH, runs);
+            profile_infer(se, 1, runs * 20);
+        }
+        return 0;
+    }
     if (prof) {
         profile(0, runs);
         profile(1, runs);

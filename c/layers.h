@@ -21,6 +21,23 @@ void conv2d_backward(float *dinp, float *dweight, float *dbias,
                      const float *dout, const float *inp, const float *weight,
                      int B, int C, int H, int W, int OC, float *work);
 
+// ---- eval-mode block (c/conv_eval.c): conv2d + bias, batch-norm with the running
+// statistics, ReLU and optionally 2x2 max-pool in one pass. Writes conv (B,OC,H,W) = conv
+// + bias, act (B,OC,H,W) = relu(bn(conv)), and, unless pool is NULL, pool (B,OC,H/2,W/2)
+// and argmax as maxpool2x2_forward(act). Equal to those layers run one after the other,
+// except that the conv sums may be computed by Winograd F(2x2,3x3) (rounding differs).
+// work: scratch of conv_block_eval_work_floats(...) floats (>= conv2d_work_floats(...)).
+// cache: NULL, or conv_block_eval_cache_floats(C, OC) floats kept by the caller for this
+// layer (any initial content): it holds the transformed filters between calls and is
+// checked against the weights (bit for bit) on every call.
+size_t conv_block_eval_work_floats(int B, int C, int H, int W, int OC);
+size_t conv_block_eval_cache_floats(int C, int OC);
+void conv_block_eval(float *conv, float *act, float *pool, int32_t *argmax,
+                     const float *inp, const float *weight, const float *bias,
+                     const float *gamma, const float *beta,
+                     const float *running_mean, const float *running_var, float eps,
+                     int B, int C, int H, int W, int OC, float *cache, float *work);
+
 // ---- batch-norm 2d (eps, momentum as PyTorch: running = (1-m)*running + m*batch,
 // running_var takes the unbiased batch variance, normalisation uses the biased one) -----
 // inp/out (B,C,HW); gamma, beta, mean, invstd, running_* (C); xhat (B,C,HW).

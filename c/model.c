@@ -161,12 +161,29 @@ static void init_params(Model *m) {
 }
 
 // ---- activations ------------------------------------------------------------------------
+// a.work: conv scratch for a batch of `cap` images (the largest block's), then one cache of
+// transformed filters per block for the eval forward (conv_block_eval).
+static size_t conv_scratch_floats(int B) {
+    size_t work = 0;
+    for (int i = 0; i < NUM_BLOCKS; i++) {
+        size_t w = conv_block_eval_work_floats(B, blk_cin(i), blk_h(i), blk_h(i), blk_c(i));
+        if (w > work) work = w;
+    }
+    return work;
+}
+
+static float *eval_cache(const Model *m, int block) {
+    float *p = m->a.work + conv_scratch_floats(m->a.cap);
+    for (int i = 0; i < block; i++) p += conv_block_eval_cache_floats(blk_cin(i), blk_c(i));
+    return p;
+}
+
 int model_reserve(Model *m, int B) {
     if (B <= m->a.cap) return 0;
     Acts a;
     memset(&a, 0, sizeof a);
     a.cap = B;
-    size_t b = (size_t)B, total = 0, itotal = 0, work = 0;
+    size_t b = (size_t)B, total = 0, itotal = 0, work = conv_scratch_floats(B);
     int se = model_has_se(m);
     // two passes: count, then carve
     for (int pass = 0; pass < 2; pass++) {
@@ -198,8 +215,7 @@ int model_reserve(Model *m, int B) {
             TAKE(a.pool[i], b * c * hw / 4);
             if (pass) a.argmax[i] = ibase + ioff;
             ioff += b * c * hw / 4;
-            size_t w = conv2d_work_floats(B, blk_cin(i), blk_h(i), blk_h(i), blk_c(i));
-            if (w > work) work = w;
+            work += conv_block_eval_cache_floats(blk_cin(i), blk_c(i));
         }
         TAKE(a.h1, b * FC1_OUT);
         TAKE(a.d1, b * FC1_OUT);
@@ -274,16 +290,25 @@ int model_forward(Model *m, const float *x, int B, int train) {
     for (int i = 0; i < NUM_BLOCKS; i++) {
         int ci = blk_cin(i), c = blk_c(i), h = blk_h(i), hw = h * h, r = blk_r(i);
         size_t n = (size_t)B * c * hw;
-        conv2d_forward(a->conv[i], in, m->P.conv_w[i], m->P.conv_b[i], B, ci, h, h, c, a->work);
-        if (train) {
-            batchnorm_forward_train(a->act[i], a->xhat[i], a->bn_mean[i], a->bn_invstd[i],
-                                    m->running_mean[i], m->running_var[i], a->conv[i],
-                                    m->P.bn_w[i], m->P.bn_b[i], B, c, hw, BN_MOMENTUM, BN_EPS);
-            m->nbt[i]++;
-        } else {
-            batchnorm_forward_eval(a->act[i], a->conv[i], m->P.bn_w[i], m->P.bn_b[i],
-                                   m->running_mean[i], m->running_var[i], B, c, hw, BN_EPS);
+        if (!train) { // conv, bias, batch-norm, ReLU (and max-pool without SE) in one pass
+            int se = model_has_se(m);
+            conv_block_eval(a->conv[i], a->act[i], se ? NULL : a->pool[i], se ? NULL : a->argmax[i],
+                            in, m->P.conv_w[i], m->P.conv_b[i], m->P.bn_w[i], m->P.bn_b[i],
+                            m->running_mean[i], m->running_var[i], BN_EPS, B, ci, h, h, c,
+                            eval_cache(m, i), a->work);
+            if (se) {
+                se_forward(a->se_out[i], a->se_pooled[i], a->se_hpre[i], a->se_h[i], a->se_z[i],
+                           a->se_s[i], a->act[i], m->P.se_w1[i], m->P.se_w2[i], B, c, hw, r);
+                maxpool2x2_forward(a->pool[i], a->argmax[i], a->se_out[i], B, c, h, h);
+            }
+            in = a->pool[i];
+            continue;
         }
+        conv2d_forward(a->conv[i], in, m->P.conv_w[i], m->P.conv_b[i], B, ci, h, h, c, a->work);
+        batchnorm_forward_train(a->act[i], a->xhat[i], a->bn_mean[i], a->bn_invstd[i],
+                                m->running_mean[i], m->running_var[i], a->conv[i],
+                                m->P.bn_w[i], m->P.bn_b[i], B, c, hw, BN_MOMENTUM, BN_EPS);
+        m->nbt[i]++;
         relu_forward(a->act[i], a->act[i], n);
         if (model_has_se(m))
             se_forward(a->se_out[i], a->se_pooled[i], a->se_hpre[i], a->se_h[i], a->se_z[i],

@@ -1,0 +1,326 @@
+// conv_eval.c - one eval-mode block in one pass: conv2d (3x3, stride 1, padding 1) + bias,
+// batch-norm with the running statistics, ReLU and, optionally, 2x2 max-pool
+// (conv_block_eval in layers.h). Inference only; training uses the separate layers of
+// layers.c, whose results the ones here equal except for the rounding of the conv sums.
+//
+// The convolution takes one of two routes:
+//  - Winograd F(2x2, 3x3) (Lavin & Gray) when C >= WINO_MIN_C and H, W fit the 4-tile
+//    vector loops (H even, W a multiple of 8): per 2x2 output tile and channel, the 4x4
+//    input patch d and the filter g become V = B^T d B and U = G g G^T; 16 GEMMs
+//    M_xi (OC, tiles) = U_xi (OC, C) . V_xi (C, tiles) (K = C, each sum in channel order)
+//    replace the 9-tap sums, and Y = A^T M A gives the tile: 16 multiplies per tile and
+//    channel instead of 36. The transforms are exact up to rounding (their only constant,
+//    1/2, is a power of two), so the result differs from the direct sum by rounding only
+//    (tests/test_conv_eval.c bounds it against a double-precision direct convolution).
+//  - otherwise im2col + GEMM per image, as conv2d_forward (conv1, 3 input channels).
+// Either way the epilogue works on four neighbouring 2x2 windows at once: conv + bias is
+// written to `conv` (the page shows it), relu(bn(.)) to `act`, and the max of each window
+// with its argmax to `pool`/`argmax`, all with the same float operations, in the same
+// order, as conv2d_forward's bias add, batchnorm_forward_eval, relu_forward and
+// maxpool2x2_forward. Shapes the vector loops do not fit run those functions instead.
+// Four-wide vectors are GCC/Clang vector extensions: SIMD128 in WebAssembly, SSE natively.
+#include "layers.h"
+#include "gemm.h"
+#include "threads.h"
+#include <math.h>
+#include <string.h>
+
+typedef float v4 __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+static inline v4 ld(const float *p) { v4 v; memcpy(&v, p, sizeof v); return v; }
+static inline void st(float *p, v4 v) { memcpy(p, &v, sizeof v); }
+static inline void sti(int32_t *p, v4i v) { memcpy(p, &v, sizeof v); }
+static inline v4 splat(float x) { v4 v = {x, x, x, x}; return v; }
+static inline v4i splati(int32_t x) { v4i v = {x, x, x, x}; return v; }
+static inline v4 sel(v4i m, v4 a, v4 b) { return (v4)((m & (v4i)a) | (~m & (v4i)b)); }
+static inline v4i seli(v4i m, v4i a, v4i b) { return (m & a) | (~m & b); }
+
+enum { CHUNKS = 4, WINO_MIN_C = 8, WINO_CHUNK_FLOATS = 98304 };
+
+static int n_slices(int B) { return B < 1 ? 1 : B < CHUNKS ? B : CHUNKS; }
+static int vec_ok(int H, int W) { return H % 2 == 0 && W % 8 == 0; }
+static int wino_ok(int C, int H, int W) { return C >= WINO_MIN_C && vec_ok(H, W); }
+
+// Images per Winograd chunk: V and M of a chunk (16 (C + OC) floats per tile) stay in L2.
+static int wino_images(int B, int C, int H, int W, int OC) {
+    size_t per = (size_t)16 * (C + OC) * (H / 2) * (W / 2);
+    int n = (int)(WINO_CHUNK_FLOATS / per);
+    int per_slice = (B + n_slices(B) - 1) / n_slices(B);
+    n = n < 1 ? 1 : n;
+    return n < per_slice ? n : per_slice;
+}
+
+size_t conv_block_eval_work_floats(int B, int C, int H, int W, int OC) {
+    size_t direct = conv2d_work_floats(B, C, H, W, OC);
+    if (!wino_ok(C, H, W)) return direct;
+    size_t tc = (size_t)wino_images(B, C, H, W, OC) * (H / 2) * (W / 2);
+    size_t wino = (size_t)16 * OC * C + (size_t)n_slices(B) * 16 * (C + OC) * tc;
+    return wino > direct ? wino : direct;
+}
+
+// The cache: a copy of the weights (OC*C*9), then their transform U (16*OC*C).
+size_t conv_block_eval_cache_floats(int C, int OC) {
+    return (size_t)OC * C * 9 + (size_t)16 * OC * C;
+}
+
+// ---- the epilogue on four 2x2 windows ------------------------------------------------------
+// y00..y11: the conv sums without bias at (row, col) offsets (0,0), (0,1), (1,0), (1,1) of
+// four windows side by side; conv/act point at the first window's top-left element (row
+// stride W), pool/argmax at its pooled element; i0 is that element's index in the H*W plane.
+typedef struct { float bias, scale, shift; } Affine;
+
+static inline void epilogue4(float *conv, float *act, float *pool, int32_t *argmax, int W,
+                             int32_t i0, v4 y00, v4 y01, v4 y10, v4 y11, Affine f) {
+    v4 b = splat(f.bias), s = splat(f.scale), t = splat(f.shift), z = splat(0.0f);
+    y00 += b; y01 += b; y10 += b; y11 += b;
+    st(conv, __builtin_shufflevector(y00, y01, 0, 4, 1, 5));
+    st(conv + 4, __builtin_shufflevector(y00, y01, 2, 6, 3, 7));
+    st(conv + W, __builtin_shufflevector(y10, y11, 0, 4, 1, 5));
+    st(conv + W + 4, __builtin_shufflevector(y10, y11, 2, 6, 3, 7));
+    // relu(x * scale + shift): x < 0 ? 0 : x, so -0 and NaN pass as in relu_forward
+    v4 a00 = y00 * s + t, a01 = y01 * s + t, a10 = y10 * s + t, a11 = y11 * s + t;
+    a00 = sel(a00 < z, z, a00); a01 = sel(a01 < z, z, a01);
+    a10 = sel(a10 < z, z, a10); a11 = sel(a11 < z, z, a11);
+    st(act, __builtin_shufflevector(a00, a01, 0, 4, 1, 5));
+    st(act + 4, __builtin_shufflevector(a00, a01, 2, 6, 3, 7));
+    st(act + W, __builtin_shufflevector(a10, a11, 0, 4, 1, 5));
+    st(act + W + 4, __builtin_shufflevector(a10, a11, 2, 6, 3, 7));
+    if (!pool) return;
+    // maxpool2x2_forward's chain: a later element wins if greater or NaN
+    v4i idx = splati(i0) + (v4i){0, 2, 4, 6}, bb = idx;
+    v4 mm = a00;
+    v4i c = (a01 > mm) | (a01 != a01);
+    mm = sel(c, a01, mm); bb = seli(c, idx + 1, bb);
+    c = (a10 > mm) | (a10 != a10);
+    mm = sel(c, a10, mm); bb = seli(c, idx + W, bb);
+    c = (a11 > mm) | (a11 != a11);
+    mm = sel(c, a11, mm); bb = seli(c, idx + W + 1, bb);
+    st(pool, mm);
+    sti(argmax, bb);
+}
+
+// Channel o's bias and batch-norm affine map, computed as batchnorm_forward_eval does.
+static Affine affine(const float *bias, const float *gamma, const float *beta,
+                     const float *rmean, const float *rvar, float eps, int o) {
+    float is = (float)(1.0 / sqrt((double)rvar[o] + (double)eps));
+    float scale = gamma[o] * is;
+    Affine f = {bias[o], scale, beta[o] - rmean[o] * scale};
+    return f;
+}
+
+typedef struct {
+    float *conv, *act, *pool;
+    int32_t *argmax;
+    const float *inp, *weight, *bias, *gamma, *beta, *rmean, *rvar;
+    float eps;
+    int B, C, H, W, OC, slices, ipc; // ipc: images per Winograd chunk
+    float *work;
+    const float *U;                  // transformed filters (Winograd)
+} Job;
+
+// ---- im2col route ------------------------------------------------------------------------
+static void im2col3x3(float *restrict col, const float *restrict img, int C, int H, int W) {
+    for (int c = 0; c < C; c++)
+        for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++) {
+                const float *plane = img + (size_t)c * H * W;
+                float *row = col + (size_t)(c * 9 + ky * 3 + kx) * H * W;
+                int dx = kx - 1, x0 = dx < 0 ? 1 : 0, x1 = dx > 0 ? W - 1 : W;
+                for (int y = 0; y < H; y++) {
+                    int iy = y + ky - 1;
+                    float *r = row + (size_t)y * W;
+                    if (iy < 0 || iy >= H) { memset(r, 0, sizeof(float) * W); continue; }
+                    const float *src = plane + (size_t)iy * W;
+                    if (x0) r[0] = 0;
+                    for (int x = x0; x < x1; x++) r[x] = src[x + dx];
+                    if (x1 < W) r[W - 1] = 0;
+                }
+            }
+}
+
+static void direct_slice(void *ctx, int t) {
+    const Job *j = ctx;
+    int H = j->H, W = j->W, HW = H * W, K = j->C * 9, OC = j->OC, PW = W / 2;
+    float *col = j->work + (size_t)t * K * HW;
+    for (int b = j->B * t / j->slices; b < j->B * (t + 1) / j->slices; b++) {
+        float *cb = j->conv + (size_t)b * OC * HW, *ab = j->act + (size_t)b * OC * HW;
+        im2col3x3(col, j->inp + (size_t)b * j->C * HW, j->C, H, W);
+        gemm(0, 0, OC, HW, K, j->weight, K, col, HW, cb, HW, 0); // (OC,K) . (K,HW)
+        for (int o = 0; o < OC; o++) {
+            Affine f = affine(j->bias, j->gamma, j->beta, j->rmean, j->rvar, j->eps, o);
+            size_t po = ((size_t)b * OC + o) * (HW / 4);
+            for (int y = 0; y < H; y += 2)
+                for (int x = 0; x < W; x += 8) {
+                    size_t off = (size_t)o * HW + (size_t)y * W + x;
+                    v4 r0a = ld(cb + off), r0b = ld(cb + off + 4);
+                    v4 r1a = ld(cb + off + W), r1b = ld(cb + off + W + 4);
+                    size_t pi = po + (size_t)(y / 2) * PW + x / 2;
+                    epilogue4(cb + off, ab + off, j->pool ? j->pool + pi : NULL,
+                              j->argmax ? j->argmax + pi : NULL, W, y * W + x,
+                              __builtin_shufflevector(r0a, r0b, 0, 2, 4, 6),
+                              __builtin_shufflevector(r0a, r0b, 1, 3, 5, 7),
+                              __builtin_shufflevector(r1a, r1b, 0, 2, 4, 6),
+                              __builtin_shufflevector(r1a, r1b, 1, 3, 5, 7), f);
+                }
+        }
+    }
+}
+
+// ---- Winograd route ----------------------------------------------------------------------
+// U (16, OC, C): U[xi][o][c] = (G g G^T)[xi] for g = weight[o][c] (3x3).
+static void wino_filters(float *U, const float *weight, int C, int OC) {
+    size_t plane = (size_t)OC * C;
+    for (size_t f = 0; f < plane; f++) {
+        const float *g = weight + f * 9;
+        float u[4][3], r[16];
+        for (int k = 0; k < 3; k++) {
+            u[0][k] = g[k];
+            u[1][k] = ((g[k] + g[3 + k]) + g[6 + k]) * 0.5f;
+            u[2][k] = ((g[k] - g[3 + k]) + g[6 + k]) * 0.5f;
+            u[3][k] = g[6 + k];
+        }
+        for (int i = 0; i < 4; i++) {
+            r[i * 4 + 0] = u[i][0];
+            r[i * 4 + 1] = ((u[i][0] + u[i][1]) + u[i][2]) * 0.5f;
+            r[i * 4 + 2] = ((u[i][0] - u[i][1]) + u[i][2]) * 0.5f;
+            r[i * 4 + 3] = u[i][2];
+        }
+        for (int xi = 0; xi < 16; xi++) U[xi * plane + f] = r[xi];
+    }
+}
+
+// V (16, C, tc) for images b0 .. b0+nb: tile t = (image, ty, tx) row-major, four tiles (one
+// row of them, side by side) per vector.
+static void wino_inputs(float *V, const float *inp, int b0, int nb, int C, int H, int W, int tc) {
+    int TW = W / 2, TH = H / 2;
+    size_t xs = (size_t)C * tc; // stride between the 16 planes
+    const v4 z = splat(0.0f);
+    for (int b = 0; b < nb; b++)
+        for (int c = 0; c < C; c++) {
+            const float *plane = inp + ((size_t)(b0 + b) * C + c) * H * W;
+            float *vc = V + (size_t)c * tc + (size_t)b * TH * TW;
+            for (int ty = 0; ty < TH; ty++)
+                for (int tx = 0; tx < TW; tx += 4) {
+                    v4 d[4][4]; // d[r][j]: patch row r, column j of four tiles
+                    int x0 = 2 * tx;
+                    for (int r = 0; r < 4; r++) {
+                        int y = 2 * ty - 1 + r;
+                        if (y < 0 || y >= H) { d[r][0] = d[r][1] = d[r][2] = d[r][3] = z; continue; }
+                        const float *row = plane + (size_t)y * W + x0;
+                        v4 a = ld(row), bq = ld(row + 4);
+                        v4 ev = __builtin_shufflevector(a, bq, 0, 2, 4, 6);
+                        v4 od = __builtin_shufflevector(a, bq, 1, 3, 5, 7);
+                        v4 prev = splat(x0 > 0 ? row[-1] : 0.0f);
+                        v4 next = splat(x0 + 8 < W ? row[8] : 0.0f);
+                        d[r][0] = __builtin_shufflevector(prev, od, 0, 4, 5, 6);
+                        d[r][1] = ev;
+                        d[r][2] = od;
+                        d[r][3] = __builtin_shufflevector(ev, next, 1, 2, 3, 4);
+                    }
+                    v4 w[4][4]; // B^T d, then (B^T d) B
+                    for (int j = 0; j < 4; j++) {
+                        w[0][j] = d[0][j] - d[2][j];
+                        w[1][j] = d[1][j] + d[2][j];
+                        w[2][j] = d[2][j] - d[1][j];
+                        w[3][j] = d[1][j] - d[3][j];
+                    }
+                    float *dst = vc + (size_t)ty * TW + tx;
+                    for (int i = 0; i < 4; i++) {
+                        st(dst + (4 * i + 0) * xs, w[i][0] - w[i][2]);
+                        st(dst + (4 * i + 1) * xs, w[i][1] + w[i][2]);
+                        st(dst + (4 * i + 2) * xs, w[i][2] - w[i][1]);
+                        st(dst + (4 * i + 3) * xs, w[i][1] - w[i][3]);
+                    }
+                }
+        }
+}
+
+// Y = A^T M A for every tile of images b0 .. b0+nb, then the epilogue.
+static void wino_outputs(const Job *j, const float *M, int b0, int nb, int tc) {
+    int H = j->H, W = j->W, OC = j->OC, TW = W / 2, TH = H / 2, HW = H * W;
+    size_t xs = (size_t)OC * tc;
+    for (int b = 0; b < nb; b++)
+        for (int o = 0; o < OC; o++) {
+            Affine f = affine(j->bias, j->gamma, j->beta, j->rmean, j->rvar, j->eps, o);
+            size_t plane = ((size_t)(b0 + b) * OC + o) * HW, pplane = plane / 4;
+            const float *mo = M + (size_t)o * tc + (size_t)b * TH * TW;
+            for (int ty = 0; ty < TH; ty++)
+                for (int tx = 0; tx < TW; tx += 4) {
+                    const float *src = mo + (size_t)ty * TW + tx;
+                    v4 s[2][4];
+                    for (int k = 0; k < 4; k++) {
+                        v4 m0 = ld(src + k * xs), m1 = ld(src + (4 + k) * xs);
+                        v4 m2 = ld(src + (8 + k) * xs), m3 = ld(src + (12 + k) * xs);
+                        s[0][k] = (m0 + m1) + m2;
+                        s[1][k] = (m1 - m2) - m3;
+                    }
+                    v4 y00 = (s[0][0] + s[0][1]) + s[0][2], y01 = (s[0][1] - s[0][2]) - s[0][3];
+                    v4 y10 = (s[1][0] + s[1][1]) + s[1][2], y11 = (s[1][1] - s[1][2]) - s[1][3];
+                    size_t off = (size_t)(2 * ty) * W + 2 * tx, pi = pplane + (size_t)ty * TW + tx;
+                    epilogue4(j->conv + plane + off, j->act + plane + off,
+                              j->pool ? j->pool + pi : NULL, j->argmax ? j->argmax + pi : NULL,
+                              W, (int32_t)off, y00, y01, y10, y11, f);
+                }
+        }
+}
+
+static void wino_slice(void *ctx, int t) {
+    const Job *j = ctx;
+    int C = j->C, OC = j->OC, tiles = (j->H / 2) * (j->W / 2), tc = j->ipc * tiles;
+    const float *U = j->U;
+    float *V = j->work + (size_t)16 * OC * C + (size_t)t * 16 * (C + OC) * tc;
+    float *M = V + (size_t)16 * C * tc;
+    int b1 = j->B * (t + 1) / j->slices;
+    for (int b0 = j->B * t / j->slices; b0 < b1; b0 += j->ipc) {
+        int nb = b1 - b0 < j->ipc ? b1 - b0 : j->ipc, n = nb * tiles;
+        wino_inputs(V, j->inp, b0, nb, C, j->H, j->W, tc);
+        for (int xi = 0; xi < 16; xi++) // (OC, n) = U_xi (OC, C) . V_xi (C, n)
+            gemm(0, 0, OC, n, C, U + (size_t)xi * OC * C, C, V + (size_t)xi * C * tc, tc,
+                 M + (size_t)xi * OC * tc, tc, 0);
+        wino_outputs(j, M, b0, nb, tc);
+    }
+}
+
+void conv_block_eval(float *conv, float *act, float *pool, int32_t *argmax,
+                     const float *inp, const float *weight, const float *bias,
+                     const float *gamma, const float *beta,
+                     const float *running_mean, const float *running_var, float eps,
+                     int B, int C, int H, int W, int OC, float *cache, float *work) {
+    if (B <= 0) return;
+    if (!vec_ok(H, W)) { // the separate layers
+        conv2d_forward(conv, inp, weight, bias, B, C, H, W, OC, work);
+        batchnorm_forward_eval(act, conv, gamma, beta, running_mean, running_var, B, OC, H * W, eps);
+        relu_forward(act, act, (size_t)B * OC * H * W);
+        if (pool) maxpool2x2_forward(pool, argmax, act, B, OC, H, W);
+        return;
+    }
+    Job j = {conv, act, pool, pool ? argmax : NULL, inp, weight, bias, gamma, beta, running_mean,
+             running_var, eps, B, C, H, W, OC, n_slices(B), wino_images(B, C, H, W, OC), work, NULL};
+    if (!wino_ok(C, H, W)) {
+        parallel_for(j.slices, direct_slice, &j);
+        return;
+    }
+    size_t nw = (size_t)OC * C * 9;
+    if (cache) { // U is valid if the copy holds the same bits as the weights (no float compare: NaN)
+        v4i diff = splati(0);
+        size_t i = 0;
+        for (; i + 4 <= nw; i += 4) {
+            v4i x, y;
+            memcpy(&x, weight + i, sizeof x);
+            memcpy(&y, cache + i, sizeof y);
+            diff |= x ^ y;
+        }
+        int same = !(diff[0] | diff[1] | diff[2] | diff[3]);
+        for (; i < nw; i++) same &= !memcmp(weight + i, cache + i, sizeof(float));
+        if (!same) {
+            wino_filters(cache + nw, weight, C, OC);
+            memcpy(cache, weight, nw * sizeof(float));
+        }
+        j.U = cache + nw;
+    } else {
+        wino_filters(work, weight, C, OC);
+        j.U = work;
+    }
+    parallel_for(j.slices, wino_slice, &j);
+}
