@@ -4,9 +4,10 @@
 // layers.c, whose results the ones here equal except for the rounding of the conv sums.
 //
 // The convolution takes one of two routes:
-//  - Winograd F(2x2, 3x3) (Lavin & Gray) when C >= WINO_MIN_C and H, W fit the 4-tile
-//    vector loops (H even, W a multiple of 8): per 2x2 output tile and channel, the 4x4
-//    input patch d and the filter g become V = B^T d B and U = G g G^T; 16 GEMMs
+//  - Winograd F(2x2, 3x3) (Lavin & Gray) with the SIMD128 and scalar GEMM kernels (see
+//    wino_pays), when C >= WINO_MIN_C and H, W fit the 4-tile vector loops (H even, W a
+//    multiple of 8): per 2x2 output tile and channel, the 4x4 input patch d and the
+//    filter g become V = B^T d B and U = G g G^T; 16 GEMMs
 //    M_xi (OC, tiles) = U_xi (OC, C) . V_xi (C, tiles) (K = C, each sum in channel order)
 //    replace the 9-tap sums, and Y = A^T M A gives the tile: 16 multiplies per tile and
 //    channel instead of 36. The transforms are exact up to rounding (their only constant,
@@ -41,6 +42,13 @@ enum { CHUNKS = 4, WINO_MIN_C = 8, WINO_CHUNK_FLOATS = 98304 };
 static int n_slices(int B) { return B < 1 ? 1 : B < CHUNKS ? B : CHUNKS; }
 static int vec_ok(int H, int W) { return H % 2 == 0 && W % 8 == 0; }
 static int wino_ok(int C, int H, int W) { return C >= WINO_MIN_C && vec_ok(H, W); }
+// Winograd pays where multiply-adds are the bottleneck: SIMD128 (no FMA) and scalar code.
+// With AVX2/AVX-512 FMA the direct route is as fast or faster (the transforms' memory
+// passes cost more than the multiply-adds they save).
+static int wino_pays(void) {
+    const char *k = gemm_kernel_name();
+    return !strcmp(k, "wasm-simd128") || !strcmp(k, "scalar");
+}
 
 // Images per Winograd chunk: V and M of a chunk (16 (C + OC) floats per tile) stay in L2.
 static int wino_images(int B, int C, int H, int W, int OC) {
@@ -297,7 +305,7 @@ void conv_block_eval(float *conv, float *act, float *pool, int32_t *argmax,
     }
     Job j = {conv, act, pool, pool ? argmax : NULL, inp, weight, bias, gamma, beta, running_mean,
              running_var, eps, B, C, H, W, OC, n_slices(B), wino_images(B, C, H, W, OC), work, NULL};
-    if (!wino_ok(C, H, W)) {
+    if (!wino_ok(C, H, W) || !wino_pays()) {
         parallel_for(j.slices, direct_slice, &j);
         return;
     }
