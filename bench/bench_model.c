@@ -278,28 +278,28 @@ static void profile_infer(int se, int B, int steps) {
         const float *in = x;
         for (int i = 0; i < 3; i++) {
             int c = cout[i], h = hh[i], n = B * c * h * h;
-            TIME(i == 0 ? "block1 conv.." : i == 1 ? "block2 conv.." : "block3 conv..",
+            TIME(i == 0 ? "block1" : i == 1 ? "block2" : "block3",
                  conv_block_eval(conv[i], act[i], se ? NULL : pool[i], se ? NULL : amax[i], in,
                                  w[i], bias[i], gam[i], bet[i], rm[i], rv[i], 1e-5f, B, cin[i], h,
                                  h, c, cache[i], work[i]));
-            if (se) {
-                TIME("se", se_forward(seo[i], sep[i], seh[i], sehh[i], sez[i], ses[i], act[i],
-                                      sew1[i], sew2[i], B, c, h * h, c / 16));
-                TIME("pool", maxpool2x2_forward(pool[i], amax[i], seo[i], B, c, h, h));
-            }
+            if (se)
+                TIME("se + pool", se_pool_eval(seo[i], pool[i], amax[i], sep[i], seh[i], sehh[i],
+                                               sez[i], ses[i], act[i], sew1[i], sew2[i], B, c, h,
+                                               h, c / 16));
             (void)n;
             in = pool[i];
         }
         TIME("fc1", linear_forward(h1, pool[2], fw1, fb1, B, 2048, 512));
-        TIME("relu", relu_forward(h1, h1, (size_t)B * 512));
+        TIME("fc1 relu", relu_forward(h1, h1, (size_t)B * 512));
         TIME("fc2", linear_forward(logits, h1, fw2, fb2, B, 512, 10));
         if (s == 0) nslots = 0; // step 0 is warm-up
         else end_step();
     }
     double total = 0;
     for (int i = 0; i < nslots; i++) total += slots[i].best;
-    printf("eval forward profile, %s, batch %d, kernel %s (fastest of %d passes per layer)\n",
-           se ? "CNN_SE" : "CNN", B, gemm_kernel_name(), steps);
+    printf("eval forward profile, %s, batch %d, kernel %s (fastest of %d passes per layer;\n"
+           "  blockN = conv + bias + batch-norm + ReLU%s)\n", se ? "CNN_SE" : "CNN", B,
+           gemm_kernel_name(), steps, se ? "" : " + max-pool");
     for (int i = 0; i < nslots; i++)
         printf("  %-14s %8.3f ms  %5.1f%%\n", slots[i].name, slots[i].best * 1e3,
                100 * slots[i].best / total);

@@ -78,6 +78,22 @@ size_t conv_block_eval_cache_floats(int C, int OC) {
 // stride W), pool/argmax at its pooled element; i0 is that element's index in the H*W plane.
 typedef struct { float bias, scale, shift; } Affine;
 
+// Max of each window and its index, as maxpool2x2_forward's chain: a later element wins
+// if greater or NaN.
+static inline void pool4(float *pool, int32_t *argmax, int W, int32_t i0, v4 a00, v4 a01,
+                         v4 a10, v4 a11) {
+    v4i idx = splati(i0) + (v4i){0, 2, 4, 6}, bb = idx;
+    v4 mm = a00;
+    v4i c = (a01 > mm) | (a01 != a01);
+    mm = sel(c, a01, mm); bb = seli(c, idx + 1, bb);
+    c = (a10 > mm) | (a10 != a10);
+    mm = sel(c, a10, mm); bb = seli(c, idx + W, bb);
+    c = (a11 > mm) | (a11 != a11);
+    mm = sel(c, a11, mm); bb = seli(c, idx + W + 1, bb);
+    st(pool, mm);
+    sti(argmax, bb);
+}
+
 static inline void epilogue4(float *conv, float *act, float *pool, int32_t *argmax, int W,
                              int32_t i0, v4 y00, v4 y01, v4 y10, v4 y11, Affine f) {
     v4 b = splat(f.bias), s = splat(f.scale), t = splat(f.shift), z = splat(0.0f);
@@ -94,18 +110,7 @@ static inline void epilogue4(float *conv, float *act, float *pool, int32_t *argm
     st(act + 4, __builtin_shufflevector(a00, a01, 2, 6, 3, 7));
     st(act + W, __builtin_shufflevector(a10, a11, 0, 4, 1, 5));
     st(act + W + 4, __builtin_shufflevector(a10, a11, 2, 6, 3, 7));
-    if (!pool) return;
-    // maxpool2x2_forward's chain: a later element wins if greater or NaN
-    v4i idx = splati(i0) + (v4i){0, 2, 4, 6}, bb = idx;
-    v4 mm = a00;
-    v4i c = (a01 > mm) | (a01 != a01);
-    mm = sel(c, a01, mm); bb = seli(c, idx + 1, bb);
-    c = (a10 > mm) | (a10 != a10);
-    mm = sel(c, a10, mm); bb = seli(c, idx + W, bb);
-    c = (a11 > mm) | (a11 != a11);
-    mm = sel(c, a11, mm); bb = seli(c, idx + W + 1, bb);
-    st(pool, mm);
-    sti(argmax, bb);
+    if (pool) pool4(pool, argmax, W, i0, a00, a01, a10, a11);
 }
 
 // Channel o's bias and batch-norm affine map, computed as batchnorm_forward_eval does.
@@ -331,4 +336,62 @@ void conv_block_eval(float *conv, float *act, float *pool, int32_t *argmax,
         j.U = work;
     }
     parallel_for(j.slices, wino_slice, &j);
+}
+
+// ---- SE and max-pool, eval mode ----------------------------------------------------------
+// se_forward followed by maxpool2x2_forward(out), in two passes over each image instead of
+// three: the channel means (eight partial sums, two 4-wide vectors added lane by lane in a
+// fixed order, instead of se_forward's one running sum), the two small layers as
+// se_forward, then out = inp * s and its max-pool together.
+void se_pool_eval(float *out, float *pool, int32_t *argmax, float *pooled, float *hidden_pre,
+                  float *hidden, float *z, float *s, const float *inp, const float *w1,
+                  const float *w2, int B, int C, int H, int W, int R) {
+    int HW = H * W;
+    if (!vec_ok(H, W)) {
+        se_forward(out, pooled, hidden_pre, hidden, z, s, inp, w1, w2, B, C, HW, R);
+        maxpool2x2_forward(pool, argmax, out, B, C, H, W);
+        return;
+    }
+    for (int b = 0; b < B; b++) {
+        const float *x = inp + (size_t)b * C * HW;
+        float *pb = pooled + (size_t)b * C, *hp = hidden_pre + (size_t)b * R;
+        float *hb = hidden + (size_t)b * R, *zb = z + (size_t)b * C, *sb = s + (size_t)b * C;
+        for (int c = 0; c < C; c++) {
+            const float *xc = x + (size_t)c * HW;
+            v4 s0 = splat(0.0f), s1 = s0;
+            for (int i = 0; i < HW; i += 8) { s0 += ld(xc + i); s1 += ld(xc + i + 4); }
+            v4 t = s0 + s1;
+            pb[c] = ((t[0] + t[1]) + (t[2] + t[3])) / (float)HW;
+        }
+        for (int r = 0; r < R; r++) { // (R) = w1 (R,C) . pooled (C)
+            float sum = 0;
+            for (int c = 0; c < C; c++) sum += w1[(size_t)r * C + c] * pb[c];
+            hp[r] = sum;
+            hb[r] = sum > 0 ? sum : 0;
+        }
+        for (int c = 0; c < C; c++) { // (C) = w2 (C,R) . hidden (R)
+            float sum = 0;
+            for (int r = 0; r < R; r++) sum += w2[(size_t)c * R + r] * hb[r];
+            zb[c] = sum;
+            sb[c] = 1 / (1 + expf(-sum));
+        }
+        for (int c = 0; c < C; c++) {
+            size_t plane = ((size_t)b * C + c) * HW, pplane = plane / 4;
+            v4 sc = splat(sb[c]);
+            for (int y = 0; y < H; y += 2)
+                for (int xx = 0; xx < W; xx += 8) {
+                    size_t off = plane + (size_t)y * W + xx;
+                    v4 r0a = ld(inp + off) * sc, r0b = ld(inp + off + 4) * sc;
+                    v4 r1a = ld(inp + off + W) * sc, r1b = ld(inp + off + W + 4) * sc;
+                    st(out + off, r0a); st(out + off + 4, r0b);
+                    st(out + off + W, r1a); st(out + off + W + 4, r1b);
+                    size_t pi = pplane + (size_t)(y / 2) * (W / 2) + xx / 2;
+                    pool4(pool + pi, argmax + pi, W, y * W + xx,
+                          __builtin_shufflevector(r0a, r0b, 0, 2, 4, 6),
+                          __builtin_shufflevector(r0a, r0b, 1, 3, 5, 7),
+                          __builtin_shufflevector(r1a, r1b, 0, 2, 4, 6),
+                          __builtin_shufflevector(r1a, r1b, 1, 3, 5, 7));
+                }
+        }
+    }
 }

@@ -75,6 +75,12 @@ void se_forward(float *out, float *pooled, float *hidden_pre, float *hidden, flo
 void se_backward(float *dinp, float *dw1, float *dw2, const float *dout, const float *inp,
                  const float *pooled, const float *hidden, const float *s,
                  const float *w1, const float *w2, int B, int C, int HW, int R);
+// Eval mode (c/conv_eval.c): se_forward, then maxpool2x2_forward(pool, argmax, out), in
+// fewer passes; pooled is summed in another (fixed) order, so the results can differ from
+// se_forward's by rounding.
+void se_pool_eval(float *out, float *pool, int32_t *argmax, float *pooled, float *hidden_pre,
+                  float *hidden, float *z, float *s, const float *inp, const float *w1,
+                  const float *w2, int B, int C, int H, int W, int R);
 
 // ---- linear: out (B,OC) = inp (B,IC) . weight^T + bias; weight (OC,IC) -----------------
 void linear_forward(float *out, const float *inp, const float *weight, const float *bias,

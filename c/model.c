@@ -296,11 +296,10 @@ int model_forward(Model *m, const float *x, int B, int train) {
                             in, m->P.conv_w[i], m->P.conv_b[i], m->P.bn_w[i], m->P.bn_b[i],
                             m->running_mean[i], m->running_var[i], BN_EPS, B, ci, h, h, c,
                             eval_cache(m, i), a->work);
-            if (se) {
-                se_forward(a->se_out[i], a->se_pooled[i], a->se_hpre[i], a->se_h[i], a->se_z[i],
-                           a->se_s[i], a->act[i], m->P.se_w1[i], m->P.se_w2[i], B, c, hw, r);
-                maxpool2x2_forward(a->pool[i], a->argmax[i], a->se_out[i], B, c, h, h);
-            }
+            if (se)
+                se_pool_eval(a->se_out[i], a->pool[i], a->argmax[i], a->se_pooled[i], a->se_hpre[i],
+                             a->se_h[i], a->se_z[i], a->se_s[i], a->act[i], m->P.se_w1[i],
+                             m->P.se_w2[i], B, c, h, h, r);
             in = a->pool[i];
             continue;
         }

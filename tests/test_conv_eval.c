@@ -8,6 +8,7 @@
 //   - thread count: the outputs of 1 and 2 threads are bit-identical;
 //   - the filter cache: a second call reuses it, a call after the weights changed (one bit)
 //     recomputes it, and a NULL cache gives the same bits.
+// And se_pool_eval (SE + max-pool, eval mode) against se_forward + maxpool2x2_forward.
 // Shapes cover the Winograd route (C >= 8, H even, W a multiple of 8), the im2col route
 // (C = 3) and the fallback to the separate layers (W not a multiple of 8, odd H). Inputs:
 // uniform, and one case whose values span six orders of magnitude.
@@ -146,6 +147,62 @@ static void run_case(const char *kname, int B, int C, int H, int W, int OC, int 
     out_free(&r1); out_free(&r2); out_free(&r3);
 }
 
+// se_pool_eval against se_forward + maxpool2x2_forward: pooled within max(1e-6, 1e-6 *
+// mean|x|) of the double-precision mean (it sums in another order), the small layers from
+// that pooled exactly as se_forward computes them, out = inp * s and pool/argmax =
+// maxpool2x2_forward(out) bit for bit.
+static void run_se_case(int B, int C, int H, int W) {
+    int R = C / 16 > 0 ? C / 16 : 1, HW = H * W;
+    size_t n = (size_t)B * C * HW, np = (size_t)B * C * (H / 2) * (W / 2);
+    float *x = alloc(n), *w1 = alloc((size_t)R * C), *w2 = alloc((size_t)C * R);
+    for (size_t i = 0; i < n; i++) x[i] = frand() > -0.3f ? 2.0f * frand() + 2.0f : 0.0f;
+    for (int i = 0; i < R * C; i++) { w1[i] = 0.3f * frand(); w2[i] = 0.3f * frand(); }
+    float *out = alloc(n), *pool = alloc(np), *pooled = alloc((size_t)B * C);
+    float *hp = alloc((size_t)B * R), *h = alloc((size_t)B * R), *z = alloc((size_t)B * C);
+    float *s = alloc((size_t)B * C), *out2 = alloc(n), *pool2 = alloc(np);
+    int32_t *am = calloc(np, sizeof(int32_t)), *am2 = calloc(np, sizeof(int32_t));
+    if (!am || !am2) exit(2);
+    se_pool_eval(out, pool, am, pooled, hp, h, z, s, x, w1, w2, B, C, H, W, R);
+    int bad = 0;
+    for (int b = 0; b < B; b++) {
+        for (int c = 0; c < C; c++) {
+            double sum = 0, sa = 0;
+            for (int i = 0; i < HW; i++) {
+                double v = x[((size_t)b * C + c) * HW + i];
+                sum += v;
+                sa += fabs(v);
+            }
+            double err = fabs(pooled[b * C + c] - sum / HW), tol = fmax(1e-6, 1e-6 * sa / HW);
+            if (!(err <= tol) && bad++ < 3)
+                printf("FAIL se_pool_eval B=%d C=%d H=%d W=%d: pooled[%d,%d] = %.9g, ref %.9g\n", B,
+                       C, H, W, b, c, pooled[b * C + c], sum / HW);
+        }
+        for (int r = 0; r < R; r++) {
+            float sum = 0;
+            for (int c = 0; c < C; c++) sum += w1[r * C + c] * pooled[b * C + c];
+            if (memcmp(&sum, &hp[b * R + r], 4) || h[b * R + r] != (sum > 0 ? sum : 0)) bad++;
+        }
+        for (int c = 0; c < C; c++) {
+            float sum = 0;
+            for (int r = 0; r < R; r++) sum += w2[c * R + r] * h[b * R + r];
+            float sg = 1 / (1 + expf(-sum));
+            if (memcmp(&sum, &z[b * C + c], 4) || memcmp(&sg, &s[b * C + c], 4)) bad++;
+            for (int i = 0; i < HW; i++) {
+                size_t k = ((size_t)b * C + c) * HW + i;
+                out2[k] = x[k] * s[b * C + c];
+            }
+        }
+    }
+    maxpool2x2_forward(pool2, am2, out2, B, C, H, W);
+    if (!same(out, out2, n * 4) || !same(pool, pool2, np * 4) || !same(am, am2, np * 4)) bad++;
+    if (bad) {
+        printf("FAIL se_pool_eval B=%d C=%d H=%d W=%d: %d mismatches\n", B, C, H, W, bad);
+        failures++;
+    }
+    free(x); free(w1); free(w2); free(out); free(pool); free(pooled); free(hp); free(h); free(z);
+    free(s); free(out2); free(pool2); free(am); free(am2);
+}
+
 int main(int argc, char **argv) {
     (void)argc; (void)argv;
     int quick = getenv("EXCITE_QUICK") != NULL;
@@ -175,6 +232,10 @@ int main(int argc, char **argv) {
         }
     }
     gemm_select(NULL);
+    static const int se_cases[][4] = {{2, 32, 32, 32}, {3, 64, 16, 16}, {1, 128, 8, 8},
+                                      {2, 16, 6, 10}, {2, 16, 7, 8}};
+    for (int i = 0; i < (int)(sizeof se_cases / sizeof *se_cases); i++)
+        run_se_case(se_cases[i][0], se_cases[i][1], se_cases[i][2], se_cases[i][3]);
     printf("test_conv_eval: %s (%d failures; worst conv error %.3g of its tolerance)\n",
            failures ? "FAIL" : "ok", failures, worst);
     return failures ? 1 : 0;
