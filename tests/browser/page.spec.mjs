@@ -297,6 +297,17 @@ try {
     check(pts['CNN.raw'] === curvesBefore['CNN.raw'] && pts['CNN_SE.raw'] === curvesBefore['CNN_SE.raw'], `${what}: curves still there (${JSON.stringify(pts)})`);
   }
   check(await page.$$eval('#error img, #error b', (e) => e.length) === 0, 'file names are shown as text, never as HTML');
+  // a message on screen follows a language switch, and the switch is announced as 'state-changed'
+  await clearError(page);
+  await page.setInputFiles('[data-testid=weights-input]', cases[3][2]);
+  const enMsg = await waitFor(async () => errorText(page), { timeout: 30000, what: 'weights error' });
+  const changed = page.evaluate(() => new Promise((r) => window.excite.events.addEventListener('state-changed', (e) => r(Object.keys(e.detail.changes)), { once: true })));
+  await page.click('.lang button[data-lang=zh]');
+  const zhMsg = await errorText(page);
+  check(/Could not load/i.test(enMsg) && /[\u4e00-\u9fff]/.test(zhMsg) && zhMsg.includes('broken.safetensors'), `the error on screen is re-translated ("${enMsg.slice(0, 40)}…" -> "${zhMsg.slice(0, 30)}…")`);
+  check((await changed).includes('lang'), 'switching language fires state-changed with the changed key');
+  await page.click('.lang button[data-lang=en]');
+  await clearError(page);
   // still works: the same image gives the same prediction, another image renders
   await page.click('#panel-inspect .gallery button >> nth=3');
   await page.click('#panel-inspect .gallery button >> nth=9');

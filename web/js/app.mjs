@@ -22,6 +22,8 @@ i18n.addStrings(fgStrings);
 
 const events = new EventTarget();
 const emit = (type, detail) => events.dispatchEvent(new CustomEvent(type, { detail }));
+// Every change of the URL state (by the app or a panel) is announced as 'state-changed'.
+urlState.onChange((changes) => emit('state-changed', { changes }));
 
 const ctx = {
   excite: null, build: null, models: {}, modelInfo: {}, image: null, classes: i18n.CLASS_NAMES.en,
@@ -36,20 +38,29 @@ const ctx = {
 };
 
 // ---- errors and notices --------------------------------------------------------------
-let noticeTimer = 0;
+// Both take a string or a translatable { code, vars }; the latter is re-rendered when the
+// language changes while it is on screen.
+let noticeTimer = 0, lastError = null, lastNotice = null;
+const messageText = (e) => typeof e === 'string' ? e
+  : (e && e.code && e.vars ? i18n.t(e.code, e.vars) : (e && e.message) || String(e));
 ctx.error = (e) => {
-  const msg = typeof e === 'string' ? e : (e && e.code && e.vars ? i18n.t(e.code, e.vars) : (e && e.message) || String(e));
-  $('error-text').textContent = msg;
+  lastError = e;
+  $('error-text').textContent = messageText(e);
   $('error').hidden = false;
-  if (e && typeof e !== 'string' && !(e instanceof images.ImageError)) console.warn(e);
+  if (e instanceof Error && !(e instanceof images.ImageError)) console.warn(e);
 };
-ctx.clearError = () => { $('error').hidden = true; $('error-text').textContent = ''; };
+ctx.clearError = () => { lastError = null; $('error').hidden = true; $('error-text').textContent = ''; };
 ctx.notice = (msg) => {
   const n = $('notice');
-  n.textContent = msg; n.hidden = !msg;
+  lastNotice = msg || null;
+  n.textContent = msg ? messageText(msg) : ''; n.hidden = !msg;
   clearTimeout(noticeTimer);
-  if (msg) noticeTimer = setTimeout(() => { n.hidden = true; }, 6000);
+  if (msg) noticeTimer = setTimeout(() => { n.hidden = true; lastNotice = null; }, 6000);
 };
+function retranslateMessages() {
+  if (lastError && !$('error').hidden) $('error-text').textContent = messageText(lastError);
+  if (lastNotice && !$('notice').hidden) $('notice').textContent = messageText(lastNotice);
+}
 $('error-dismiss').addEventListener('click', ctx.clearError);
 
 // ---- language ------------------------------------------------------------------------
@@ -62,6 +73,7 @@ function applyLang(l) {
   renderModelStatus();
   renderBackend();
   renderDataStatus();
+  retranslateMessages();
 }
 ctx.setLang = (l) => {
   applyLang(l);
@@ -189,7 +201,7 @@ function startWorker(build = 'auto') {
       done = true;
       w.terminate();
       console.warn(`training worker (${build}) did not start in ${WORKER_TIMEOUT / 1000} s`);
-      if (build === 'auto') startWorker('simd').then(resolve); else { ctx.error(i18n.t('app.backend.failed')); resolve(null); }
+      if (build === 'auto') startWorker('simd').then(resolve); else { ctx.error({ code: 'app.backend.failed', vars: {} }); resolve(null); }
     }, WORKER_TIMEOUT);
     const onMsg = (ev) => {
       const d = ev.data || {};
@@ -264,7 +276,7 @@ async function usePretrained({ quiet = false } = {}) {
       return [k, new Uint8Array(await r.arrayBuffer())];
     }));
   } catch (e) {
-    if (!quiet) ctx.error(e.missing ? i18n.t('app.pretrainedMissing') : e);
+    if (!quiet) ctx.error(e.missing ? { code: 'app.pretrainedMissing', vars: {} } : e);
     return false;
   }
   // both or neither: if the second file is bad, the first model gets its old weights back
@@ -280,7 +292,7 @@ async function usePretrained({ quiet = false } = {}) {
   for (const k of KINDS) ctx.modelInfo[k] = { source: 'pretrained' };
   const ms = Math.round(performance.now() - t0);
   modelsChanged(KINDS);
-  if (!quiet) ctx.notice(i18n.t('app.pretrainedLoaded', { ms }));
+  if (!quiet) ctx.notice({ code: 'app.pretrainedLoaded', vars: { ms } });
   ctx.pretrainedMs = ms;
   return true;
 }
@@ -299,9 +311,9 @@ $('weights-input').addEventListener('change', async (e) => {
     const kind = guessKind(bytes);
     ctx.setWeights(kind, bytes, { source: 'file', name: file.name });
     ctx.clearError();
-    ctx.notice(i18n.t('app.weightsLoaded', { name: file.name, model: kind }));
+    ctx.notice({ code: 'app.weightsLoaded', vars: { name: file.name, model: kind } });
   } catch (err) {
-    ctx.error(i18n.t('app.weightsError', { name: file.name, msg: err.message || String(err) }));
+    ctx.error({ code: 'app.weightsError', vars: { name: file.name, msg: err.message || String(err) } });
   }
 });
 
@@ -365,7 +377,7 @@ $('data-input').addEventListener('change', async (e) => {
   const file = input.files && input.files[0];
   input.value = '';
   if (!file) return;
-  ctx.notice(i18n.t('app.data.loading'));
+  ctx.notice({ code: 'app.data.loading', vars: {} });
   try {
     const c = await cifar();
     const d = await c.loadCifarFromTarGz(file, { trainSize: 50000, testSize: 10000 });
@@ -379,7 +391,7 @@ $('data-input').addEventListener('change', async (e) => {
     notifyPanels('data-changed');
   } catch (err) {
     ctx.notice('');
-    ctx.error(i18n.t('app.data.error', { name: file.name, msg: err.message || String(err) }));
+    ctx.error({ code: 'app.data.error', vars: { name: file.name, msg: err.message || String(err) } });
   }
 });
 
@@ -523,7 +535,7 @@ async function boot() {
   applyLang(lang);
   ctx.showPanel(urlState.get('panel') || panels[0].id);
   await backend;
-  if (ctx.excite && !(await usePretrained({ quiet: true }))) ctx.notice(i18n.t('app.pretrainedMissing'));
+  if (ctx.excite && !(await usePretrained({ quiet: true }))) ctx.notice({ code: 'app.pretrainedMissing', vars: {} });
   renderModelStatus();
   probeServerData().then((ok) => {
     const idx = urlState.getInt('img', 0);

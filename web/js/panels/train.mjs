@@ -66,6 +66,7 @@ const strings = {
     'train.err.busy': 'Training is already running.',
     'train.err.worker': 'The training thread is not available.',
     'train.err.diverged': 'Training stopped: {msg}',
+    'train.err.divergedPaused': 'Training paused: {msg} Lower the learning rate above and press Resume (the curves and the model so far are kept).',
     'train.empty': 'Press Start: the curves appear here while the models train.',
     'train.progressLabel': 'Training progress',
     'train.saved': 'A training run was interrupted: {models}, epoch {epoch} of {epochs}, batch {batch} of {batches}, saved {time}. It can continue exactly where it stopped.',
@@ -128,6 +129,7 @@ const strings = {
     'train.err.busy': '训练已经在进行中。',
     'train.err.worker': '训练线程不可用。',
     'train.err.diverged': '训练已停止：{msg}',
+    'train.err.divergedPaused': '训练已暂停：{msg} 请在上方调低学习率，然后点“继续”（已有的曲线和模型都会保留）。',
     'train.empty': '点击“开始”：训练时曲线会出现在这里。',
     'train.progressLabel': '训练进度',
     'train.saved': '有一次训练被中断了：{models}，第 {epoch}/{epochs} 轮，第 {batch}/{batches} 批，保存于 {time}。可以从中断处精确地继续。',
@@ -308,7 +310,9 @@ function mount(root, ctx) {
     pauseB.textContent = t(pauseB.dataset.i18n);
     pauseB.setAttribute('aria-pressed', String(s === 'paused'));
     stopB.disabled = !busy;
-    for (const i of inputs) i.disabled = busy;
+    // epochs and the learning rate stay editable during a run (sent to the worker on change)
+    const live = s === 'running' || s === 'paused';
+    for (const i of inputs) i.disabled = busy && !(live && (i === epochs || i === lr));
     root.dataset.state = s;
   }
   function renderProgress() {
@@ -423,7 +427,8 @@ function mount(root, ctx) {
         if (state !== 'done' && !(d.reason === 'epoch' && lastProgress && lastProgress.epoch >= run.settings.epochs && lastProgress.batch >= lastProgress.batches)) saveRun({ version: 1, savedAt: Date.now(), checkpoint: d.state, settings: run.settings, models: run.models, logs: run.logs, progress: lastProgress });
         break;
       case 'error':
-        ctx.error(t('train.err.diverged', { msg: d.model ? `${d.model}: ${d.message}` : d.message }));
+        if (d.command) ctx.error(d.message);
+        else ctx.error({ code: d.diverged ? 'train.err.divergedPaused' : 'train.err.diverged', vars: { msg: d.model ? `${d.model}: ${d.message}` : d.message } });
         if (state === 'loading') setState('idle');
         break;
     }
@@ -454,6 +459,19 @@ function mount(root, ctx) {
   };
   for (const r of Object.values(radios)) r.addEventListener('change', () => ctx.state.set({ model: Object.entries(radios).find(([, x]) => x.checked)[0] }));
   seed.addEventListener('change', () => ctx.state.set({ seed: seed.value }));
+  // During a run: more or fewer epochs, or another learning rate from the next batch on.
+  function sendLive() {
+    if (!run || !(state === 'running' || state === 'paused')) return;
+    let s;
+    try { s = readSettings(); } catch (e) { ctx.error(e.message); return; }
+    const w = worker();
+    if (!w) return;
+    w.postMessage({ type: 'settings', settings: { epochs: s.epochs, lr: s.lr } });
+    run.settings = { ...run.settings, epochs: s.epochs, lr: s.lr };
+    renderProgress();
+  }
+  epochs.addEventListener('change', sendLive);
+  lr.addEventListener('change', sendLive);
 
   const setEmpty = (on) => { for (const p of root.querySelectorAll('.chart-empty')) p.hidden = !on; };
   function clearCurves() {
