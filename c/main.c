@@ -70,10 +70,11 @@ static const char *TRAIN_HELP =
 
 static const char *EVAL_HELP =
     "usage: excite eval --weights FILE [--model cnn|cnn_se] [--data DIR] [--test-limit N]\n"
-    "                   [--batch N] [--threads N]\n"
+    "                   [--batch N] [--threads N] [--predictions FILE]\n"
     "Evaluates on the CIFAR-10 test batch: loss, overall and per-class accuracy, and the\n"
     "confusion matrix (rows: true class, columns: predicted). The model kind is detected from\n"
-    "the file (CNN_SE iff it holds ca1.fc.0.weight) unless --model is given.\n";
+    "the file (CNN_SE iff it holds ca1.fc.0.weight) unless --model is given.\n"
+    "--predictions FILE writes the predicted class of every test image, one byte each.\n";
 
 static const char *PREDICT_HELP =
     "usage: excite predict IMAGE --weights FILE [--model cnn|cnn_se]\n"
@@ -535,8 +536,17 @@ static Model *load_weights(const char *path, int kind, int max_batch) {
     return m;
 }
 
+// Writes n bytes to path; on failure prints why and returns -1.
+static int write_bytes(const char *path, const uint8_t *bytes, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return fail(-1, "%s: %s", path, strerror(errno));
+    size_t w = fwrite(bytes, 1, n, f);
+    if (fclose(f) != 0 || w != n) return fail(-1, "%s: write failed", path);
+    return 0;
+}
+
 static int cmd_eval(int argc, char **argv) {
-    const char *weights = NULL, *data = NULL, *pos;
+    const char *weights = NULL, *data = NULL, *predictions_path = NULL, *pos;
     int kind = -1, limit = 0, batch = 100, threads = default_threads(), r;
     Args a = {argc, argv, 0, NULL, NULL};
     while ((r = next_opt(&a, "|help|", &pos)) > 0) {
@@ -550,6 +560,7 @@ static int cmd_eval(int argc, char **argv) {
         else if (!strcmp(n, "test-limit")) bad = parse_int(n, v, 1, 1 << 30, &limit);
         else if (!strcmp(n, "batch")) bad = parse_int(n, v, 1, 4096, &batch);
         else if (!strcmp(n, "threads")) bad = parse_int(n, v, 1, 256, &threads);
+        else if (!strcmp(n, "predictions")) predictions_path = v;
         else return fail(2, "eval: unknown option --%s (see excite eval --help)", n);
         if (bad) return 2;
     }
@@ -566,8 +577,13 @@ static int cmd_eval(int argc, char **argv) {
     }
     EvalResult er;
     int status = 0;
-    if (evaluate(m, &test, batch, &er, err, sizeof err)) {
+    uint8_t *pred = predictions_path ? malloc((size_t)test.n) : NULL;
+    if (predictions_path && !pred) {
+        status = fail(1, "eval: out of memory");
+    } else if (evaluate_predictions(m, &test, batch, &er, pred, err, sizeof err)) {
         status = fail(1, "%s", err);
+    } else if (pred && write_bytes(predictions_path, pred, (size_t)test.n)) {
+        status = 1;
     } else {
         printf("model: %s (%s)\n", model_kind_name(model_kind(m)), weights);
         char names[10][32];
@@ -575,6 +591,7 @@ static int cmd_eval(int argc, char **argv) {
         print_eval(&er, "test");
         print_eval_details(&er, have_names ? names : NULL);
     }
+    free(pred);
     dataset_free(&test);
     model_free(m);
     return status;

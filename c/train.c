@@ -55,6 +55,11 @@ TrainConfig train_config_default(void) {
 // ---- evaluation -----------------------------------------------------------------------
 
 int evaluate(Model *m, const Dataset *d, int batch_size, EvalResult *r, char *err, size_t errlen) {
+    return evaluate_predictions(m, d, batch_size, r, NULL, err, errlen);
+}
+
+int evaluate_predictions(Model *m, const Dataset *d, int batch_size, EvalResult *r,
+                         uint8_t *predictions, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     if (d->n <= 0) {
         set_err(err, errlen, "evaluate: the dataset is empty");
@@ -86,6 +91,7 @@ int evaluate(Model *m, const Dataset *d, int batch_size, EvalResult *r, char *er
         }
         loss_sum += ls;
         correct_total += correct;
+        if (predictions) memcpy(predictions + start, pred, (size_t)B);
         for (int i = 0; i < B; i++) {
             r->class_total[y[i]]++;
             if (pred[i] == y[i]) r->class_correct[y[i]]++;

@@ -87,6 +87,9 @@ typedef struct {
 // mode every image's result is independent of the batch, so larger batches only cost memory).
 enum { EVAL_BATCH_MAX = 256 };
 int evaluate(Model *m, const Dataset *d, int batch_size, EvalResult *r, char *err, size_t errlen);
+// The same, and the predicted class of every image in predictions[d->n] (if not NULL).
+int evaluate_predictions(Model *m, const Dataset *d, int batch_size, EvalResult *r,
+                         uint8_t *predictions, char *err, size_t errlen);
 
 typedef struct Trainer Trainer;
 
