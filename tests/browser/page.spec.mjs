@@ -429,7 +429,14 @@ try {
   await ready(rp);
   await setUp();
   await rp.click('[data-testid=train-start]');
-  await waitFor(async () => (await rp.$eval('[data-testid=train-progress]', (e) => Number(e.dataset.step))) >= 11, { timeout: 300000, what: 'step 11' });
+  await waitFor(async () => (await rp.$eval('[data-testid=train-progress]', (e) => Number(e.dataset.step))) >= 11, { timeout: 300000, what: 'step 11' })
+    .catch(async (e) => {   // say where the run stood
+      const where = await rp.evaluate(() => ({ state: document.querySelector('#panel-train > div').dataset.state,
+        worker: document.querySelector('#panel-train > div').dataset.workerState,
+        progress: document.querySelector('[data-testid=train-progress]').textContent,
+        error: document.querySelector('[data-testid=error]').textContent.trim(), backend: document.querySelector('[data-testid=backend]').textContent }));
+      throw new Error(`${e.message}; page: ${JSON.stringify(where)}; console: ${JSON.stringify(rlog.errors.slice(-5))}`);
+    });
   await rp.click('[data-testid=train-pause]');
   const savedStep = await waitFor(() => rp.evaluate(async () => {
     const r = await (await import('/web/js/run-store.mjs')).loadRun();
