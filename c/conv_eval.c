@@ -24,6 +24,7 @@
 #include "gemm.h"
 #include "threads.h"
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef float v4 __attribute__((vector_size(16)));
@@ -57,19 +58,6 @@ static int wino_images(int B, int C, int H, int W, int OC) {
     int per_slice = (B + n_slices(B) - 1) / n_slices(B);
     n = n < 1 ? 1 : n;
     return n < per_slice ? n : per_slice;
-}
-
-size_t conv_block_eval_work_floats(int B, int C, int H, int W, int OC) {
-    size_t direct = conv2d_work_floats(B, C, H, W, OC);
-    if (!wino_ok(C, H, W)) return direct;
-    size_t tc = (size_t)wino_images(B, C, H, W, OC) * (H / 2) * (W / 2);
-    size_t wino = (size_t)16 * OC * C + (size_t)n_slices(B) * 16 * (C + OC) * tc;
-    return wino > direct ? wino : direct;
-}
-
-// The cache: a copy of the weights (OC*C*9), then their transform U (16*OC*C).
-size_t conv_block_eval_cache_floats(int C, int OC) {
-    return (size_t)OC * C * 9 + (size_t)16 * OC * C;
 }
 
 // ---- the epilogue on four 2x2 windows ------------------------------------------------------
@@ -128,38 +116,59 @@ typedef struct {
     const float *inp, *weight, *bias, *gamma, *beta, *rmean, *rvar;
     float eps;
     int B, C, H, W, OC, slices, ipc; // ipc: images per Winograd chunk
-    float *work;
-    const float *U;                  // transformed filters (Winograd)
+    int mr, nr;                      // the GEMM kernel's register tile
+    const float *Ap;                 // packed weights (direct) or filter transforms (Winograd)
+    float *scratch;                  // the slices' buffers (64-byte aligned)
+    size_t slice_floats;
 } Job;
 
-// ---- im2col route ------------------------------------------------------------------------
-static void im2col3x3(float *restrict col, const float *restrict img, int C, int H, int W) {
+static size_t up(size_t n, size_t m) { return (n + m - 1) / m * m; }
+static float *align64(float *p) { return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
+
+// ---- direct route: im2col + GEMM per image -------------------------------------------------
+// col (C*9, H*W) written straight into the packed-B layout of gemm_prepacked: column
+// x' = y*W + x of row k = c*9 + ky*3 + kx is the input at (c, y+ky-1, x+kx-1), 0 outside.
+// W is a multiple of 8 and nr of 8, so each run of 8 columns is contiguous in a panel.
+static void im2col_packed(float *restrict Bp, const float *restrict img, int C, int H, int W,
+                          int nr) {
+    int K = C * 9;
     for (int c = 0; c < C; c++)
         for (int ky = 0; ky < 3; ky++)
             for (int kx = 0; kx < 3; kx++) {
                 const float *plane = img + (size_t)c * H * W;
-                float *row = col + (size_t)(c * 9 + ky * 3 + kx) * H * W;
-                int dx = kx - 1, x0 = dx < 0 ? 1 : 0, x1 = dx > 0 ? W - 1 : W;
+                int k = c * 9 + ky * 3 + kx, dx = kx - 1;
+                int q = 0, r = 0; // column y*W + x0 = q*nr + r
                 for (int y = 0; y < H; y++) {
                     int iy = y + ky - 1;
-                    float *r = row + (size_t)y * W;
-                    if (iy < 0 || iy >= H) { memset(r, 0, sizeof(float) * W); continue; }
                     const float *src = plane + (size_t)iy * W;
-                    if (x0) r[0] = 0;
-                    for (int x = x0; x < x1; x++) r[x] = src[x + dx];
-                    if (x1 < W) r[W - 1] = 0;
+                    for (int x0 = 0; x0 < W; x0 += 8, r += 8) {
+                        if (r == nr) { q++; r = 0; }
+                        float *d = Bp + ((size_t)q * K + k) * nr + r;
+                        if (iy < 0 || iy >= H) { st(d, splat(0.0f)); st(d + 4, splat(0.0f)); continue; }
+                        if (x0 + dx >= 0 && x0 + dx + 8 <= W) {
+                            st(d, ld(src + x0 + dx));
+                            st(d + 4, ld(src + x0 + dx + 4));
+                            continue;
+                        }
+                        for (int i = 0; i < 8; i++) {
+                            int ix = x0 + i + dx;
+                            d[i] = ix >= 0 && ix < W ? src[ix] : 0.0f;
+                        }
+                    }
                 }
             }
 }
 
+static size_t direct_slice_floats(int C, int H, int W) { return up((size_t)C * 9 * H * W, 16) + 32 * (size_t)C * 9; }
+
 static void direct_slice(void *ctx, int t) {
     const Job *j = ctx;
     int H = j->H, W = j->W, HW = H * W, K = j->C * 9, OC = j->OC, PW = W / 2;
-    float *col = j->work + (size_t)t * K * HW;
+    float *Bp = j->scratch + (size_t)t * j->slice_floats;
     for (int b = j->B * t / j->slices; b < j->B * (t + 1) / j->slices; b++) {
         float *cb = j->conv + (size_t)b * OC * HW, *ab = j->act + (size_t)b * OC * HW;
-        im2col3x3(col, j->inp + (size_t)b * j->C * HW, j->C, H, W);
-        gemm(0, 0, OC, HW, K, j->weight, K, col, HW, cb, HW, 0); // (OC,K) . (K,HW)
+        im2col_packed(Bp, j->inp + (size_t)b * j->C * HW, j->C, H, W, j->nr);
+        gemm_prepacked(OC, HW, K, j->Ap, Bp, cb, HW); // (OC,K) . (K,HW)
         for (int o = 0; o < OC; o++) {
             Affine f = affine(j->bias, j->gamma, j->beta, j->rmean, j->rvar, j->eps, o);
             size_t po = ((size_t)b * OC + o) * (HW / 4);
@@ -181,38 +190,45 @@ static void direct_slice(void *ctx, int t) {
 }
 
 // ---- Winograd route ----------------------------------------------------------------------
-// U (16, OC, C): U[xi][o][c] = (G g G^T)[xi] for g = weight[o][c] (3x3).
-static void wino_filters(float *U, const float *weight, int C, int OC) {
-    size_t plane = (size_t)OC * C;
-    for (size_t f = 0; f < plane; f++) {
-        const float *g = weight + f * 9;
-        float u[4][3], r[16];
-        for (int k = 0; k < 3; k++) {
-            u[0][k] = g[k];
-            u[1][k] = ((g[k] + g[3 + k]) + g[6 + k]) * 0.5f;
-            u[2][k] = ((g[k] - g[3 + k]) + g[6 + k]) * 0.5f;
-            u[3][k] = g[6 + k];
+// U_xi (OC, C) = (G g G^T)[xi] for g = weight[o][c] (3x3), each packed as gemm_prepacked's A
+// (panels of mr rows, rows past OC zero): plane xi starts at xi * up(OC, mr) * C.
+// (also >= the direct route's packed weights, (OC + 32) * C * 9)
+static size_t wino_u_floats(int C, int OC) { return (size_t)16 * C * (OC + 32); } // any mr <= 32
+
+static void wino_filters(float *U, const float *weight, int C, int OC, int mr) {
+    size_t plane = up((size_t)OC, (size_t)mr) * C;
+    memset(U, 0, 16 * plane * sizeof(float));
+    for (int o = 0; o < OC; o++)
+        for (int c = 0; c < C; c++) {
+            const float *g = weight + ((size_t)o * C + c) * 9;
+            float u[4][3], r[16];
+            for (int k = 0; k < 3; k++) {
+                u[0][k] = g[k];
+                u[1][k] = ((g[k] + g[3 + k]) + g[6 + k]) * 0.5f;
+                u[2][k] = ((g[k] - g[3 + k]) + g[6 + k]) * 0.5f;
+                u[3][k] = g[6 + k];
+            }
+            for (int i = 0; i < 4; i++) {
+                r[i * 4 + 0] = u[i][0];
+                r[i * 4 + 1] = ((u[i][0] + u[i][1]) + u[i][2]) * 0.5f;
+                r[i * 4 + 2] = ((u[i][0] - u[i][1]) + u[i][2]) * 0.5f;
+                r[i * 4 + 3] = u[i][2];
+            }
+            size_t at = ((size_t)(o / mr) * mr * C) + (size_t)c * mr + o % mr;
+            for (int xi = 0; xi < 16; xi++) U[xi * plane + at] = r[xi];
         }
-        for (int i = 0; i < 4; i++) {
-            r[i * 4 + 0] = u[i][0];
-            r[i * 4 + 1] = ((u[i][0] + u[i][1]) + u[i][2]) * 0.5f;
-            r[i * 4 + 2] = ((u[i][0] - u[i][1]) + u[i][2]) * 0.5f;
-            r[i * 4 + 3] = u[i][2];
-        }
-        for (int xi = 0; xi < 16; xi++) U[xi * plane + f] = r[xi];
-    }
 }
 
-// V (16, C, tc) for images b0 .. b0+nb: tile t = (image, ty, tx) row-major, four tiles (one
-// row of them, side by side) per vector.
-static void wino_inputs(float *V, const float *inp, int b0, int nb, int C, int H, int W, int tc) {
+// V_xi (C, tiles) for images b0 .. b0+nb, each packed as gemm_prepacked's B (panels of nr
+// tiles; plane xi starts at xi * vplane): tile t = (image, ty, tx) row-major, four tiles (one
+// row of them, side by side) per vector (nr is a multiple of 4, so they share a panel).
+static void wino_inputs(float *V, size_t vplane, const float *inp, int b0, int nb, int C, int H,
+                        int W, int nr) {
     int TW = W / 2, TH = H / 2;
-    size_t xs = (size_t)C * tc; // stride between the 16 planes
     const v4 z = splat(0.0f);
     for (int b = 0; b < nb; b++)
         for (int c = 0; c < C; c++) {
             const float *plane = inp + ((size_t)(b0 + b) * C + c) * H * W;
-            float *vc = V + (size_t)c * tc + (size_t)b * TH * TW;
             for (int ty = 0; ty < TH; ty++)
                 for (int tx = 0; tx < TW; tx += 4) {
                     v4 d[4][4]; // d[r][j]: patch row r, column j of four tiles
@@ -232,24 +248,25 @@ static void wino_inputs(float *V, const float *inp, int b0, int nb, int C, int H
                         d[r][3] = __builtin_shufflevector(ev, next, 1, 2, 3, 4);
                     }
                     v4 w[4][4]; // B^T d, then (B^T d) B
-                    for (int j = 0; j < 4; j++) {
-                        w[0][j] = d[0][j] - d[2][j];
-                        w[1][j] = d[1][j] + d[2][j];
-                        w[2][j] = d[2][j] - d[1][j];
-                        w[3][j] = d[1][j] - d[3][j];
+                    for (int k = 0; k < 4; k++) {
+                        w[0][k] = d[0][k] - d[2][k];
+                        w[1][k] = d[1][k] + d[2][k];
+                        w[2][k] = d[2][k] - d[1][k];
+                        w[3][k] = d[1][k] - d[3][k];
                     }
-                    float *dst = vc + (size_t)ty * TW + tx;
+                    int t = (b * TH + ty) * TW + tx;
+                    float *dst = V + ((size_t)(t / nr) * C + c) * nr + t % nr; // nr: a power of 2
                     for (int i = 0; i < 4; i++) {
-                        st(dst + (4 * i + 0) * xs, w[i][0] - w[i][2]);
-                        st(dst + (4 * i + 1) * xs, w[i][1] + w[i][2]);
-                        st(dst + (4 * i + 2) * xs, w[i][2] - w[i][1]);
-                        st(dst + (4 * i + 3) * xs, w[i][1] - w[i][3]);
+                        st(dst + (4 * i + 0) * vplane, w[i][0] - w[i][2]);
+                        st(dst + (4 * i + 1) * vplane, w[i][1] + w[i][2]);
+                        st(dst + (4 * i + 2) * vplane, w[i][2] - w[i][1]);
+                        st(dst + (4 * i + 3) * vplane, w[i][1] - w[i][3]);
                     }
                 }
         }
 }
 
-// Y = A^T M A for every tile of images b0 .. b0+nb, then the epilogue.
+// Y = A^T M A for every tile of images b0 .. b0+nb, then the epilogue. M_xi (OC, tc).
 static void wino_outputs(const Job *j, const float *M, int b0, int nb, int tc) {
     int H = j->H, W = j->W, OC = j->OC, TW = W / 2, TH = H / 2, HW = H * W;
     size_t xs = (size_t)OC * tc;
@@ -278,21 +295,46 @@ static void wino_outputs(const Job *j, const float *M, int b0, int nb, int tc) {
         }
 }
 
+// Per slice: V (16 planes of C x up(tc, 32)), then M (16 x OC x tc).
+static size_t wino_slice_floats(int C, int OC, int tc) {
+    return (size_t)16 * C * up((size_t)tc, 32) + (size_t)16 * OC * tc;
+}
+
 static void wino_slice(void *ctx, int t) {
     const Job *j = ctx;
     int C = j->C, OC = j->OC, tiles = (j->H / 2) * (j->W / 2), tc = j->ipc * tiles;
-    const float *U = j->U;
-    float *V = j->work + (size_t)16 * OC * C + (size_t)t * 16 * (C + OC) * tc;
-    float *M = V + (size_t)16 * C * tc;
+    size_t vplane = (size_t)C * up((size_t)tc, (size_t)j->nr), uplane = up((size_t)OC, (size_t)j->mr) * C;
+    float *V = j->scratch + (size_t)t * j->slice_floats;
+    float *M = V + (size_t)16 * C * up((size_t)tc, 32);
     int b1 = j->B * (t + 1) / j->slices;
     for (int b0 = j->B * t / j->slices; b0 < b1; b0 += j->ipc) {
         int nb = b1 - b0 < j->ipc ? b1 - b0 : j->ipc, n = nb * tiles;
-        wino_inputs(V, j->inp, b0, nb, C, j->H, j->W, tc);
+        wino_inputs(V, vplane, j->inp, b0, nb, C, j->H, j->W, j->nr);
         for (int xi = 0; xi < 16; xi++) // (OC, n) = U_xi (OC, C) . V_xi (C, n)
-            gemm(0, 0, OC, n, C, U + (size_t)xi * OC * C, C, V + (size_t)xi * C * tc, tc,
-                 M + (size_t)xi * OC * tc, tc, 0);
+            gemm_prepacked(OC, n, C, j->Ap + xi * uplane, V + xi * vplane, M + (size_t)xi * OC * tc, tc);
         wino_outputs(j, M, b0, nb, tc);
     }
+}
+
+// ---- work and cache sizes ------------------------------------------------------------------
+// Packed weights (mr <= 32) or filter transforms.
+static size_t ap_floats(int C, int OC) { return wino_u_floats(C, OC); }
+
+// work: [packed weights or U (when there is no cache) | 64-byte slack | the slices' buffers]
+size_t conv_block_eval_work_floats(int B, int C, int H, int W, int OC) {
+    size_t direct = ap_floats(C, OC) + 16 + n_slices(B) * direct_slice_floats(C, H, W);
+    direct = direct > conv2d_work_floats(B, C, H, W, OC) ? direct : conv2d_work_floats(B, C, H, W, OC);
+    if (!wino_ok(C, H, W)) return direct;
+    int tc = wino_images(B, C, H, W, OC) * (H / 2) * (W / 2);
+    size_t wino = ap_floats(C, OC) + 16 + n_slices(B) * wino_slice_floats(C, OC, tc);
+    return wino > direct ? wino : direct;
+}
+
+// The cache (Winograd route): a copy of the weights (OC*C*9), the tile height mr the
+// transforms after it were packed for (one float slot holding an int, padded to 16), then
+// the packed filter transforms.
+size_t conv_block_eval_cache_floats(int C, int OC) {
+    return (size_t)OC * C * 9 + 16 + ap_floats(C, OC);
 }
 
 void conv_block_eval(float *conv, float *act, float *pool, int32_t *argmax,
@@ -309,13 +351,22 @@ void conv_block_eval(float *conv, float *act, float *pool, int32_t *argmax,
         return;
     }
     Job j = {conv, act, pool, pool ? argmax : NULL, inp, weight, bias, gamma, beta, running_mean,
-             running_var, eps, B, C, H, W, OC, n_slices(B), wino_images(B, C, H, W, OC), work, NULL};
-    if (!wino_ok(C, H, W) || !wino_pays()) {
+             running_var, eps, B, C, H, W, OC, n_slices(B), wino_images(B, C, H, W, OC), 0, 0,
+             NULL, NULL, 0};
+    gemm_tile_shape(&j.mr, &j.nr);
+    if (!wino_ok(C, H, W) || !wino_pays() || j.nr % 4 || j.mr > 32) {
+        gemm_pack_a(work, weight, C * 9, OC, C * 9); // a fast copy: no cache needed
+        j.Ap = work;
+        j.scratch = align64(work + ap_floats(C, OC));
+        j.slice_floats = direct_slice_floats(C, H, W);
         parallel_for(j.slices, direct_slice, &j);
         return;
     }
+    // The filter transforms, packed for this tile height.
     size_t nw = (size_t)OC * C * 9;
-    if (cache) { // U is valid if the copy holds the same bits as the weights (no float compare: NaN)
+    float *U = cache ? cache + nw + 16 : work;
+    int valid = 0;
+    if (cache) { // valid if the copy holds the same bits as the weights (no float compare: NaN)
         v4i diff = splati(0);
         size_t i = 0;
         for (; i + 4 <= nw; i += 4) {
@@ -324,17 +375,21 @@ void conv_block_eval(float *conv, float *act, float *pool, int32_t *argmax,
             memcpy(&y, cache + i, sizeof y);
             diff |= x ^ y;
         }
-        int same = !(diff[0] | diff[1] | diff[2] | diff[3]);
-        for (; i < nw; i++) same &= !memcmp(weight + i, cache + i, sizeof(float));
-        if (!same) {
-            wino_filters(cache + nw, weight, C, OC);
-            memcpy(cache, weight, nw * sizeof(float));
-        }
-        j.U = cache + nw;
-    } else {
-        wino_filters(work, weight, C, OC);
-        j.U = work;
+        int tag;
+        memcpy(&tag, cache + nw, sizeof tag);
+        valid = !(diff[0] | diff[1] | diff[2] | diff[3]) && tag == j.mr;
+        for (; i < nw; i++) valid &= !memcmp(weight + i, cache + i, sizeof(float));
     }
+    if (!valid) {
+        wino_filters(U, weight, C, OC, j.mr);
+        if (cache) {
+            memcpy(cache, weight, nw * sizeof(float));
+            memcpy(cache + nw, &j.mr, sizeof j.mr);
+        }
+    }
+    j.Ap = U;
+    j.scratch = align64(work + ap_floats(C, OC));
+    j.slice_floats = wino_slice_floats(C, OC, j.ipc * (H / 2) * (W / 2));
     parallel_for(j.slices, wino_slice, &j);
 }
 

@@ -279,6 +279,50 @@ static void gemm_part(void *ctx, int t) {
     }
 }
 
+// ---- operands packed by the caller (see gemm.h) -----------------------------------------
+void gemm_tile_shape(int *mr, int *nr) {
+    const Kernel *k = pick_kernel();
+    *mr = k->mr;
+    *nr = k->nr;
+}
+
+void gemm_pack_a(float *Ap, const float *A, int lda, int M, int K) {
+    const Kernel *kn = pick_kernel();
+    if (M > 0 && K > 0) pack_a(Ap, A, lda, 0, 0, M, 0, K, kn->mr, kn->pack_t, kn->pack_t_rows);
+}
+
+void gemm_prepacked(int M, int N, int K, const float *Ap, const float *Bp, float *C, int ldc) {
+    const Kernel *kn = pick_kernel();
+    const int MR = kn->mr, NR = kn->nr;
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc, 0, sizeof(float) * N);
+        return;
+    }
+    _Alignas(64) float tmp[MAX_TILE];
+    for (int pc = 0; pc < K; pc += kn->kc) { // K in blocks, so a panel's block stays in L1
+        int kc = K - pc < kn->kc ? K - pc : kn->kc, load_c = pc > 0;
+        for (int jr = 0; jr < N; jr += NR) {
+            int nr = N - jr < NR ? N - jr : NR;
+            const float *bp = Bp + (size_t)jr * K + (size_t)pc * NR;
+            for (int ir = 0; ir < M; ir += MR) {
+                int mr = M - ir < MR ? M - ir : MR;
+                const float *ap = Ap + (size_t)ir * K + (size_t)pc * MR;
+                float *c = C + (size_t)ir * ldc + jr;
+                if (mr == MR && nr == NR) {
+                    kn->fn(kc, ap, bp, c, ldc, load_c);
+                } else {
+                    kn->fn(kc, ap, bp, tmp, NR, 0);
+                    for (int i = 0; i < mr; i++)
+                        for (int j = 0; j < nr; j++)
+                            c[(size_t)i * ldc + j] = load_c ? c[(size_t)i * ldc + j] + tmp[i * NR + j]
+                                                            : tmp[i * NR + j];
+                }
+            }
+        }
+    }
+}
+
 // ---- a few rows times B^T: dot products, no packing ------------------------------------
 // For M <= GEMV_MAX_M with op(A) = A and op(B) = B^T (a linear layer on one image), every
 // element is a contiguous dot product; packing B would copy all of it for one use. Each

@@ -30,4 +30,17 @@ int gemm_num_kernels(void);
 const char *gemm_kernel_name_at(int i);
 int gemm_select(const char *name);
 
+// ---- operands packed by the caller (c/conv_eval.c writes them in this layout directly) --
+// The register tile (mr x nr) of the kernel gemm() uses now. Packed operands, as the
+// micro-kernels read them (zero-padded to whole panels):
+//   Ap: ceil(M/mr) panels of K x mr:  Ap[(p*K + k)*mr + i] = A[p*mr + i][k]
+//   Bp: ceil(N/nr) panels of K x nr:  Bp[(q*K + k)*nr + j] = B[k][q*nr + j], 64-byte aligned
+// gemm_prepacked: C (M,N) = A . B (row stride ldc), one thread, each element's sum over k
+// in order. Packed for one kernel, operands are wrong for another: pack with the tile
+// gemm_tile_shape gives just before, and do not gemm_select in between.
+void gemm_tile_shape(int *mr, int *nr);
+void gemm_prepacked(int M, int N, int K, const float *Ap, const float *Bp, float *C, int ldc);
+// Ap (ceil(M/mr) * mr * K floats) = A (M,K), row stride lda, packed for gemm_prepacked.
+void gemm_pack_a(float *Ap, const float *A, int lda, int M, int K);
+
 #endif

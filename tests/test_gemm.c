@@ -2,7 +2,7 @@
 // scalar reference gemm_ref: edge sizes around the register tiles, the model's shapes and
 // shapes that cross the cache blocks; all four transpose combinations; accumulate 0 and 1;
 // leading dimensions larger than the matrix; C outside the M x N block must stay untouched;
-// results with 1 and 2 threads must be bit-identical.
+// results with 1 and 2 threads must be bit-identical. Also gemm_pack_a + gemm_prepacked.
 //
 // Tolerance, per element: |fast - ref| <= max(1e-5, 1e-6 * S) with S = sum_k |a_ik b_kj|
 // (+ |C_old| when accumulating). The max(1e-5, 1e-6 |ref|) is not reachable for
@@ -99,6 +99,48 @@ static void run_case(const char *kname, int nthreads, int ta, int tb, int M, int
     free(A); free(B); free(C); free(R); free(C2);
 }
 
+// gemm_pack_a + gemm_prepacked (operands packed by the caller, gemm.h) against gemm_ref,
+// same tolerance as run_case: B is packed here from the layout gemm.h documents, with the
+// padding columns filled with garbage (they must not reach C); C outside M x N untouched.
+static void run_prepacked(const char *kname, int M, int N, int K) {
+    int mr, nr, lda = K + PAD, ldc = N + CPAD;
+    gemm_tile_shape(&mr, &nr);
+    int mp = (M + mr - 1) / mr * mr, np = (N + nr - 1) / nr * nr;
+    float *A = malloc(sizeof(float) * ((size_t)M * lda + 1)), *Bm = malloc(sizeof(float) * ((size_t)K * N + 1));
+    float *Ap = malloc(sizeof(float) * ((size_t)mp * K + 1));
+    float *Bp = aligned_alloc(64, (sizeof(float) * ((size_t)np * K + 16) + 63) / 64 * 64);
+    float *C = malloc(sizeof(float) * ((size_t)M * ldc + 1)), *R = malloc(sizeof(float) * ((size_t)M * ldc + 1));
+    if (!A || !Bm || !Ap || !Bp || !C || !R) { fprintf(stderr, "out of memory\n"); exit(2); }
+    for (size_t i = 0; i < (size_t)M * lda; i++) A[i] = frand();
+    for (size_t i = 0; i < (size_t)K * N; i++) Bm[i] = frand();
+    for (int q = 0; q < np / nr; q++)
+        for (int k = 0; k < K; k++)
+            for (int j = 0; j < nr; j++) {
+                int col = q * nr + j;
+                Bp[((size_t)q * K + k) * nr + j] = col < N ? Bm[(size_t)k * N + col] : 1e30f;
+            }
+    for (size_t i = 0; i < (size_t)M * ldc; i++) C[i] = (i % ldc) < (size_t)N ? frand() : SENTINEL;
+    memcpy(R, C, sizeof(float) * (size_t)M * ldc);
+    gemm_pack_a(Ap, A, lda, M, K);
+    gemm_prepacked(M, N, K, Ap, Bp, C, ldc);
+    gemm_ref(0, 0, M, N, K, A, lda, Bm, N, R, ldc, 0);
+    int bad = 0;
+    for (int i = 0; i < M && bad < 3; i++)
+        for (int j = 0; j < ldc && bad < 3; j++) {
+            float got = C[(size_t)i * ldc + j], want = R[(size_t)i * ldc + j];
+            double s = 0;
+            for (int k = 0; k < K && j < N; k++) s += fabs((double)A[(size_t)i * lda + k] * Bm[(size_t)k * N + j]);
+            double err = fabs((double)got - want), tol = fmax(1e-5, 1e-6 * s);
+            if (j >= N ? got != SENTINEL : !(err <= tol)) {
+                printf("FAIL %s prepacked M=%d N=%d K=%d: C[%d][%d] = %.9g, ref %.9g\n", kname, M,
+                       N, K, i, j, got, want);
+                failures++;
+                bad++;
+            }
+        }
+    free(A); free(Bm); free(Ap); free(Bp); free(C); free(R);
+}
+
 // Three CNN_SE training steps with 1 and with 2 threads give bit-identical weights: the
 // pool splits GEMM tiles, conv slices and batch-norm channel groups, never a sum.
 static void check_training_threads(void) {
@@ -179,6 +221,13 @@ int main(int argc, char **argv) {
                     cases++;
                 }
             }
+        static const int pp[][3] = {{1, 1, 1}, {5, 7, 3}, {4, 8, 32}, {64, 64, 32}, {128, 16, 64},
+                                    {33, 40, 300}, {13, 100, 600}, {32, 1024, 27}, {7, 9, 0}};
+        for (size_t s = 0; s < sizeof pp / sizeof *pp; s++) {
+            if (quick && pp[s][0] * pp[s][1] * pp[s][2] > 100000) continue;
+            run_prepacked(kname, pp[s][0], pp[s][1], pp[s][2]);
+            cases++;
+        }
         printf("%-13s %s\n", kname, failures == before ? "ok" : "FAILED");
     }
     gemm_select(NULL);
