@@ -2,7 +2,7 @@
 // batching with augmentation, and fitting any RGB image into a 32x32 input. See cifar.h.
 // No global state: cifar_parse is used on untrusted buffers (WebAssembly, fuzzer).
 #include "cifar.h"
-#include <stdarg.h>
+#include "errors.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +13,6 @@ static const float STD[3] = {0.2470f, 0.2435f, 0.2616f};
 static const char *TRAIN_FILES[5] = {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
                                      "data_batch_4.bin", "data_batch_5.bin"};
 static const char *TEST_FILE = "test_batch.bin";
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 void dataset_free(Dataset *d) {
     if (!d) return;

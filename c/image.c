@@ -1,10 +1,10 @@
 // image.c - PNG/JPEG file to the 32x32 network input (see image.h). Native only: the
 // WebAssembly build compiles this file to nothing (the page decodes with the browser).
 #include "image.h"
+#include "errors.h"
 
 #ifndef __EMSCRIPTEN__
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "cifar.h"
@@ -31,14 +31,6 @@
 // Unused static stb functions are reported at the end of the file, after the pop.
 #pragma GCC diagnostic ignored "-Wunused-function"
 #endif
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 int image_decode_32(uint8_t *out, const uint8_t *buf, size_t len, ImageInfo *info,
                     char *err, size_t errlen) {

@@ -2,7 +2,7 @@
 // schema-directed (top-level object of tensor entries and one optional __metadata__ object
 // of strings), so it needs no recursion and no generic value tree; anything else is refused.
 #include "safetensors.h"
-#include <stdarg.h>
+#include "errors.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +13,6 @@ static const size_t DTYPE_SIZES[ST_NUM_DTYPES] = {1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 
 
 size_t st_dtype_size(StDType t) { return (unsigned)t < ST_NUM_DTYPES ? DTYPE_SIZES[t] : 0; }
 const char *st_dtype_name(StDType t) { return (unsigned)t < ST_NUM_DTYPES ? DTYPE_NAMES[t] : "?"; }
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 // ---- JSON cursor ------------------------------------------------------------------------
 typedef struct {

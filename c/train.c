@@ -1,6 +1,7 @@
 // train.c - the native training loop, evaluation, CSV records and checkpoints (train.h).
 // Not used by the WebAssembly page, which runs its own loop over the same model API.
 #include "train.h"
+#include "errors.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -12,17 +13,6 @@
 #define CHECKPOINT_FORMAT "excite-checkpoint-1"
 static const uint64_t DATA_RNG_TAG = 0xDA7A5EED00000001ull;
 static const uint64_t SHUFFLE_TAG = 0x5F1E5EED00000000ull;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static double now_seconds(void) {
     struct timespec ts;
