@@ -13,7 +13,7 @@ const EPOCH_COLS = 'epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds';
 const strings = {
   en: {
     'train.title': 'Train',
-    'train.intro': 'Train the plain CNN, the CNN with SE blocks, or both on the same batches (a race) and watch the curves. Everything runs in this tab, in a background thread.',
+    'train.intro': 'Train the plain CNN, the CNN with SE blocks, or both on the same batches (a race) and watch the curves. Everything runs in this tab, in a background thread. Epochs and learning rate can be changed while it trains.',
     'train.settings': 'Settings',
     'train.model': 'Model',
     'train.model.CNN': 'CNN',
@@ -76,7 +76,7 @@ const strings = {
   },
   zh: {
     'train.title': '训练',
-    'train.intro': '训练普通 CNN、带 SE 模块的 CNN，或让两者在相同的批次上同时训练（比赛），观察曲线。一切都在这个标签页的后台线程中运行。',
+    'train.intro': '训练普通 CNN、带 SE 模块的 CNN，或让两者在相同的批次上同时训练（比赛），观察曲线。一切都在这个标签页的后台线程中运行。训练过程中也可以修改训练轮数和学习率。',
     'train.settings': '设置',
     'train.model': '模型',
     'train.model.CNN': 'CNN',
