@@ -192,6 +192,11 @@ static void direct_slice(void *ctx, int t) {
 // ---- Winograd route ----------------------------------------------------------------------
 // U_xi (OC, C) = (G g G^T)[xi] for g = weight[o][c] (3x3), each packed as gemm_prepacked's A
 // (panels of mr rows, rows past OC zero): plane xi starts at xi * up(OC, mr) * C.
+// The 16 planes of V and of M are PLANE_PAD floats further apart than their size: plane
+// sizes are multiples of 4 KiB here, and 16 streams 4 KiB apart would share one L1 set.
+enum { PLANE_PAD = 16 };
+static size_t m_plane(int OC, int tc) { return (size_t)OC * tc + PLANE_PAD; }
+
 // (also >= the direct route's packed weights, (OC + 32) * C * 9)
 static size_t wino_u_floats(int C, int OC) { return (size_t)16 * C * (OC + 32); } // any mr <= 32
 
@@ -269,7 +274,7 @@ static void wino_inputs(float *V, size_t vplane, const float *inp, int b0, int n
 // Y = A^T M A for every tile of images b0 .. b0+nb, then the epilogue. M_xi (OC, tc).
 static void wino_outputs(const Job *j, const float *M, int b0, int nb, int tc) {
     int H = j->H, W = j->W, OC = j->OC, TW = W / 2, TH = H / 2, HW = H * W;
-    size_t xs = (size_t)OC * tc;
+    size_t xs = m_plane(OC, tc);
     for (int b = 0; b < nb; b++)
         for (int o = 0; o < OC; o++) {
             Affine f = affine(j->bias, j->gamma, j->beta, j->rmean, j->rvar, j->eps, o);
@@ -297,21 +302,22 @@ static void wino_outputs(const Job *j, const float *M, int b0, int nb, int tc) {
 
 // Per slice: V (16 planes of C x up(tc, 32)), then M (16 x OC x tc).
 static size_t wino_slice_floats(int C, int OC, int tc) {
-    return (size_t)16 * C * up((size_t)tc, 32) + (size_t)16 * OC * tc;
+    return (size_t)16 * (C * up((size_t)tc, 32) + PLANE_PAD) + 16 * m_plane(OC, tc);
 }
 
 static void wino_slice(void *ctx, int t) {
     const Job *j = ctx;
     int C = j->C, OC = j->OC, tiles = (j->H / 2) * (j->W / 2), tc = j->ipc * tiles;
-    size_t vplane = (size_t)C * up((size_t)tc, (size_t)j->nr), uplane = up((size_t)OC, (size_t)j->mr) * C;
+    size_t vplane = (size_t)C * up((size_t)tc, (size_t)j->nr) + PLANE_PAD;
+    size_t uplane = up((size_t)OC, (size_t)j->mr) * C;
     float *V = j->scratch + (size_t)t * j->slice_floats;
-    float *M = V + (size_t)16 * C * up((size_t)tc, 32);
+    float *M = V + 16 * (C * up((size_t)tc, 32) + PLANE_PAD);
     int b1 = j->B * (t + 1) / j->slices;
     for (int b0 = j->B * t / j->slices; b0 < b1; b0 += j->ipc) {
         int nb = b1 - b0 < j->ipc ? b1 - b0 : j->ipc, n = nb * tiles;
         wino_inputs(V, vplane, j->inp, b0, nb, C, j->H, j->W, j->nr);
         for (int xi = 0; xi < 16; xi++) // (OC, n) = U_xi (OC, C) . V_xi (C, n)
-            gemm_prepacked(OC, n, C, j->Ap + xi * uplane, V + xi * vplane, M + (size_t)xi * OC * tc, tc);
+            gemm_prepacked(OC, n, C, j->Ap + xi * uplane, V + xi * vplane, M + xi * m_plane(OC, tc), tc);
         wino_outputs(j, M, b0, nb, tc);
     }
 }
