@@ -172,6 +172,10 @@ try {
   check(sPaused === sPaused2, `pause stops the batch counter (${sPaused} -> ${sPaused2})`);
   const label = await page.textContent('[data-testid=train-pause]');
   check(/resume/i.test(label), `the pause button now says "${label.trim()}"`);
+  // the learning rate can change during a run: halve it while paused (checked in the CSV below)
+  check(!(await page.$eval('input[name=lr]', (e) => e.disabled)) && await page.$eval('input[name=seed]', (e) => e.disabled), 'while paused, the learning rate is editable and the seed is not');
+  await page.fill('input[name=lr]', '0.0005');
+  await page.$eval('input[name=lr]', (e) => e.dispatchEvent(new Event('change')));
   await page.click('[data-testid=train-pause]');
   await waitFor(async () => (await step(page)) > sPaused2, { timeout: 60000, what: 'resume' });
   check(true, `resume continues the counter (${sPaused2} -> ${await step(page)})`);
@@ -193,6 +197,10 @@ try {
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#panel-train .downloads button >> nth=0')]);
   const csvText = fs.readFileSync(await dl.path(), 'utf8');
   check(csvText.startsWith('epoch,batch,step,loss,accuracy,lr,images_per_sec\n') && csvText.trim().split('\n').length > 30, `batch CSV has the native columns and ${csvText.trim().split('\n').length - 1} rows`);
+  const lrs = csvText.trim().split('\n').slice(1).map((l) => Number(l.split(',')[5]));
+  const firstNew = lrs.indexOf(0.0005);
+  check(lrs[0] === 0.001 && firstNew > 0 && lrs.slice(0, firstNew).every((x) => x === 0.001) && lrs.slice(firstNew).every((x) => x === 0.0005),
+        `the CSV shows the rate change made while paused: ${firstNew} batches at 0.001, then ${lrs.length - firstNew} at 0.0005`);
   const infoTrained = await page.evaluate(() => ({ ...window.excite.modelInfo }));
   check(infoTrained.CNN.source === 'trained', 'the trained weights are in use after training');
   // thousands of points: the chart keeps every point but draws a decimated copy
