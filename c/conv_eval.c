@@ -13,7 +13,11 @@
 //    channel instead of 36. The transforms are exact up to rounding (their only constant,
 //    1/2, is a power of two), so the result differs from the direct sum by rounding only
 //    (tests/test_conv_eval.c bounds it against a double-precision direct convolution).
-//  - otherwise im2col + GEMM per image, as conv2d_forward (conv1, 3 input channels).
+//  - otherwise im2col + GEMM per image, as conv2d_forward (conv1, 3 input channels; all
+//    convolutions with the AVX2/AVX-512 kernels).
+// Both write the GEMM operands straight in the micro-kernels' packed layout
+// (gemm_prepacked): im2col and the input transform the B panels, gemm_pack_a or the filter
+// transform (cached between calls with the weights it came from) the A panels.
 // Either way the epilogue works on four neighbouring 2x2 windows at once: conv + bias is
 // written to `conv` (the page shows it), relu(bn(.)) to `act`, and the max of each window
 // with its argmax to `pool`/`argmax`, all with the same float operations, in the same
@@ -159,7 +163,10 @@ static void im2col_packed(float *restrict Bp, const float *restrict img, int C, 
             }
 }
 
-static size_t direct_slice_floats(int C, int H, int W) { return up((size_t)C * 9 * H * W, 16) + 32 * (size_t)C * 9; }
+// Per slice: the packed col, H*W columns rounded up to whole panels (nr <= 32).
+static size_t direct_slice_floats(int C, int H, int W) {
+    return up((size_t)C * 9 * H * W, 16) + 32 * (size_t)C * 9;
+}
 
 static void direct_slice(void *ctx, int t) {
     const Job *j = ctx;
@@ -260,7 +267,7 @@ static void wino_inputs(float *V, size_t vplane, const float *inp, int b0, int n
                         w[3][k] = d[1][k] - d[3][k];
                     }
                     int t = (b * TH + ty) * TW + tx;
-                    float *dst = V + ((size_t)(t / nr) * C + c) * nr + t % nr; // nr: a power of 2
+                    float *dst = V + ((size_t)(t / nr) * C + c) * nr + t % nr;
                     for (int i = 0; i < 4; i++) {
                         st(dst + (4 * i + 0) * vplane, w[i][0] - w[i][2]);
                         st(dst + (4 * i + 1) * vplane, w[i][1] + w[i][2]);
@@ -349,7 +356,9 @@ void conv_block_eval(float *conv, float *act, float *pool, int32_t *argmax,
                      const float *running_mean, const float *running_var, float eps,
                      int B, int C, int H, int W, int OC, float *cache, float *work) {
     if (B <= 0) return;
-    if (!vec_ok(H, W)) { // the separate layers
+    int mr, nr;
+    gemm_tile_shape(&mr, &nr);
+    if (!vec_ok(H, W) || nr % 8 || mr > 32) { // the separate layers
         conv2d_forward(conv, inp, weight, bias, B, C, H, W, OC, work);
         batchnorm_forward_eval(act, conv, gamma, beta, running_mean, running_var, B, OC, H * W, eps);
         relu_forward(act, act, (size_t)B * OC * H * W);
@@ -359,8 +368,9 @@ void conv_block_eval(float *conv, float *act, float *pool, int32_t *argmax,
     Job j = {conv, act, pool, pool ? argmax : NULL, inp, weight, bias, gamma, beta, running_mean,
              running_var, eps, B, C, H, W, OC, n_slices(B), wino_images(B, C, H, W, OC), 0, 0,
              NULL, NULL, 0};
-    gemm_tile_shape(&j.mr, &j.nr);
-    if (!wino_ok(C, H, W) || !wino_pays() || j.nr % 4 || j.mr > 32) {
+    j.mr = mr;
+    j.nr = nr;
+    if (!wino_ok(C, H, W) || !wino_pays()) {
         gemm_pack_a(work, weight, C * 9, OC, C * 9); // a fast copy: no cache needed
         j.Ap = work;
         j.scratch = align64(work + ap_floats(C, OC));
