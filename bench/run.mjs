@@ -42,6 +42,8 @@ function openblasDir() {
 }
 
 const node = [process.execPath, '--no-experimental-fetch'];
+const PT_KEPT = 'PyTorch 1.13 OpenBLAS, malloc kept';
+const MALLOC_KEEP = 'glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295';
 const blas = openblasDir();
 const systems = [
   { id: 'excite native', threads: 1, peak: 'native', cmd: [path.join(build, 'bench_model'), 'excite native', '1', RUNS] },
@@ -51,6 +53,11 @@ const systems = [
   { id: 'excite wasm plain', threads: 1, peak: null, cmd: [...node, path.join(build, 'bench_model_plain.js'), 'excite wasm plain', '1', RUNS] },
   ...(blas ? [1, 2].map((t) => ({ id: 'PyTorch 1.13 OpenBLAS', threads: t, peak: 'avx512',
     env: { LD_LIBRARY_PATH: blas }, cmd: [PY, path.join(root, 'bench/bench_torch.py'), 'PyTorch 1.13 OpenBLAS', String(t), RUNS] })) : []),
+  // The same, with glibc told never to give freed memory back to the system: as installed,
+  // PyTorch's large per-step buffers are unmapped when freed and page-faulted in again at the
+  // next step, which costs it about a third of its training speed on this machine.
+  ...(blas ? [1, 2].map((t) => ({ id: PT_KEPT, threads: t, peak: 'avx512',
+    env: { LD_LIBRARY_PATH: blas, GLIBC_TUNABLES: MALLOC_KEEP }, cmd: [PY, path.join(root, 'bench/bench_torch.py'), PT_KEPT, String(t), RUNS] })) : []),
   { id: 'PyTorch 1.13 reference BLAS', threads: 1, peak: 'avx512', env: { LD_LIBRARY_PATH: '' },
     cmd: [PY, path.join(root, 'bench/bench_torch.py'), 'PyTorch 1.13 reference BLAS', '1', Math.min(RUNS, 3)] },
   { id: 'tfjs-wasm', threads: 1, peak: 'wasm', cmd: [...node, path.join(root, 'bench/bench_tfjs.mjs'), '1', RUNS] },
@@ -105,7 +112,7 @@ const ratio = (a, b) => {
 };
 
 const header = ['system', 'thr', 'model', 'train img/s', 'train /CPU-s', 'infer64 img/s', 'infer64 /CPU-s',
-  'one image ms', 'GFLOP/s', '% peak', 'train vs PT-OpenBLAS', 'infer64 vs TF.js', 'infer64 vs PT-OpenBLAS'];
+  'one image ms', 'GFLOP/s', '% peak', 'train vs PT-OpenBLAS', 'train vs PT malloc kept', 'infer64 vs TF.js', 'infer64 vs PT-OpenBLAS'];
 const rows = [header];
 const seen = new Set();
 for (const r of results) {
@@ -116,12 +123,13 @@ for (const r of results) {
   const i1 = get(r.system, r.model, 'infer1', r.threads);
   const ptT = get('PyTorch 1.13 OpenBLAS', r.model, 'train', r.threads);
   const ptI = get('PyTorch 1.13 OpenBLAS', r.model, 'infer64', r.threads);
+  const ptK = get(PT_KEPT, r.model, 'train', r.threads);
   const tfI = get('tfjs-wasm', r.model, 'infer64', r.threads) || get('tfjs-wasm', r.model, 'infer64', 1);
   const main = tr || i64;
   const isPT = r.system.startsWith('PyTorch 1.13 OpenBLAS');
   rows.push([r.system + (r.kernel ? ` [${r.kernel}]` : ''), String(r.threads), r.model, fmt(tr), cpu(tr), fmt(i64), cpu(i64), ms(i1),
     main ? main.gflop_s.toFixed(1) + (tr ? '' : ' (inf)') : '-', main && main.pct_peak != null ? main.pct_peak.toFixed(0) + '%' : '-',
-    isPT ? '' : ratio(tr, ptT), r.system === 'tfjs-wasm' ? '' : ratio(i64, tfI), isPT ? '' : ratio(i64, ptI)]);
+    isPT ? '' : ratio(tr, ptT), isPT ? '' : ratio(tr, ptK), r.system === 'tfjs-wasm' ? '' : ratio(i64, tfI), isPT ? '' : ratio(i64, ptI)]);
 }
 const width = header.map((_, c) => Math.max(...rows.map((row) => row[c].length)));
 const line = (row) => '| ' + row.map((v, c) => v.padEnd(width[c])).join(' | ') + ' |';
@@ -130,6 +138,8 @@ console.log(`excite bench: median (min-max) of ${RUNS} runs after warm-up, batch
 console.log(`GFLOP/s counts the conv + linear multiply-adds (${(FLOP.train / 1e6).toFixed(1)} MFLOP per training image, ` +
   `${(fwd / 1e6).toFixed(1)} per inference); % peak against ${PEAK.avx512} (AVX-512), ${PEAK.avx2} (AVX2), ` +
   `${PEAK.wasm} (WebAssembly SIMD) GFLOP/s per thread. TF.js cannot train (no Conv2DBackpropFilter in its WebAssembly backend).`);
+console.log(`"${PT_KEPT}": GLIBC_TUNABLES=${MALLOC_KEEP}, so freed buffers stay mapped (PyTorch as installed page-faults ` +
+  'its activation buffers back in at every step; excite allocates its buffers once).');
 console.log('/CPU-s: images per CPU second of the process (one thread only): the speed on an idle machine, ' +
   'which wall time on a shared machine hides; ratios give it in [brackets].');
 console.log(line(rows[0]));

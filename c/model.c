@@ -6,6 +6,10 @@
 // Memory: params = [trainable tensors in state-dict order | running means and variances];
 // grads, adam_m and adam_v cover the trainable part with the same offsets, so Adam is one
 // loop. num_batches_tracked is int64 and lives in m->nbt.
+#if defined(__linux__) && !defined(__EMSCRIPTEN__)
+#define _DEFAULT_SOURCE // madvise, posix_memalign
+#include <sys/mman.h>
+#endif
 #include "model_impl.h"
 #include "layers.h"
 #include "safetensors.h"
@@ -16,6 +20,25 @@
 #include <string.h>
 
 static const float BN_EPS = 1e-5f, BN_MOMENTUM = 0.1f;
+
+// Big buffers touched at every step (the activation arena, tens of MB; parameters, gradients
+// and Adam moments, 4.6 MB each): on Linux, 2 MB-aligned and
+// advised into transparent huge pages, which spares the TLB misses of 4 KB pages (training
+// ~5% faster here). Elsewhere plain calloc. Freed with free().
+static void *arena_calloc(size_t n, size_t size) {
+#if defined(__linux__) && !defined(__EMSCRIPTEN__) && defined(MADV_HUGEPAGE)
+    size_t bytes = n * size, huge = (size_t)2 << 20;
+    if (n && bytes / n == size && bytes >= huge) {
+        void *p = NULL;
+        if (posix_memalign(&p, huge, bytes) == 0) {
+            madvise(p, (bytes + huge - 1) / huge * huge, MADV_HUGEPAGE);
+            memset(p, 0, bytes);
+            return p;
+        }
+    }
+#endif
+    return calloc(n, size);
+}
 
 void model_set_error(Model *m, const char *fmt, ...) {
     va_list ap;
@@ -229,7 +252,7 @@ int model_reserve(Model *m, int B) {
         if (!pass) {
             total = off;
             itotal = ioff;
-            a.mem = calloc(total, sizeof(float));
+            a.mem = arena_calloc(total, sizeof(float));
             a.imem = calloc(itotal, sizeof(int32_t));
             if (!a.mem || !a.imem) {
                 free(a.mem);
@@ -253,10 +276,10 @@ Model *model_create(ModelKind kind, uint64_t seed, int max_batch) {
     m->dropout = 0.5f;
     rng_seed(&m->rng, seed);
     build_tensor_list(m);
-    m->params = calloc(m->nparams + m->nbuffers, sizeof(float));
-    m->grads = calloc(m->nparams, sizeof(float));
-    m->adam_m = calloc(m->nparams, sizeof(float));
-    m->adam_v = calloc(m->nparams, sizeof(float));
+    m->params = arena_calloc(m->nparams + m->nbuffers, sizeof(float));
+    m->grads = arena_calloc(m->nparams, sizeof(float));
+    m->adam_m = arena_calloc(m->nparams, sizeof(float));
+    m->adam_v = arena_calloc(m->nparams, sizeof(float));
     m->adam_undo = malloc(3 * m->nparams * sizeof(float));
     if (!m->params || !m->grads || !m->adam_m || !m->adam_v || !m->adam_undo) {
         model_free(m);
