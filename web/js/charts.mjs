@@ -91,6 +91,7 @@ function wrap(chart, canvas) {
       return ds ? (ds._data || ds.data).length : 0;
     },
     schedule() {
+      canvas.dataset.points = counts();   // the point counts are current at once (tests read them); drawing waits for a frame
       if (pending) return;
       pending = true;
       requestAnimationFrame(() => {
