@@ -144,7 +144,8 @@ static void im2col_packed(float *restrict Bp, const float *restrict img, int C, 
                 int q = 0, r = 0; // column y*W + x0 = q*nr + r
                 for (int y = 0; y < H; y++) {
                     int iy = y + ky - 1;
-                    const float *src = plane + (size_t)iy * W;
+                    // (no pointer formed outside the plane: that alone is undefined behaviour)
+                    const float *src = iy >= 0 && iy < H ? plane + (size_t)iy * W : plane;
                     for (int x0 = 0; x0 < W; x0 += 8, r += 8) {
                         if (r == nr) { q++; r = 0; }
                         float *d = Bp + ((size_t)q * K + k) * nr + r;
