@@ -18,6 +18,14 @@ let state = 'idle';            // idle | running | paused | stopped | done
 let looping = false;
 let speed = {};                // kind -> smoothed images/second
 let secPerRound = 0;           // smoothed wall time of one batch of every model
+// Where the run pauses by itself (the page's "pause at the end of this epoch", or an exact
+// batch): { epoch, batch, checkpoint } with epoch counted from 1 and batch the number of
+// batches of that epoch already trained, or null for the end of the epoch (after its
+// evaluation and epoch checkpoint); { epochEnd: true } until a run resolves it to the epoch
+// in progress. checkpoint: false pauses without the 'pause' checkpoint, leaving the saved
+// state where a tab that crashed at that batch would leave it (used by the tests; no control
+// of the page asks for it). Cleared when it fires, on stop and when the run ends.
+let pauseAt = null;
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
@@ -75,6 +83,31 @@ function setData(train, test) {
     post({ type: 'data-ready', nTrain: tr.n, nTest: te.n });
 }
 
+// Check a pauseAt setting ({ epoch, batch?, checkpoint? } | { epochEnd: true } | null).
+function parsePauseAt(p) {
+    if (p === null) return null;
+    if (typeof p !== 'object') throw new Error('pauseAt must be { epoch, batch } or { epochEnd: true } or null');
+    const checkpoint = p.checkpoint !== false;
+    if (p.epochEnd) return { epochEnd: true, checkpoint };
+    if (!(Number.isInteger(p.epoch) && p.epoch >= 1)) throw new Error(`pauseAt.epoch must be an integer >= 1 (got ${p.epoch})`);
+    const batch = p.batch === undefined || p.batch === null ? null : p.batch;
+    if (batch !== null && !(Number.isInteger(batch) && batch >= 1)) throw new Error(`pauseAt.batch must be an integer >= 1 (got ${p.batch})`);
+    return { epoch: p.epoch, batch, checkpoint };
+}
+// The first model of the run: all models train the same batches, so its counters are the run's.
+const lead = () => trainers[kinds[0]];
+// { epochEnd } -> the epoch in progress (or the next one to start, between epochs)
+function resolvePauseAt() {
+    if (pauseAt && pauseAt.epochEnd && kinds.length) pauseAt = { epoch: lead().epoch + 1, batch: null, checkpoint: pauseAt.checkpoint };
+}
+// Called between rounds (every model has trained the same batches): has pauseAt been reached?
+function pauseAtReached() {
+    if (!pauseAt || pauseAt.epochEnd || !kinds.length) return false;
+    const t = lead();
+    if (pauseAt.batch === null) return t.epoch >= pauseAt.epoch && t.position === 0 && !t.epochFinished;
+    return t.stepCount >= (pauseAt.epoch - 1) * t.batches + Math.min(pauseAt.batch, t.batches);
+}
+
 function checkpointState() {
     const out = { version: 1, settings, models: kinds.slice(), trainers: {},
                   data: { nTrain: data.train.n, nTest: data.test.n } };
@@ -126,6 +159,8 @@ function start(msg) {
         }
         kinds = models.slice();
     }
+    if (msg.pauseAt !== undefined) pauseAt = parsePauseAt(msg.pauseAt);
+    resolvePauseAt();
     setState('running');
     loop();
 }
@@ -137,7 +172,19 @@ async function loop() {
         while (state === 'running') {
             const active = kinds.filter((k) => !trainers[k].done);
             if (!active.length) {
+                pauseAt = null;
                 setState('done');
+                break;
+            }
+            if (pauseAtReached()) {
+                const t = lead();
+                const at = { epoch: t.epoch + (t.position > 0 ? 1 : 0), batch: t.position > 0 ? t.position : t.batches,
+                             step: t.stepCount, endOfEpoch: t.position === 0 };
+                const { checkpoint } = pauseAt;
+                pauseAt = null;
+                state = 'paused';
+                post({ type: 'state', state: 'paused', reason: 'pause-at', at });
+                if (checkpoint) postCheckpoint('pause');
                 break;
             }
             const t0 = performance.now();
@@ -226,11 +273,13 @@ async function handle(msg) {
         }
         return;
     case 'stop':
+        pauseAt = null;
         if (state === 'running' || state === 'paused') setState('stopped');
         return;
     case 'settings': {
         // epochs and the learning rate can change during a run (checked before anything changes)
         const s = msg.settings || {};
+        const newPauseAt = s.pauseAt !== undefined ? parsePauseAt(s.pauseAt) : undefined;
         if (s.lr !== undefined && !(Number.isFinite(s.lr) && s.lr > 0)) throw new Error(`learning rate must be a finite number > 0 (got ${s.lr})`);
         if (s.epochs !== undefined && !(Number.isInteger(s.epochs) && s.epochs >= 1)) throw new Error('epochs must be a positive integer');
         if (s.lr !== undefined) {
@@ -241,6 +290,10 @@ async function handle(msg) {
             for (const k of kinds) trainers[k].setEpochs(s.epochs);
             if (settings) settings.epochs = s.epochs;
             if (state === 'done' && kinds.some((k) => !trainers[k].done)) setState('paused');
+        }
+        if (newPauseAt !== undefined) {
+            pauseAt = newPauseAt;
+            if (state === 'running' || state === 'paused') resolvePauseAt();
         }
         return;
     }

@@ -1,13 +1,16 @@
-// resume.spec.mjs - issue 7, "resume after reload", the hard cases (the simple one, one model
-// paused and reloaded, is part 7 of page.spec.mjs). Both models race, 2 epochs:
+// resume.spec.mjs - "resume after reload", the hard cases (the simple one, one model paused
+// and reloaded, is part 7 of page.spec.mjs). Both models race, 3 epochs of 8 batches:
 //   A. an uninterrupted run: the final weights of CNN and CNN_SE (SHA-256 of the safetensors
 //      bytes the worker exports);
-//   B. the same run, but the tab is closed without warning (a crash: no pause, no unload
-//      handler) in epoch 2, after the epoch-1 checkpoint went to IndexedDB; a new tab offers
-//      to resume from the end of epoch 1 with the settings and curves of then, and the
-//      resumed run is paused and the page reloaded once more in the middle of epoch 2;
-//      resumed again, it must end with weights byte-identical to A's, for both models, with
-//      exactly one curve point per batch (no batch lost or counted twice).
+//   B. the same run, stopped by the worker exactly after batch 3 of epoch 2 without a pause
+//      checkpoint (pauseAt { checkpoint: false }: the state a tab that crashed there leaves),
+//      then the tab is closed without warning (no unload handler); a new tab offers to
+//      resume from the end of epoch 1 with the settings and curves of then;
+//   C. the resumed run pauses exactly after batch 5 of epoch 2 (pauseAt), the page reloads,
+//      resumes with "Pause at the end of this epoch" ticked, pauses at the end of epoch 2,
+//      and Resume finishes it: weights byte-identical to A's, for both models, with exactly
+//      one curve point per batch (no batch lost or counted twice).
+// Every stop is an exact state the worker reaches, so the test holds on a fast or slow machine.
 // Needs CIFAR-10 in $CIFAR10_DIR (default data/cifar10): the page trains on the first 1000
 // training and 500 test images.
 import fs from 'node:fs';
@@ -20,8 +23,9 @@ if (!fs.existsSync(path.join(DATA, 'test_batch.bin'))) {
   process.exit(1);
 }
 process.env.CIFAR10_DIR = DATA;
-const SETTINGS = { epochs: '2', batch: '128', trainSize: '1000', testSize: '500', seed: '11' };
-const BATCHES = 2 * Math.ceil(1000 / 128);   // 16 per model
+const SETTINGS = { epochs: '3', batch: '128', trainSize: '1000', testSize: '500', seed: '11' };
+const PER_EPOCH = Math.ceil(1000 / 128);     // 8
+const BATCHES = 3 * PER_EPOCH;               // 24 per model
 const KINDS = ['CNN', 'CNN_SE'];
 
 const srv = await startServer();
@@ -32,6 +36,10 @@ const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
 
 const ready = (page) => page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
 const trainState = (page) => page.$eval('#panel-train > div', (e) => e.dataset.state);
+// the worker's confirmed state, and the step it paused at by itself (pauseAt)
+const workerPaused = (page) => page.$eval('#panel-train > div', (e) => (e.dataset.workerState === 'paused' && e.dataset.pausedAtStep ? Number(e.dataset.pausedAtStep) : 0));
+// Sent before Start or a resume click: the worker keeps it for the run that starts next.
+const pauseAt = (page, at) => page.evaluate((a) => window.excite.trainWorker.postMessage({ type: 'settings', settings: { pauseAt: a } }), at);
 const step = (page) => page.$eval('[data-testid=train-progress]', (e) => Number(e.dataset.step));
 const points = (page) => page.$eval('[data-testid=loss-chart]', (c) => Object.fromEntries((c.dataset.points || '').split(',').filter(Boolean).map((s) => { const [k, v] = s.split(':'); return [k, Number(v)]; })));
 const savedRun = (page) => page.evaluate(async () => (await import('/web/js/run-store.mjs')).loadRun());
@@ -85,44 +93,69 @@ try {
   check(KINDS.every((k) => ptsA[`${k}.raw`] === BATCHES), `run A: ${BATCHES} batches per model (${JSON.stringify(ptsA)}); ${short(hashA)} (${elapsed()})`);
   await a.page.close();
 
-  // ---- B. crash in epoch 2, resume, pause + reload, resume
-  console.log(`B. closed without warning in epoch 2, resumed, paused and reloaded, resumed (${elapsed()})`);
+  // ---- B. a crash after batch 3 of epoch 2, the epoch-1 checkpoint saved
+  console.log(`B. stopped after batch 3 of epoch 2 and closed without warning (${elapsed()})`);
   const b = await openTrain();
   await setUp(b.page);
+  await pauseAt(b.page, { epoch: 2, batch: 3, checkpoint: false });
   await b.page.click('[data-testid=train-start]');
-  const perEpoch = BATCHES / 2;
-  await waitFor(async () => (await savedStep(b.page)) === perEpoch, { timeout: 600000, interval: 200, what: 'the epoch-1 checkpoint in IndexedDB' });
-  await waitFor(async () => (await step(b.page)) >= perEpoch + 3, { timeout: 600000, interval: 200, what: 'three batches into epoch 2' });
-  const crashedAt = await step(b.page);
-  check((await savedStep(b.page)) === perEpoch, `IndexedDB holds the epoch-1 checkpoint (step ${perEpoch}) while epoch 2 runs (step ${crashedAt})`);
+  const crashedAt = await waitFor(() => workerPaused(b.page), { timeout: 600000, interval: 200, what: 'the stop after batch 3 of epoch 2' });
+  check(crashedAt === PER_EPOCH + 3, `the worker stopped exactly after batch 3 of epoch 2 (step ${crashedAt}, want ${PER_EPOCH + 3})`);
+  // the epoch-1 checkpoint is written to IndexedDB asynchronously; nothing moves meanwhile
+  const savedB = await waitFor(async () => (await savedStep(b.page)) || 0, { timeout: 30000, what: 'a saved run in IndexedDB' });
+  check(savedB === PER_EPOCH, `IndexedDB holds the epoch-1 checkpoint (step ${savedB}, want ${PER_EPOCH}) while the worker stands at step ${crashedAt}`);
+  const ptsCrash = await points(b.page);
+  check(KINDS.every((k) => ptsCrash[`${k}.raw`] === crashedAt), `the crashed tab had drawn ${crashedAt} batches per model (${JSON.stringify(ptsCrash)})`);
   await b.page.close({ runBeforeUnload: false });
 
+  // ---- C. resume, pause after batch 5 of epoch 2, reload, resume to the end of epoch 2, finish
+  console.log(`C. resumed, paused after batch 5 of epoch 2, reloaded, resumed to the end of epoch 2, finished (${elapsed()})`);
   const c = await openTrain();
-  await c.page.waitForSelector('[data-testid=train-resume-saved]', { state: 'visible', timeout: 15000 });
+  await c.page.waitForSelector('[data-testid=train-resume-saved]', { state: 'visible', timeout: 30000 });
   const offer = (await c.page.textContent('#panel-train .notice-card p')).trim();
-  check(/CNN \+ CNN_SE/.test(offer), `a new tab offers to resume: "${offer.slice(0, 100)}"`);
+  check(/CNN \+ CNN_SE/.test(offer) && /epoch 1 of 3/.test(offer), `a new tab offers to resume from epoch 1: "${offer.slice(0, 100)}"`);
   // the form shows other settings until the resume restores the saved ones
   await c.page.fill('input[name=seed]', '999');
+  // pauseAt the end of epoch 1 holds the resumed run where it starts, so what was restored
+  // can be read before any new batch arrives
+  await pauseAt(c.page, { epoch: 1 });
   await c.page.click('[data-testid=train-resume-saved]');
+  const heldAt = await waitFor(() => workerPaused(c.page), { timeout: 600000, interval: 200, what: 'the resumed run held at its start' });
+  check(heldAt === PER_EPOCH, `the resumed run starts at the checkpoint (step ${heldAt})`);
   const form = await c.page.evaluate(() => ({
     seed: document.querySelector('input[name=seed]').value, epochs: document.querySelector('input[name=epochs]').value,
     both: document.querySelector('input[name=train-model][value=both]').checked,
   }));
   check(form.seed === SETTINGS.seed && form.epochs === SETTINGS.epochs && form.both, `the saved settings are restored (${JSON.stringify(form)})`);
   const restored = await points(c.page);
-  check(KINDS.every((k) => restored[`${k}.raw`] === perEpoch), `the curves up to the checkpoint are back (${JSON.stringify(restored)}), not the ${crashedAt} batches seen before the crash`);
+  check(KINDS.every((k) => restored[`${k}.raw`] === PER_EPOCH), `the curves up to the checkpoint are back (${JSON.stringify(restored)}), not the ${crashedAt} batches seen before the crash`);
   const eRestored = await c.page.$eval('[data-testid=epoch-loss-chart]', (e) => e.dataset.points || '');
-  check(/CNN\.test:1/.test(eRestored) && /CNN_SE\.test:1/.test(eRestored), `the epoch-1 test points are back (${eRestored})`);
-  await waitFor(async () => (await step(c.page)) >= perEpoch + 5, { timeout: 600000, interval: 200, what: 'five batches into epoch 2 after the resume' });
-  await c.page.click('[data-testid=train-pause]');
-  await waitFor(async () => (await savedStep(c.page)) >= perEpoch + 5, { timeout: 120000, interval: 200, what: 'the pause checkpoint' });
-  const pausedAt = await savedStep(c.page);
+  check(/CNN\.test:1/.test(eRestored) && /CNN_SE\.test:1/.test(eRestored) && !/test:2/.test(eRestored), `the epoch-1 test points are back (${eRestored})`);
+  await pauseAt(c.page, { epoch: 2, batch: 5 });
+  await c.page.click('[data-testid=train-pause]');   // Resume
+  const pausedAt = await waitFor(() => workerPaused(c.page), { timeout: 600000, interval: 200, what: 'the pause after batch 5 of epoch 2' });
+  check(pausedAt === PER_EPOCH + 5, `the resumed run paused exactly after batch 5 of epoch 2 (step ${pausedAt})`);
+  const savedC = await waitFor(async () => ((await savedStep(c.page)) === pausedAt ? pausedAt : 0), { timeout: 30000, what: `the pause checkpoint (step ${pausedAt}) in IndexedDB` });
+  check(savedC === pausedAt, `the pause checkpoint is in IndexedDB (step ${savedC})`);
+  const pausedText = await c.page.textContent('#panel-train .card p[aria-live]');
+  check(/batch 5 of epoch 2/.test(pausedText), `the page says where it paused: "${pausedText}"`);
   await c.page.reload();
   await ready(c.page);
-  await c.page.waitForSelector('[data-testid=train-resume-saved]', { state: 'visible', timeout: 15000 });
+  await c.page.waitForSelector('[data-testid=train-resume-saved]', { state: 'visible', timeout: 30000 });
+  await pauseAt(c.page, { epoch: 2, batch: 5 });
   await c.page.click('[data-testid=train-resume-saved]');
+  const heldAt2 = await waitFor(() => workerPaused(c.page), { timeout: 600000, interval: 200, what: 'the resumed run held at its start' });
   const restored2 = await points(c.page);
-  check(KINDS.every((k) => restored2[`${k}.raw`] === pausedAt), `after the pause and reload the curves have the ${pausedAt} batches so far (${JSON.stringify(restored2)})`);
+  check(heldAt2 === pausedAt && KINDS.every((k) => restored2[`${k}.raw`] === pausedAt), `after the pause and reload the run stands at step ${heldAt2} and the curves have the ${pausedAt} batches so far (${JSON.stringify(restored2)})`);
+  // the user-facing control, ticked while paused: pause when epoch 2 ends
+  await c.page.check('[data-testid=train-pause-at-epoch-end]');
+  await c.page.click('[data-testid=train-pause]');   // Resume
+  const endOf2 = await waitFor(() => workerPaused(c.page), { timeout: 600000, interval: 200, what: 'the pause at the end of epoch 2' });
+  check(endOf2 === 2 * PER_EPOCH, `"Pause at the end of this epoch" paused at the end of epoch 2 (step ${endOf2}, want ${2 * PER_EPOCH})`);
+  const e2 = await c.page.$eval('[data-testid=epoch-loss-chart]', (e) => e.dataset.points || '');
+  check(/CNN\.test:2/.test(e2) && /CNN_SE\.test:2/.test(e2) && !/test:3/.test(e2), `the epoch-2 evaluation ran before the pause (${e2})`);
+  check(!(await c.page.isChecked('[data-testid=train-pause-at-epoch-end]')), 'the control unticks itself once it has paused');
+  await c.page.click('[data-testid=train-pause]');   // Resume
   await waitFor(async () => (await trainState(c.page)) === 'done', { timeout: 600000, interval: 500, what: 'the resumed run' });
   const hashB = await weightHashes(c.page);
   for (const k of KINDS) {

@@ -32,6 +32,9 @@ const strings = {
     'train.resume': 'Resume',
     'train.stop': 'Stop',
     'train.reset': 'Reset',
+    'train.pauseAtEpochEnd': 'Pause at the end of this epoch',
+    'train.state.pausedAt': 'Paused at the end of epoch {epoch}, as asked. Press Resume to continue.',
+    'train.state.pausedAtBatch': 'Paused after batch {batch} of epoch {epoch}, as asked.',
     'train.state.idle': 'Ready.',
     'train.state.loading': 'Loading the training data…',
     'train.state.running': 'Training…',
@@ -95,6 +98,9 @@ const strings = {
     'train.resume': '继续',
     'train.stop': '停止',
     'train.reset': '重置',
+    'train.pauseAtEpochEnd': '在本轮结束时暂停',
+    'train.state.pausedAt': '已按要求在第 {epoch} 轮结束时暂停。点“继续”接着训练。',
+    'train.state.pausedAtBatch': '已按要求在第 {epoch} 轮第 {batch} 批之后暂停。',
     'train.state.idle': '就绪。',
     'train.state.loading': '正在加载训练数据…',
     'train.state.running': '训练中…',
@@ -216,7 +222,10 @@ function mount(root, ctx) {
   const pauseB = el('button', { type: 'button', testid: 'train-pause', class: 'secondary', i18n: 'train.pause' });
   const stopB = el('button', { type: 'button', class: 'secondary', i18n: 'train.stop' });
   const resetB = el('button', { type: 'button', class: 'secondary', i18n: 'train.reset' });
-  const controls = el('div', { class: 'controls' }, startB, pauseB, stopB, resetB);
+  // "pause at the end of this epoch": ticked before Start or a resume, the first epoch run
+  const pauseAtEnd = el('input', { type: 'checkbox', name: 'pause-at-epoch-end', testid: 'train-pause-at-epoch-end' });
+  const pauseAtL = el('label', { class: 'check' }); pauseAtL.append(pauseAtEnd, el('span', { i18n: 'train.pauseAtEpochEnd' }));
+  const controls = el('div', { class: 'controls' }, startB, pauseB, stopB, resetB, pauseAtL);
   const stateText = el('p', { class: 'muted small', 'aria-live': 'polite' });
   const bar = el('progress', { max: '1', value: '0' });
   bar.dataset.i18nAria = 'train.progressLabel';
@@ -298,11 +307,13 @@ function mount(root, ctx) {
   let state = 'idle';          // idle | loading | running | paused | stopped | done
   let run = null;              // { models, settings, logs: {kind: {batches: [], epochs: []}}, smooth, epochStart }
   let lastProgress = null;
+  let pausedAt = null;         // { epoch, batch, step, endOfEpoch } when the worker paused by itself
   const worker = () => ctx.trainWorker;
 
   function setState(s) {
     state = s;
-    stateText.textContent = t(`train.state.${s}`);
+    if (s !== 'paused') { pausedAt = null; delete root.dataset.pausedAtStep; }
+    stateText.textContent = pausedAt ? t(pausedAt.endOfEpoch ? 'train.state.pausedAt' : 'train.state.pausedAtBatch', pausedAt) : t(`train.state.${s}`);
     const busy = s === 'running' || s === 'paused' || s === 'loading';
     startB.disabled = busy;
     pauseB.disabled = !(s === 'running' || s === 'paused');
@@ -409,6 +420,7 @@ function mount(root, ctx) {
       }
       case 'state':
         root.dataset.workerState = d.state;   // what the worker confirmed (tests wait for it)
+        if (d.reason === 'pause-at') { pausedAt = d.at; pauseAtEnd.checked = false; root.dataset.pausedAtStep = String(d.at.step); }
         if (d.state === 'stopped' || d.state === 'done') syncWeights();
         if (d.state === 'done') deleteRun();
         setState(d.state);
@@ -471,6 +483,12 @@ function mount(root, ctx) {
     renderProgress();
   }
   epochs.addEventListener('change', sendLive);
+  // the worker resolves "this epoch" itself, so a tick between two batches cannot miss it
+  const pauseAtSetting = () => (pauseAtEnd.checked ? { epochEnd: true } : null);
+  pauseAtEnd.addEventListener('change', () => {
+    const w = worker();
+    if (w && run && (state === 'running' || state === 'paused')) w.postMessage({ type: 'settings', settings: { pauseAt: pauseAtSetting() } });
+  });
   lr.addEventListener('change', sendLive);
 
   const setEmpty = (on) => { for (const p of root.querySelectorAll('.chart-empty')) p.hidden = !on; };
@@ -507,7 +525,7 @@ function mount(root, ctx) {
       const weights = {};
       if (finetune.checked) for (const k of models) weights[k] = ctx.getWeights(k);
       const { trainSize: _a, testSize: _b, ...ws } = settings;
-      w.postMessage({ type: 'start', models, settings: ws, weights: finetune.checked ? weights : undefined });
+      w.postMessage({ type: 'start', models, settings: ws, weights: finetune.checked ? weights : undefined, ...(pauseAtEnd.checked ? { pauseAt: pauseAtSetting() } : {}) });
       setState('running');
       renderProgress();
     } catch (e) {
@@ -567,7 +585,7 @@ function mount(root, ctx) {
     try {
       await sendData(w, rec.checkpoint.data.nTrain, rec.checkpoint.data.nTest);
       if (state !== 'loading') return;
-      w.postMessage({ type: 'start', resume: rec.checkpoint });
+      w.postMessage({ type: 'start', resume: rec.checkpoint, ...(pauseAtEnd.checked ? { pauseAt: pauseAtSetting() } : {}) });
       setState('running');
     } catch (e) {
       setState('idle');
