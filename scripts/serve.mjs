@@ -5,6 +5,9 @@
 // and a Content-Security-Policy that allows only same-origin resources.
 //   node scripts/serve.mjs      env PORT (default 8000), HOST (default 127.0.0.1), CIFAR10_DIR
 // Supports GET/HEAD and single byte ranges (the CIFAR-10 loader downloads subsets).
+// /web/data/index.json (the CIFAR-10 sets the page may use) is the committed file, with the
+// full set added first when the data directory holds the six official batches: the page
+// learns what is there without requesting a file that may be missing.
 // Not a production server: no TLS, no compression, no caching beyond "no-cache".
 import http from 'node:http';
 import fs from 'node:fs';
@@ -83,6 +86,18 @@ function send(res, status, body, extra = {}) {
     res.end(body);
 }
 
+const DATA_DIR = MOUNTS.find(([prefix]) => prefix === 'data/cifar10/')[1];
+const FULL_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin',
+                    'data_batch_5.bin', 'test_batch.bin'];
+export function hasFullData(dir = DATA_DIR) {
+    return FULL_FILES.every((f) => fs.statSync(path.join(dir, f), { throwIfNoEntry: false })?.size === 30730000);
+}
+function dataIndex() {
+    const index = JSON.parse(fs.readFileSync(path.join(ROOT, 'web', 'data', 'index.json'), 'utf8'));
+    if (hasFullData()) index.sets.unshift({ id: 'full', base: '../../data/cifar10/', train: 50000, test: 10000 });
+    return JSON.stringify(index, null, 2) + '\n';
+}
+
 export function handler(req, res) {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
         return send(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
@@ -92,6 +107,12 @@ export function handler(req, res) {
     if (url.pathname === '/' || url.pathname === '/web') {
         res.writeHead(302, { ...SECURITY_HEADERS, Location: '/web/' + url.search });
         return res.end();
+    }
+    if (url.pathname === '/web/data/index.json') {
+        const body = dataIndex();
+        return send(res, 200, req.method === 'HEAD' ? '' : body,
+                    { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache',
+                      'Content-Length': Buffer.byteLength(body) });
     }
     const file = resolvePath(url.pathname);
     let st;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve } from '../scripts/serve.mjs';
+import { serve, hasFullData } from '../scripts/serve.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let failures = 0;
@@ -79,6 +79,14 @@ try {
     } else {
         console.log(`     (no CIFAR-10 in ${dir}: range checks skipped)`);
     }
+    // the data index: the committed demo subset, and the full set first when it is served
+    const ix = await get(port, '/web/data/index.json');
+    const ids = ix.status === 200 ? JSON.parse(ix.body.toString()).sets.map((s) => s.id) : [];
+    const full = hasFullData();
+    check(ix.status === 200 && /json/.test(ix.headers['content-type']) && ids.join() === (full ? 'full,demo' : 'demo'),
+          `/web/data/index.json lists ${ids.join(', ')} (the full set ${full ? 'is' : 'is not'} in the data directory)`);
+    const demo = await get(port, '/web/data/cifar10-demo/test_batch.bin', { method: 'HEAD' });
+    check(demo.status === 200 && Number(demo.headers['content-length']) === 1000 * 3073, 'the demo subset is served');
     const post = await get(port, '/web/', { method: 'POST' });
     check(post.status === 405, 'POST is refused (405)');
 } finally {

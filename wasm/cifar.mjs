@@ -60,18 +60,28 @@ function assemble(buffers, names, want) {
 
 // ---- from the server --------------------------------------------------------------------
 // Read a response body, calling onChunk(bytes) for progress; at most `limit` bytes are kept.
-async function readBody(res, limit, onChunk) {
+// A body longer than that (a server that ignored Range and sends the whole file) is cancelled
+// once the bytes are in; one that ends there (206) is read to its end, so the request
+// completes instead of being aborted.
+async function readBody(res, limit, onChunk, url) {
     const out = new Uint8Array(limit);
     let got = 0;
     const reader = res.body.getReader();
+    const length = Number(res.headers.get('Content-Length'));
+    const endsThere = res.status === 206 || length === limit;
     for (;;) {
-        const { done, value } = await reader.read();
+        let done, value;
+        try { ({ done, value } = await reader.read()); }
+        catch (e) {
+            if (e.name === 'AbortError') throw e;
+            throw new Error(`${url}: the download was cut after ${got} of ${limit} bytes (${e.message}). Nothing was changed.`);
+        }
         if (done) break;
         const take = Math.min(value.length, limit - got);
         out.set(value.subarray(0, take), got);
         got += take;
-        onChunk(take);
-        if (got >= limit) {
+        if (take) onChunk(take);
+        if (got >= limit && !endsThere) {
             await reader.cancel();
             break;
         }
@@ -92,14 +102,21 @@ async function fetchRecords(url, count, onChunk, signal) {
         throw new Error(`${url} not found: the server has no CIFAR-10 data (run \`make data\`, ` +
                         'or pick cifar-10-binary.tar.gz from disk)');
     }
+    if (res.status === 416) {
+        const cr = /\/(\d+)$/.exec(res.headers.get('Content-Range') || '');
+        throw new Error(`${url}: the server has fewer bytes than the ${count} records asked for ` +
+                        `(${bytes} bytes; HTTP 416${cr ? `, the file has ${cr[1]}` : ''}): ` +
+                        'the file is truncated, or not a CIFAR-10 batch. Nothing was changed.');
+    }
     if (res.status !== 200 && res.status !== 206) throw new Error(`${url}: HTTP ${res.status}`);
     let full = bytes;
     const cr = res.headers.get('Content-Range');
     if (res.status === 206 && cr && /\/(\d+)$/.test(cr)) full = Number(/\/(\d+)$/.exec(cr)[1]);
     else if (res.status === 200 && res.headers.get('Content-Length')) full = Number(res.headers.get('Content-Length'));
-    const buf = await readBody(res, bytes, onChunk);
+    const buf = await readBody(res, bytes, onChunk, url);
     if (buf.length < bytes) {
-        throw new Error(`${url}: got ${buf.length} bytes, expected at least ${bytes} (file truncated?)`);
+        throw new Error(`${url}: got ${buf.length} bytes, expected at least ${bytes} for ${count} records ` +
+                        '(the file is truncated, or the download was cut). Nothing was changed.');
     }
     buf.fullLength = full;
     return buf;

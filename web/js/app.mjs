@@ -10,10 +10,11 @@ import * as charts from './charts.mjs';
 import * as images from './images.mjs';
 import { featureGrid, strings as fgStrings } from './featuregrid.mjs';
 import { panels, modes } from './panels/index.mjs';
+import * as dataSets from './data-sets.mjs';
+import * as embed from './embed.mjs';
 
 const WASM = new URL('../../wasm/', import.meta.url);
 const WEIGHTS = new URL('../../weights/', import.meta.url);
-const DATA = new URL('../../data/cifar10/', import.meta.url);
 const KINDS = ['CNN', 'CNN_SE'];
 const $ = (id) => document.getElementById(id);
 
@@ -34,7 +35,7 @@ const ctx = {
   state: { get: urlState.get, getInt: urlState.getInt, set: (o) => urlState.set(o) },
   featureGrid: (el, opts) => featureGrid(el, { t: i18n.t, ...opts }),
   trainWorker: null, workerInfo: null, modelVersion: 0,
-  data: { source: null, name: null },
+  data: { source: null, id: null, name: null, train: 0, test: 0 },   // the CIFAR-10 in use (data-sets.mjs)
 };
 
 // ---- errors and notices --------------------------------------------------------------
@@ -318,58 +319,81 @@ $('weights-input').addEventListener('change', async (e) => {
 });
 
 // ---- data ----------------------------------------------------------------------------
+// The sources: the sets web/data/index.json lists (data-sets.mjs), and an opened archive.
 let cifarModule = null;
 async function cifar() { return cifarModule || (cifarModule = await import(new URL('cifar.mjs', WASM).href)); }
-let testCache = null;          // { n, images, labels }
-let serverHasData = null;      // null: unknown
-let archiveData = null;        // { train, test } from the archive the user opened
+let sets = null;               // [{ id, base, train, test }] once index.json is read
+let testCache = null;          // { id, n, images, labels } of the source in use
+let archiveData = null;        // { train, test, name } from the archive the user opened
+const setsLoaded = dataSets.listSets().then((s) => { sets = s; chooseData(urlState.get('data'), { initial: true }); return s; });
+
+ctx.dataSet = () => ctx.data.source ? { ...ctx.data, label: dataSets.label(ctx.data, i18n.t, i18n.getLang()) } : null;
 
 function renderDataStatus() {
-  const el = $('data-status');
-  if (ctx.data.source === 'server') el.textContent = i18n.t('app.data.server');
-  else if (ctx.data.source === 'archive') el.textContent = i18n.t('app.data.archive', { name: ctx.data.name });
-  else if (serverHasData === false) el.textContent = i18n.t('app.data.none');
-  else el.textContent = '';
+  const sel = $('data-set');
+  sel.replaceChildren();
+  const all = [...(sets || []), ...(archiveData ? [{ id: 'archive', name: archiveData.name, train: archiveData.train.n, test: archiveData.test.n }] : [])];
+  for (const s of all) {
+    const o = document.createElement('option');
+    o.value = s.id; o.textContent = dataSets.label(s, i18n.t, i18n.getLang());
+    o.selected = s.id === ctx.data.id;
+    sel.append(o);
+  }
+  if (!all.length) { const o = document.createElement('option'); o.textContent = i18n.t(sets ? 'app.data.nothing' : 'app.data.listing'); sel.append(o); }
+  sel.disabled = all.length < 2;
 }
+$('data-set').addEventListener('change', (e) => chooseData(e.target.value));
 
-async function probeServerData() {
-  if (serverHasData !== null) return serverHasData;
-  try {
-    const r = await fetch(new URL('test_batch.bin', DATA), { method: 'HEAD' });
-    serverHasData = r.ok;
-  } catch { serverHasData = false; }
-  if (serverHasData && !ctx.data.source) ctx.data = { source: 'server', name: null };
+// Use source id ('demo', 'full', 'archive', ...); unknown ids fall back to the default set.
+function chooseData(id, { initial = false } = {}) {
+  let src;
+  if (id === 'archive' && archiveData) src = { source: 'archive', id: 'archive', name: archiveData.name, train: archiveData.train.n, test: archiveData.test.n };
+  else {
+    const s = dataSets.pickDefault(sets || [], id);
+    src = s ? { source: 'server', ...s, name: null } : { source: null, id: null, name: null, train: 0, test: 0 };
+  }
+  const changed = src.id !== ctx.data.id;
+  ctx.data = src;
+  if (changed) testCache = null;
   renderDataStatus();
-  return serverHasData;
+  // ?data= only when the choice is not the default (an embed then trains on the same set)
+  if (!initial) urlState.set({ data: src.source === 'server' && src.id !== sets?.[0]?.id ? src.id : null });
+  if (changed) { emit('data-changed', {}); notifyPanels('data-changed'); }
 }
-ctx.hasServerData = probeServerData;
 
-// Test images for the gallery and evaluation: at least n (up to 10000).
-const testLoads = new Map();   // n -> Promise, so panels asking at once share one download
+// Test images for the gallery and evaluation: at least n, up to what the source holds.
+const testLoads = new Map();   // "id|n" -> Promise, so panels asking at once share one download
 ctx.testSet = async (n = 1000) => {
-  n = Math.min(10000, n);
-  if (testCache && testCache.n >= n) return testCache;
-  if (archiveData) return (testCache = archiveData.test);
-  for (const [m, p] of testLoads) if (m >= n) return p;
+  await setsLoaded;
+  const src = ctx.data;
+  if (!src.source) throw new Error(i18n.t('app.data.needed'));
+  n = Math.min(n, src.test);
+  if (testCache && testCache.id === src.id && testCache.n >= n) return testCache;
+  if (src.source === 'archive') return (testCache = { id: 'archive', ...archiveData.test });
+  for (const [k, p] of testLoads) { const [id, m] = k.split('|'); if (id === src.id && Number(m) >= n) return p; }
+  const key = `${src.id}|${n}`;
   const p = (async () => {
-    if (!(await probeServerData())) throw new Error(i18n.t('app.data.needed'));
     const c = await cifar();
-    const { test } = await c.loadCifarFromServer({ baseUrl: DATA.href, trainSize: 0, testSize: n });
-    if (!testCache || test.n > testCache.n) testCache = test;
-    return testCache;
+    const { test } = await c.loadCifarFromServer({ baseUrl: src.base, trainSize: 0, testSize: n });
+    if (ctx.data.id === src.id && (!testCache || testCache.id !== src.id || test.n > testCache.n)) testCache = { id: src.id, ...test };
+    return { id: src.id, ...test };
   })();
-  testLoads.set(n, p);
-  try { return await p; } finally { testLoads.delete(n); }
+  testLoads.set(key, p);
+  try { return await p; } finally { testLoads.delete(key); }
 };
 // Training data: { train, test } copies of subsets (the caller may transfer them), or
 // { baseUrl } when the worker can fetch from the server itself.
 ctx.trainData = async ({ trainSize, testSize }) => {
-  if (archiveData) {
-    const cut = (d, n) => { n = Math.min(n, d.n); return { n, images: d.images.slice(0, n * 3072), labels: d.labels.slice(0, n) }; };
+  await setsLoaded;
+  const src = ctx.data;
+  if (!src.source) throw new Error(i18n.t('app.data.needed'));
+  const why = dataSets.tooBig(src, trainSize, testSize, i18n.t);
+  if (why) throw new Error(why);
+  if (src.source === 'archive') {
+    const cut = (d, n) => ({ n, images: d.images.slice(0, n * 3072), labels: d.labels.slice(0, n) });
     return { train: cut(archiveData.train, trainSize), test: cut(archiveData.test, testSize) };
   }
-  if (await probeServerData()) return { baseUrl: DATA.href };
-  throw new Error(i18n.t('app.data.needed'));
+  return { baseUrl: src.base };
 };
 
 $('data-input').addEventListener('change', async (e) => {
@@ -381,14 +405,10 @@ $('data-input').addEventListener('change', async (e) => {
   try {
     const c = await cifar();
     const d = await c.loadCifarFromTarGz(file, { trainSize: 50000, testSize: 10000 });
-    archiveData = { train: d.train, test: d.test };
-    testCache = d.test;
-    ctx.data = { source: 'archive', name: file.name };
+    archiveData = { train: d.train, test: d.test, name: file.name };
     ctx.clearError();
     ctx.notice('');
-    renderDataStatus();
-    emit('data-changed', {});
-    notifyPanels('data-changed');
+    chooseData('archive');
   } catch (err) {
     ctx.notice('');
     ctx.error({ code: 'app.data.error', vars: { name: file.name, msg: err.message || String(err) } });
@@ -476,8 +496,18 @@ function embedSnippet() {
   const u = new URL(urlState.embedUrl());
   const parts = [...document.querySelectorAll('#embed-parts input:checked')].map((i) => i.value);
   if (parts.length) u.searchParams.set('view', parts.join(',')); else u.searchParams.delete('view');
-  const height = parts.length && parts.length <= 2 ? 480 : 720;
-  $('embed-code').value = `<iframe src="${u.toString().replace(/"/g, '&quot;')}" width="100%" height="${height}" title="excite" loading="lazy" allow="camera"></iframe>`;
+  const p = mounted.get(current)?.panel;
+  const title = `excite — ${p ? p.title[i18n.getLang()] || p.title.en : ''}`;
+  $('embed-code').value = embed.snippet({ url: u.toString(), panel: current, title, parts });
+}
+// In an iframe: say what the embedding keeps from this view, with a link to a new tab.
+function renderEmbedLimits() {
+  const lim = embed.limits(window);
+  const why = [];
+  if (lim.threads && current === 'train') why.push(i18n.t('app.embed.noThreads'));
+  if (lim.camera && current === 'inspect') why.push(i18n.t('app.embed.noCamera'));
+  $('embed-why').textContent = why.join(' ');
+  $('embed-limits').hidden = !why.length;
 }
 $('embed-button').addEventListener('click', () => {
   // the parts of the current panel that can be embedded alone (panel.views)
@@ -519,13 +549,18 @@ async function boot() {
   const lang = urlLang || ((navigator.language || '').toLowerCase().startsWith('zh') ? 'zh' : 'en');
   if (ctx.embed) {
     document.body.classList.add('embed');
-    const home = $('embed-home');
-    const u = new URL(location.href); u.searchParams.delete('embed');
-    home.href = u.toString(); home.hidden = false;
+    const u = new URL(location.href); u.searchParams.delete('embed'); u.searchParams.delete('view');
+    for (const a of [$('embed-home'), $('embed-open')]) a.href = u.toString();
+    $('embed-home').hidden = false;
+    events.addEventListener('panel-shown', renderEmbedLimits);
+    events.addEventListener('lang-changed', renderEmbedLimits);
   }
   applyLang(lang);
   const backend = loadBackend().catch((e) => { ctx.backendFailed = true; renderBackend(); ctx.error(e); });
-  const worker = ctx.embed ? Promise.resolve(null) : startWorker();
+  // An embedded view shows one panel: only the Train view needs the training worker (each
+  // worker is one more WebAssembly instance, and a lesson may embed several views).
+  const needWorker = !ctx.embed || (urlState.get('panel') || panels[0].id) === 'train';
+  const worker = needWorker ? startWorker() : Promise.resolve(null);
   await mountPanels();
   for (const [k, mode] of Object.entries(modes)) {
     if (urlState.get(mode.param || k) === '1') {
@@ -537,9 +572,9 @@ async function boot() {
   await backend;
   if (ctx.excite && !(await usePretrained({ quiet: true }))) ctx.notice({ code: 'app.pretrainedMissing', vars: {} });
   renderModelStatus();
-  probeServerData().then((ok) => {
+  setsLoaded.then(() => {
     const idx = urlState.getInt('img', 0);
-    if (ok && !ctx.image) ctx.setImage({ index: idx }).catch((e) => ctx.error(e));
+    if (ctx.data.source && !ctx.image) ctx.setImage({ index: idx }).catch((e) => ctx.error(e));
   });
   await worker;
   document.body.dataset.ready = '1';

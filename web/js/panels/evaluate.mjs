@@ -6,6 +6,7 @@ import { barChart, COLORS, alpha } from '../charts.mjs';
 import { css, colorbarElement } from '../colormap.mjs';
 import { chwToCanvas } from '../images.mjs';
 import { el } from '../dom.mjs';
+import { limitSelect } from '../data-sets.mjs';
 
 const KINDS = ['CNN', 'CNN_SE'];
 
@@ -73,7 +74,14 @@ function mount(root, ctx) {
   for (const n of [500, 1000, 2000, 5000, 10000]) { const o = el('option', { value: String(n), text: String(n) }); if (n === 1000) o.selected = true; size.append(o); }
   const runB = el('button', { type: 'button', i18n: 'eval.run', testid: 'eval-run' });
   const status = el('p', { class: 'small', 'aria-live': 'polite' });
-  const head = el('div', { class: 'card' }, el('h2', { i18n: 'eval.title' }), el('p', { class: 'caption', i18n: 'eval.intro' }),
+  // which CIFAR-10 the test images come from (sizes it cannot hold are disabled)
+  const dataNote = el('p', { class: 'caption', testid: 'eval-data' });
+  const renderData = () => {
+    const d = ctx.dataSet();
+    dataNote.textContent = d ? t('app.data.using', { set: d.label }) : '';
+    if (d) limitSelect(size, d.test);
+  };
+  const head = el('div', { class: 'card' }, el('h2', { i18n: 'eval.title' }), el('p', { class: 'caption', i18n: 'eval.intro' }), dataNote,
     el('div', { class: 'row' }, el('label', { for: 'eval-size' }, el('span', { i18n: 'eval.size' })), size, runB), status);
   const accRow = el('div', { class: 'grid2 keep2' });
   const diffCard = el('div', { class: 'card', testid: 'eval-difference' });
@@ -215,7 +223,8 @@ function mount(root, ctx) {
         if (result) { stale = true; status.textContent = t('eval.stale'); }
         else if (visible && !autoRan && KINDS.every((k) => ctx.modelInfo[k] && ctx.modelInfo[k].source !== 'random')) { autoRan = true; run(); }
       }
-      else if (what === 'lang-changed') render();
+      else if (what === 'lang-changed') { render(); renderData(); }
+      else if (what === 'data-changed') renderData();
       void visible;
     },
   };

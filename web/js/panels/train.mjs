@@ -5,6 +5,7 @@
 import { lineChart, smoother, COLORS } from '../charts.mjs';
 import * as store from '../run-store.mjs';
 import { el } from '../dom.mjs';
+import { limitSelect } from '../data-sets.mjs';
 
 const KINDS = ['CNN', 'CNN_SE'];
 const BATCH_COLS = 'epoch,batch,step,loss,accuracy,lr,images_per_sec';
@@ -233,7 +234,14 @@ function mount(root, ctx) {
   const progress = el('div', { class: 'progress', testid: 'train-progress', role: 'group' }, bar, progText);
   progress.dataset.step = '0';
 
-  const setCard = el('div', { class: 'card' }, el('h2', { i18n: 'train.settings' }), el('p', { class: 'caption', i18n: 'train.intro' }), settings, controls, progress, stateText,
+  // which CIFAR-10 this trains and evaluates on (the sizes above it cannot hold are disabled)
+  const dataNote = el('p', { class: 'caption', testid: 'train-data' });
+  const renderData = () => {
+    const d = ctx.dataSet();
+    dataNote.textContent = d ? t('app.data.using', { set: d.label }) : '';
+    if (d) { limitSelect(trainSize, d.train); limitSelect(testSize, d.test); }
+  };
+  const setCard = el('div', { class: 'card' }, el('h2', { i18n: 'train.settings' }), el('p', { class: 'caption', i18n: 'train.intro' }), dataNote, settings, controls, progress, stateText,
     el('p', { class: 'caption', i18n: 'train.saved.note' }));
   const savedText = el('p');
   const savedResume = el('button', { type: 'button', testid: 'train-resume-saved', i18n: 'train.saved.resume' });
@@ -624,6 +632,7 @@ function mount(root, ctx) {
       if (what === 'shown') { makeCharts(); listen(); }
       if (what === 'lang-changed') { setState(state); renderProgress(); labelCharts(); renderDownloads(); showSaved(); }
       if (what === 'models-changed') renderDownloads();
+      if (what === 'data-changed' || what === 'lang-changed') renderData();
     },
     get state() { return state; },
     get charts() { return charts; },
