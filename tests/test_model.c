@@ -30,7 +30,6 @@
 
 static const char *refdir;
 static int failures;
-static int quick;
 
 #define CHECK(cond, ...)                                                   \
     do {                                                                   \
@@ -658,7 +657,6 @@ static void plateau(void) {
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: %s REFDIR\n", argv[0]); return 2; }
     refdir = argv[1];
-    quick = getenv("EXCITE_QUICK") != NULL;
     Ref batches;
     ref_open(&batches, "model_batches.safetensors");
     Worst w[2];
@@ -682,7 +680,6 @@ int main(int argc, char **argv) {
            "   RMS|diff|/max; outliers: elements off by > 1e-3 of max; bias rms: conv biases and\n"
            "   running means; logits(tr): eval logits of the two trained models; logits, Grad-CAM,\n"
            "   SE s: PyTorch's final weights loaded here)\n");
-    (void)quick;
     if (failures) { printf("test_model: %d FAILED\n", failures); return 1; }
     printf("test_model: all passed\n");
     return 0;

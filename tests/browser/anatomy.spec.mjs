@@ -164,13 +164,13 @@ async function openPage(browser, base, query, width, errors) {
     page.on('pageerror', (e) => errors.push(`${query}: pageerror: ${e.message}`));
     page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) errors.push(`request to another origin: ${r.url()}`); });
     await page.goto(`${base}/web/index.html?${query}`);
-    await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 180000 });   // a busy 2-core machine is slow
+    await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 300000 });   // a safety net: a busy machine is slow
     return page;
 }
 async function loadWeights(page, files) {
     for (const kind of ['CNN', 'CNN_SE']) {
         await page.setInputFiles('[data-testid=weights-input]', files[kind]);
-        await page.waitForFunction((k) => window.excite.modelInfo[k] && window.excite.modelInfo[k].source === 'file', kind, { timeout: 20000 });
+        await page.waitForFunction((k) => window.excite.modelInfo[k] && window.excite.modelInfo[k].source === 'file', kind, { timeout: 300000 });
     }
 }
 async function shownS(page, block, index) {
@@ -178,7 +178,7 @@ async function shownS(page, block, index) {
         const s = document.querySelector('#panel-anatomy [data-testid=anatomy-s]');
         const img = window.excite.image;
         return s && s.dataset.block === `ca${block + 1}` && s.dataset.values && img && img.index === index;
-    }, { block, index }, { timeout: 20000 });
+    }, { block, index }, { timeout: 300000 });
     return page.evaluate(() => {
         const s = document.querySelector('#panel-anatomy [data-testid=anatomy-s]');
         const c = document.querySelector('#panel-anatomy [data-testid=anatomy-c]');
@@ -230,7 +230,7 @@ async function main() {
             const page = await openPage(browser, base, 'panel=anatomy&lang=en', width, errors);
             await loadWeights(page, files);
             const thumb = page.locator(`#panel-anatomy [data-testid=anatomy-gallery-${TEST_INDEX}]`);
-            await thumb.click({ timeout: 20000 });
+            await thumb.click({ timeout: 300000 });
             for (const [b, C] of [[0, 32], [1, 64], [2, 128]]) {
                 if (b > 0) await page.click(`#panel-anatomy [data-testid=anatomy-block-${b + 1}]`);
                 const shown = await shownS(page, b, TEST_INDEX);
@@ -264,7 +264,7 @@ async function main() {
         // Chinese anatomy view
         {
             const page = await openPage(browser, base, 'panel=anatomy&lang=zh&ca=2', 1280, errors);
-            await page.waitForSelector('#panel-anatomy [data-testid=anatomy-s] .anat-cell', { timeout: 20000 });
+            await page.waitForSelector('#panel-anatomy [data-testid=anatomy-s] .anat-cell', { timeout: 300000 });
             const txt = await page.textContent('#panel-anatomy');
             check(txt.includes('压缩') && txt.includes('激励') && txt.includes('缩放'), 'anatomy panel in Chinese shows the three step titles');
             await page.screenshot({ path: path.join(SHOTS, 'anatomy-zh-1280.png'), fullPage: true });
@@ -273,7 +273,7 @@ async function main() {
         // embedding one part: only the excitation step is shown
         {
             const page = await openPage(browser, base, 'embed=1&panel=anatomy&view=excite&ca=2', 1280, errors);
-            await page.waitForSelector('#panel-anatomy [data-testid=anatomy-s] .anat-cell', { timeout: 20000 });
+            await page.waitForSelector('#panel-anatomy [data-testid=anatomy-s] .anat-cell', { timeout: 300000 });
             const shown = await page.$$eval('#panel-anatomy [data-view]', (els) => els.filter((e) => e.offsetParent !== null).map((e) => e.dataset.view));
             check(shown.join() === 'excite', `embed=1&view=excite shows only that part (${shown.join()})`);
             await page.screenshot({ path: path.join(SHOTS, 'anatomy-embed-excite-1280.png'), fullPage: true });
@@ -307,9 +307,9 @@ async function main() {
                         check(extra === fileParams('CNN_SE') - fileParams('CNN'), `lesson ${lang} ${width}px: SE adds ${extra} parameters`);
                     }
                     const live = { attention: 'lesson-attention', features: 'lesson-features', heatmaps: 'lesson-heatmaps' }[id];
-                    if (live) await page.waitForSelector(`[data-testid=${live}] canvas`, { timeout: 20000 });
-                    if (id === 'anatomy') await page.waitForSelector('#panel-anatomy [data-testid=anatomy-s] .anat-cell', { timeout: 20000 });
-                    await page.waitForTimeout(300);
+                    if (live) await page.waitForSelector(`[data-testid=${live}] canvas`, { timeout: 300000 });
+                    if (id === 'anatomy') await page.waitForSelector('#panel-anatomy [data-testid=anatomy-s] .anat-cell', { timeout: 300000 });
+                    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));   // drawn
                     await page.screenshot({ path: path.join(SHOTS, `lesson-${lang}-${k}-${id}-${width}.png`) });
                     await page.locator('[data-testid=lesson]').screenshot({ path: path.join(SHOTS, `lesson-${lang}-${k}-${id}-${width}-card.png`) });
                     if (k < steps) await page.click('[data-testid=lesson-next]');

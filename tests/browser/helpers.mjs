@@ -1,6 +1,7 @@
 // helpers.mjs - shared set-up of the page's browser tests: a free port, scripts/serve.mjs
 // started on it (and stopped), headless Chromium through playwright-core with a fresh
 // profile, console-error and request logging, and small assertion helpers.
+import { CHROMIUM, CHROMIUM_FLAGS } from './chromium.mjs';   // first: prints the browser's version
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import fs from 'node:fs';
@@ -31,7 +32,7 @@ export async function startServer() {
   const t0 = Date.now();
   while (!out.includes('http://')) {
     if (proc.exitCode !== null) throw new Error(`serve.mjs exited: ${out}`);
-    if (Date.now() - t0 > 15000) { proc.kill(); throw new Error(`serve.mjs did not start: ${out}`); }
+    if (Date.now() - t0 > 120000) { proc.kill(); throw new Error(`serve.mjs did not start: ${out}`); }   // a safety net
     await new Promise((r) => setTimeout(r, 50));
   }
   return { port, origin: `http://127.0.0.1:${port}`, stop: () => new Promise((r) => { proc.once('exit', r); proc.kill('SIGTERM'); }) };
@@ -40,9 +41,9 @@ export async function startServer() {
 export async function launch({ args = [] } = {}) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'excite-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', ...args],
+    args: [...CHROMIUM_FLAGS, ...args],
     viewport: { width: 1280, height: 900 },
     acceptDownloads: true,
   });
@@ -69,7 +70,9 @@ export function check(cond, what) {
 }
 export function failed() { return failures; }
 
-export async function waitFor(fn, { timeout = 30000, interval = 100, what = 'condition' } = {}) {
+// Polls fn until it returns a truthy value; for exact states only (a value that cannot move
+// past what is waited for). The timeout is a safety net for a slow, loaded machine.
+export async function waitFor(fn, { timeout = 300000, interval = 100, what = 'condition' } = {}) {
   const t0 = Date.now();
   for (;;) {
     const v = await fn();

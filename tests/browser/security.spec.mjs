@@ -71,7 +71,7 @@ function png(w, h) {
 }
 
 async function ready(page) {
-  await page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 300000 });
 }
 const rendered = (page) => page.evaluate(() => window.excite.image &&
   document.querySelector('#panel-inspect > div').dataset.rendered === String(window.excite.image.version));
@@ -136,7 +136,11 @@ try {
     el.textContent = 'window.__inline = 1';
     document.head.append(el);
     setTimeout('window.__timer = 1', 0);
-    await new Promise((r) => setTimeout(r, 300));
+    // timers of equal delay run in order: once this one has run, the string timer would have
+    await new Promise((r) => setTimeout(r, 0));
+    // the two violation reports are events: wait for them (a minute is only a safety net)
+    const t0 = performance.now();
+    while (window.__csp.length < 2 && performance.now() - t0 < 60000) await new Promise((r) => document.addEventListener('securitypolicyviolation', r, { once: true }));
     const out = { inline: window.__inline || 0, timer: window.__timer || 0, violations: window.__csp.slice() };
     el.remove();
     window.__csp = [];
@@ -150,9 +154,9 @@ try {
   console.log(`3. uploaded images make no request (${elapsed()})`);
   await page.click('#tab-inspect');
   if (await page.$('#panel-inspect .gallery button')) {
-    await waitFor(() => page.$('#panel-inspect .gallery button:not([disabled])'), { timeout: 60000, what: 'the gallery' });
+    await waitFor(() => page.$('#panel-inspect .gallery button:not([disabled])'), { what: 'the gallery' });
     await page.click('#panel-inspect .gallery button >> nth=0');
-    await waitFor(() => rendered(page), { timeout: 60000, what: 'the first image' });
+    await waitFor(() => rendered(page), { what: 'the first image' });
   }
   const jpeg = Buffer.from(await page.evaluate(async () => {
     const c = document.createElement('canvas'); c.width = 300; c.height = 200;
@@ -188,8 +192,10 @@ try {
     const v0 = await imageVersion(page);
     const n0 = log.requests.length;
     await act();
-    const ok = await waitFor(async () => (await imageVersion(page)) !== v0 && rendered(page), { timeout: 30000, what: `${how} rendered` }).then(() => true, () => false);
-    await page.waitForTimeout(1500);   // anything sent late (a beacon, a lazy upload) would show here
+    const ok = await waitFor(async () => (await imageVersion(page)) !== v0 && rendered(page), { what: `${how} rendered` }).then(() => true, () => false);
+    // Not a wait for an event: a window in which a request that must not happen (a beacon, a
+    // lazy upload) would show. A slow machine can only make it miss a late one, never fail.
+    await page.waitForTimeout(1500);
     const after = log.requests.slice(n0).filter((u) => !u.startsWith('blob:') && !u.startsWith('data:'));
     check(ok, `${how}: the picture is shown and predicted`);
     check(after.length === 0 && sockets.length === 0, `${how}: no request after the upload (${after.length}: ${JSON.stringify(after.slice(0, 3))})`);
@@ -211,18 +217,25 @@ try {
   };
   const rec = Buffer.alloc(3073 * 2, 7); rec[0] = 1; rec[3073] = 2;
   const tarball = zlib.gzipSync(Buffer.concat([tarHeader('cifar-10-batches-bin/test_batch.bin', rec.length), rec, Buffer.alloc(512 - (rec.length % 512)), Buffer.alloc(1024)]));
+  // each case ends in a state the page reaches once it has handled the file: the picture
+  // rendered, the weights in use under that name, the archive chosen as the data, or an error
+  const errorShown = () => page.$eval('[data-testid=error]', (e) => e.textContent.trim() !== '');
   const cases = [
-    ['image, good', '[data-testid=upload-input]', names[0], 'image/png', picture],
-    ['image, not an image', '[data-testid=upload-input]', names[1], 'image/png', Buffer.from('<b>not an image</b>')],
-    ['weights, good', '[data-testid=weights-input]', names[0].replace('.png', '.safetensors'), 'application/octet-stream', Buffer.from(weights)],
-    ['weights, broken', '[data-testid=weights-input]', names[1].replace('.png', '.safetensors'), 'application/octet-stream', Buffer.from('{"not":"safetensors"}')],
-    ['dataset archive', '[data-testid=data-input]', names[0].replace('.png', '.tar.gz'), 'application/gzip', tarball],
-    ['dataset archive, broken', '[data-testid=data-input]', names[1].replace('.png', '.tar.gz'), 'application/gzip', tarball.subarray(0, 40)],
+    ['image, good', '[data-testid=upload-input]', names[0], 'image/png', picture, async (v0) => (await imageVersion(page)) !== v0 && rendered(page)],
+    ['image, not an image', '[data-testid=upload-input]', names[1], 'image/png', Buffer.from('<b>not an image</b>'), errorShown],
+    ['weights, good', '[data-testid=weights-input]', names[0].replace('.png', '.safetensors'), 'application/octet-stream', Buffer.from(weights),
+      () => page.evaluate((n) => window.excite.modelInfo.CNN.source === 'file' && window.excite.modelInfo.CNN.name === n, names[0].replace('.png', '.safetensors'))],
+    ['weights, broken', '[data-testid=weights-input]', names[1].replace('.png', '.safetensors'), 'application/octet-stream', Buffer.from('{"not":"safetensors"}'), errorShown],
+    ['dataset archive', '[data-testid=data-input]', names[0].replace('.png', '.tar.gz'), 'application/gzip', tarball,
+      async () => (await errorShown()) || page.evaluate(() => window.excite.data && window.excite.data.source === 'archive')],
+    ['dataset archive, broken', '[data-testid=data-input]', names[1].replace('.png', '.tar.gz'), 'application/gzip', tarball.subarray(0, 40), errorShown],
   ];
-  for (const [what, sel, name, type, buffer] of cases) {
+  for (const [what, sel, name, type, buffer, handled] of cases) {
     await page.evaluate(() => window.excite.clearError());
+    const v0 = await imageVersion(page);
     await page.setInputFiles(sel, { name, mimeType: type, buffer });
-    await page.waitForTimeout(1500);
+    const done = await waitFor(() => handled(v0), { what: `${what} handled` }).then(() => true, () => false);
+    check(done, `${what}: the page handled the file`);
     const inj = await injected(page);
     const shown = await page.evaluate((name) => document.body.textContent.includes(name), name);
     const err = await page.$eval('[data-testid=error]', (e) => e.textContent.trim());
@@ -240,10 +253,12 @@ try {
     await page.selectOption('select[name=train-size]', '1000');
     await page.selectOption('select[name=test-size]', '500');
     await page.fill('input[name=epochs]', '1');
+    await page.evaluate(() => window.excite.trainWorker.postMessage({ type: 'settings', settings: { pauseAt: { epoch: 1, batch: 2 } } }));
     await page.click('[data-testid=train-start]');
-    await waitFor(() => page.$eval('[data-testid=train-progress]', (e) => Number(e.dataset.step) >= 2), { timeout: 180000, what: '2 training batches' });
+    const at = await waitFor(() => page.$eval('#panel-train > div', (e) => (e.dataset.workerState === 'paused' ? Number(e.dataset.pausedAtStep || 0) : 0)), { what: '2 training batches' }).catch(() => 0);
+    const pts = await page.$eval('[data-testid=loss-chart]', (c) => c.dataset.points || '');
     await page.click('#panel-train button:has-text("Stop")');
-    check(true, 'trained 2 batches of both models in the worker');
+    check(at === 2 && /CNN\.raw:2\b/.test(pts) && /CNN_SE\.raw:2\b/.test(pts), `trained 2 batches of both models in the worker (paused after batch ${at}; ${pts})`);
   } else {
     console.log('       (no CIFAR-10 data: training step skipped)');
   }
