@@ -14,7 +14,10 @@ export function featureGrid(element, opts) {
   element.classList.add('fgrid-wrap');
   const grid = document.createElement('div');
   grid.className = 'fgrid';
-  grid.setAttribute('role', 'list');
+  // a group of toggle buttons (aria-pressed marks the channel shown large); not a list, whose
+  // items could not be buttons
+  grid.setAttribute('role', 'group');
+  if (opts.label) grid.setAttribute('aria-label', opts.label);
   // fewer channels, bigger thumbnails
   grid.style.gridTemplateColumns = `repeat(auto-fill, minmax(${C <= 32 ? 60 : C <= 64 ? 46 : 38}px, 1fr))`;
   const zoom = document.createElement('figure');
@@ -39,7 +42,6 @@ export function featureGrid(element, opts) {
     const b = document.createElement('button');
     b.type = 'button';
     b.className = 'fgrid-cell';
-    b.setAttribute('role', 'listitem');
     const label = opts.labels ? opts.labels(c) : t('fm.channel', { c });
     b.setAttribute('aria-label', label);
     b.title = label;

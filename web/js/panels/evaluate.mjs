@@ -137,10 +137,12 @@ function mount(root, ctx) {
       const grid = el('div', { class: 'mistakes' });
       for (const m of r.mistakes) {
         const vars = { t: ctx.className(m.label), p: ctx.className(m.pred), pp: pct(m.p) };
-        const b = el('button', { type: 'button', 'aria-label': t('eval.mistake.aria', vars) });
+        // the accessible name starts with the visible text (WCAG 2.5.3), then says what it means
+        const b = el('button', { type: 'button' });
         const cv = chwToCanvas(testSet.images, m.index * 3072);
         cv.className = 'pixelated';
-        b.append(cv, el('span', { text: t('eval.mistake', vars) }));
+        cv.setAttribute('aria-hidden', 'true');
+        b.append(cv, el('span', { text: t('eval.mistake', vars) }), el('span', { class: 'visually-hidden', text: ` (${t('eval.mistake.aria', vars)})` }));
         b.addEventListener('click', () => { ctx.setImage({ index: m.index }).then(() => ctx.showPanel('inspect')).catch((e) => ctx.error(e)); });
         grid.append(b);
       }

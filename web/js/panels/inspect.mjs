@@ -243,7 +243,7 @@ function mount(root, ctx) {
     if (model === 'CNN_SE') opt(fmStage, 'se', t('inspect.stage.se'), stage === 'se');
   }
   function renderModelBtns() {
-    for (const k of KINDS) { modelBtns[k].setAttribute('aria-checked', String(k === model)); modelBtns[k].setAttribute('aria-pressed', String(k === model)); }
+    for (const k of KINDS) modelBtns[k].setAttribute('aria-checked', String(k === model));   // role=radio: aria-checked, not aria-pressed
     fillSelects();
   }
 
