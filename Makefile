@@ -26,17 +26,19 @@ ASAN_OBJ   = $(patsubst c/%.c,$(BUILD)/asan/%.o,$(CORE_SRC))
 C_TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all help native test test-c test-asan test-wasm test-browser test-fuzz refs deps data demo wasm wasm-check bench weights fuzz fuzz-ci clean
+.PHONY: all help native test test-c test-asan test-wasm test-browser test-fuzz test-data refs deps data demo-data demo site wasm wasm-check bench weights fuzz fuzz-ci clean
 all: native
 
 help:
 	@echo "make demo      serve the page on localhost (builds nothing; the modules are committed)"
+	@echo "make site      write build/site/, the page as a folder any static host serves (GitHub Pages, ...)"
 	@echo "make test      install what is missing, then run every test"
 	@echo "make native    build the command-line program build/excite"
 	@echo "make wasm      rebuild the WebAssembly modules into wasm/dist/ (committed)"
 	@echo "make wasm-check  fail if the committed wasm/dist/ modules are stale"
 	@echo "make bench     speed table: native, WebAssembly, PyTorch, TensorFlow.js"
 	@echo "make data      download and check CIFAR-10 into data/cifar10/"
+	@echo "make demo-data rebuild the committed demo subset web/data/cifar10-demo/ from CIFAR10_DIR"
 	@echo "make weights   train the shipped weights (about an hour per model)"
 	@echo "make fuzz      run the fuzz targets (FUZZ_SECONDS each, default 600; fuzz-ci: 60)"
 
@@ -74,7 +76,11 @@ $(BUILD)/native $(BUILD)/asan $(BUILD)/tests $(BUILD)/tests-asan $(BUILD)/ref:
 
 # ---- tests ------------------------------------------------------------------------------
 test: deps data
-	$(MAKE) test-c test-asan test-wasm test-browser test-fuzz
+	$(MAKE) test-data test-c test-asan test-wasm test-browser test-fuzz
+
+# The committed demo subset is exactly what scripts/demo-data.sh cuts from the official batches.
+test-data:
+	@scripts/demo-data.sh --check
 
 refs: | $(BUILD)/ref
 	@for s in tests/ref_*.py; do [ -e "$$s" ] || continue; echo "== $$s"; $(PYTHON) $$s $(BUILD)/ref || exit 1; done
@@ -103,6 +109,10 @@ deps:
 # ---- data -------------------------------------------------------------------------------
 data:
 	@scripts/get-data.sh "$(CIFAR10_DIR)"
+
+# web/data/cifar10-demo/: the first 5,000 training and 1,000 test records (committed)
+demo-data:
+	@scripts/demo-data.sh
 
 # ---- fuzzing: libFuzzer targets fuzz/fuzz_<name>.c over the core (see fuzz/run.sh) ---------
 FUZZ_CC      ?= clang
@@ -195,6 +205,10 @@ weights:
 demo:
 	@scripts/setup.sh --demo
 	node scripts/serve.mjs
+
+# build/site/: the page, modules, weights and demo subset for any static host (scripts/site.mjs)
+site:
+	node scripts/site.mjs $(BUILD)/site
 
 clean:
 	rm -rf $(BUILD)
