@@ -38,7 +38,8 @@ export async function startServer() {
   return { port, origin: `http://127.0.0.1:${port}`, stop: () => new Promise((r) => { proc.once('exit', r); proc.kill('SIGTERM'); }) };
 }
 
-export async function launch({ args = [] } = {}) {
+// options: more playwright context options (e.g. serviceWorkers: 'block')
+export async function launch({ args = [], ...options } = {}) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'excite-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -46,6 +47,7 @@ export async function launch({ args = [] } = {}) {
     args: [...CHROMIUM_FLAGS, ...args],
     viewport: { width: 1280, height: 900 },
     acceptDownloads: true,
+    ...options,
   });
   return { context, close: async () => { await context.close(); fs.rmSync(userDataDir, { recursive: true, force: true }); } };
 }
