@@ -53,8 +53,12 @@ $(BUILD)/asan/%.o: c/%.c $(wildcard c/*.h) | $(BUILD)/asan
 $(BUILD)/native/gemm_avx2.o $(BUILD)/asan/gemm_avx2.o $(BUILD)/fuzz/obj/gemm_avx2.o: ISA_FLAGS = -mavx2 -mfma
 $(BUILD)/native/gemm_avx512.o $(BUILD)/asan/gemm_avx512.o $(BUILD)/fuzz/obj/gemm_avx512.o: ISA_FLAGS = -mavx512f -mavx512dq -mfma
 # GCC's full vectorisation cost model and sqrtf without errno let it vectorise the
-# element-wise loops of Adam and the layers (no reassociation: the results are the same)
-$(BUILD)/native/model.o $(BUILD)/native/layers.o: ISA_FLAGS = -fno-math-errno -fvect-cost-model=dynamic
+# element-wise loops of Adam and the layers (no reassociation: the results are the same).
+# -fvect-cost-model is GCC's own option (clang rejects it), so it goes only to GCC; clang
+# defines __GNUC__ too, but also __clang__.
+CC_MACROS := $(shell $(CC) -dM -E -x c /dev/null 2>/dev/null)
+CC_IS_GCC := $(if $(findstring __clang__,$(CC_MACROS)),,$(findstring __GNUC__,$(CC_MACROS)))
+$(BUILD)/native/model.o $(BUILD)/native/layers.o: ISA_FLAGS = -fno-math-errno $(if $(CC_IS_GCC),-fvect-cost-model=dynamic)
 
 $(BUILD)/libexcite.a: $(NATIVE_OBJ)
 	ar rcs $@ $^
