@@ -77,11 +77,13 @@ static void col2im3x3_add(real *restrict img, const real *restrict col, int C, i
                     int iy = y + ky - 1;
                     if (iy < 0 || iy >= H) continue;
                     const real *r = row + (size_t)y * W;
-                    real *dst = plane + (size_t)iy * W + dx;
+                    // dst[x + dx], not (dst + dx)[x]: with dx = -1 that pointer would lie
+                    // before the plane, which alone is undefined behaviour
+                    real *dst = plane + (size_t)iy * W;
                     int x = x0;
                     for (; x + 8 <= x1; x += 8) // fixed-length blocks: compilers vectorize them
-                        for (int t = 0; t < 8; t++) dst[x + t] += r[x + t];
-                    for (; x < x1; x++) dst[x] += r[x];
+                        for (int t = 0; t < 8; t++) dst[x + dx + t] += r[x + t];
+                    for (; x < x1; x++) dst[x + dx] += r[x];
                 }
             }
 }
