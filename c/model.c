@@ -524,8 +524,13 @@ static void param_name(const Model *m, size_t idx, char *out, size_t n) {
 int model_train_step(Model *m, const float *x, const uint8_t *y, int B,
                      const AdamConfig *cfg, float *loss, int *correct) {
     // running statistics are all that a forward changes besides activations: keep them
-    float saved[2 * (32 + 64 + 128)]; // == m->nbuffers
+    float saved[BN_BUFFER_FLOATS];
     int64_t saved_nbt[NUM_BLOCKS];
+    if (m->nbuffers != BN_BUFFER_FLOATS) { // build_tensor_list and the constant disagree
+        model_set_error(m, "internal error: %zu BN buffer floats, %d expected", m->nbuffers,
+                        (int)BN_BUFFER_FLOATS);
+        return -1;
+    }
     memcpy(saved, m->params + m->nparams, m->nbuffers * sizeof(float));
     memcpy(saved_nbt, m->nbt, sizeof saved_nbt);
     if (model_forward(m, x, B, 1)) return -1;

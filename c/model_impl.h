@@ -9,9 +9,15 @@ enum { MAX_TENSORS = 32, FC1_IN = 128 * 4 * 4, FC1_OUT = 512 };
 // Block geometry: input channels, output channels, spatial size (square), SE hidden size.
 // Cin 3, 32, 64; C 32, 64, 128; H 32, 16, 8; R 2, 4, 8.
 static inline int blk_cin(int i) { return i == 0 ? 3 : 16 << i; }
-static inline int blk_c(int i) { return 32 << i; }
+#define BLK_C(i) (32 << (i))
+static inline int blk_c(int i) { return BLK_C(i); }
 static inline int blk_h(int i) { return 32 >> i; }
 static inline int blk_r(int i) { return (32 << i) / 16; }
+
+// The non-trainable floats after the parameters: each block's BN running mean and
+// variance (C each). model_train_step keeps a copy of them in an array of this size.
+enum { BN_BUFFER_FLOATS = 2 * (BLK_C(0) + BLK_C(1) + BLK_C(2)) };
+_Static_assert(NUM_BLOCKS == 3, "BN_BUFFER_FLOATS adds up the channels of three blocks");
 
 // Named views into one flat float buffer: the parameters, or (same offsets) the gradients.
 typedef struct {
@@ -64,7 +70,7 @@ struct Model {
     int ntensors;
     Tensor tensors[MAX_TENSORS];   // state-dict order
     size_t nparams;                // trainable floats: params[0..nparams)
-    size_t nbuffers;               // running statistics after them: params[nparams..)
+    size_t nbuffers;               // running statistics after them: params[nparams..), BN_BUFFER_FLOATS
     float *params;                 // nparams + nbuffers floats
     float *grads;                  // nparams floats, same offsets as params
     float *adam_m, *adam_v;        // nparams floats each

@@ -654,6 +654,21 @@ static void plateau(void) {
     ref_close(&r);
 }
 
+// The BN buffers model_train_step copies into a BN_BUFFER_FLOATS array are exactly the
+// model's non-trainable float tensors.
+static void buffer_count(ModelKind kind) {
+    Model *m = model_create(kind, 1, 1);
+    if (!m) { CHECK(0, "model_create"); return; }
+    size_t n = 0;
+    for (int i = 0; i < model_num_tensors(m); i++) {
+        const Tensor *t = model_tensor(m, i);
+        if (!t->trainable && t->dtype == DTYPE_F32) n += t->numel;
+    }
+    CHECK(m->nbuffers == n && n == BN_BUFFER_FLOATS, "%s: %zu buffer floats, tensors hold %zu, "
+          "BN_BUFFER_FLOATS %d", model_kind_name(kind), m->nbuffers, n, (int)BN_BUFFER_FLOATS);
+    model_free(m);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: %s REFDIR\n", argv[0]); return 2; }
     refdir = argv[1];
@@ -664,6 +679,7 @@ int main(int argc, char **argv) {
     for (int k = 0; k < 2; k++) end_to_end((ModelKind)k, &batches, &w[k]);
     ref_close(&batches);
     for (int k = 0; k < 2; k++) {
+        buffer_count((ModelKind)k);
         round_trip((ModelKind)k);
         determinism((ModelKind)k);
         divergence((ModelKind)k);
