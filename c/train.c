@@ -224,13 +224,15 @@ static int check_config(const TrainConfig *c, char *err, size_t errlen) {
         return -1;
     }
     if (!(c->plateau_factor > 0 && c->plateau_factor < 1) || c->plateau_patience < 0 ||
-        !(c->plateau_threshold >= 0) || !(c->min_lr >= 0)) {
+        !(c->plateau_threshold >= 0) || !isfinite(c->plateau_threshold) || !(c->min_lr >= 0) ||
+        !isfinite(c->min_lr)) {
         set_err(err, errlen, "scheduler: factor must be in (0, 1), patience, threshold and "
-                "min_lr >= 0");
+                "min_lr finite and >= 0");
         return -1;
     }
-    if (c->val < 0 || !(c->explode_abs > 0) || !(c->explode_ratio > 1)) {
-        set_err(err, errlen, "val must be >= 0, explode_abs > 0 and explode_ratio > 1");
+    if (c->val < 0 || !(c->explode_abs > 0) || !(c->explode_ratio > 1) || !isfinite(c->explode_abs) ||
+        !isfinite(c->explode_ratio)) {
+        set_err(err, errlen, "val must be >= 0, explode_abs > 0 and explode_ratio > 1 (both finite)");
         return -1;
     }
     return 0;
@@ -362,7 +364,9 @@ int trainer_step(Trainer *t, BatchRecord *rec) {
     } else if (loss > t->cfg.explode_abs) {
         snprintf(why, sizeof why, "loss %g exceeds %g", (double)loss, (double)t->cfg.explode_abs);
         what = why;
-    } else if (t->s.step >= 9 && loss > 10.0f && loss > t->cfg.explode_ratio * t->s.loss_ema) {
+    } else if (t->s.step >= 9 && loss > 10.0f && !(loss <= t->cfg.explode_ratio * t->s.loss_ema)) {
+        // written so that a running mean that is not a number stops the run rather than
+        // switching the test off
         snprintf(why, sizeof why, "loss %g is more than %g times the running mean %g",
                  (double)loss, (double)t->cfg.explode_ratio, t->s.loss_ema);
         what = why;
@@ -633,7 +637,10 @@ static int meta_str(const StFile *f, const char *key, const char **v, char *err,
     }
     return 0;
 }
-static int meta_double(const StFile *f, const char *key, double *out, char *err, size_t errlen) {
+// Numbers must be finite (NaN would slip through every later comparison); inf_ok lets
+// "inf" through for the two "best so far" values, which start at +inf.
+static int meta_number(const StFile *f, const char *key, double *out, int inf_ok, char *err,
+                       size_t errlen) {
     const char *v;
     if (meta_str(f, key, &v, err, errlen)) return -1;
     char *end;
@@ -642,15 +649,24 @@ static int meta_double(const StFile *f, const char *key, double *out, char *err,
         set_err(err, errlen, "checkpoint: metadata %s = \"%.40s\" is not a number", key, v);
         return -1;
     }
+    if (!isfinite(*out) && !(inf_ok && *out == INFINITY)) {
+        set_err(err, errlen, "checkpoint: metadata %s = \"%.40s\" is not a finite number", key, v);
+        return -1;
+    }
     return 0;
 }
+static int meta_double(const StFile *f, const char *key, double *out, char *err, size_t errlen) {
+    return meta_number(f, key, out, 0, err, errlen);
+}
+static int meta_best(const StFile *f, const char *key, double *out, char *err, size_t errlen) {
+    return meta_number(f, key, out, 1, err, errlen);
+}
 static int meta_float(const StFile *f, const char *key, float *out, char *err, size_t errlen) {
-    const char *v;
-    if (meta_str(f, key, &v, err, errlen)) return -1;
-    char *end;
-    *out = strtof(v, &end);
-    if (end == v || *end) {
-        set_err(err, errlen, "checkpoint: metadata %s = \"%.40s\" is not a number", key, v);
+    double d;
+    if (meta_number(f, key, &d, 0, err, errlen)) return -1;
+    *out = strtof(st_find_meta(f, key), NULL); // directly, not through the double (%.9g round trip)
+    if (!isfinite(*out)) {
+        set_err(err, errlen, "checkpoint: metadata %s = %g is out of the float range", key, d);
         return -1;
     }
     return 0;
@@ -854,10 +870,10 @@ Trainer *trainer_resume(const uint8_t *data, size_t len, const Dataset *train, c
         meta_int(&f, "state.position", &s->position, err, errlen) ||
         meta_int(&f, "state.step", &s->step, err, errlen) ||
         meta_float(&f, "state.lr", &s->lr, err, errlen) ||
-        meta_double(&f, "state.plateau_best", &s->plateau.best, err, errlen) ||
+        meta_best(&f, "state.plateau_best", &s->plateau.best, err, errlen) ||
         meta_int(&f, "state.plateau_bad_epochs", &s->plateau.num_bad_epochs, err, errlen) ||
         meta_double(&f, "state.loss_ema", &s->loss_ema, err, errlen) ||
-        meta_double(&f, "state.best_loss", &s->best_loss, err, errlen) ||
+        meta_best(&f, "state.best_loss", &s->best_loss, err, errlen) ||
         meta_int(&f, "state.best_epoch", &s->best_epoch, err, errlen) ||
         meta_double(&f, "state.epoch_loss_sum", &s->ep_loss_sum, err, errlen) ||
         meta_ll(&f, "state.epoch_correct", &ep_correct, err, errlen) ||
@@ -868,6 +884,12 @@ Trainer *trainer_resume(const uint8_t *data, size_t len, const Dataset *train, c
         meta_rng_read(&f, "state.rng_model", model_rng(t->m), err, errlen))
         goto fail;
     s->plateau.min_lr = plateau_min_lr;
+    const char *negative = s->loss_ema < 0 ? "state.loss_ema" : s->ep_loss_sum < 0 ? "state.epoch_loss_sum"
+                           : s->ep_seconds < 0 ? "state.epoch_seconds" : NULL;
+    if (negative) {
+        set_err(err, errlen, "checkpoint: metadata %s is negative", negative);
+        goto fail;
+    }
     s->ep_correct = (long)ep_correct;
     s->ep_seen = (long)ep_seen;
     if (s->epoch < 0 || s->position < 0 || s->position > t->batches || s->step < 0 ||

@@ -5,7 +5,8 @@
 //                 from the middle of an epoch), byte for byte
 //   divergence    lr 10 stops within a few batches with the message; the weights equal
 //                 those of a fresh run stopped at the last good step
-//   checkpoints   broken checkpoint bytes are refused with a message
+//   checkpoints   broken checkpoint bytes, and numbers that are not finite in the metadata
+//                 (lr inf, a NaN running mean, ...), are refused with a message naming them
 //   real data     (skipped with EXCITE_QUICK=1 or without $CIFAR10_DIR) one epoch on the first
 //                 10,000 training images (seed 1, batch 32, Adam 1e-3, no augmentation) gives
 //                 > 45% test accuracy for CNN and CNN_SE, and the
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "safetensors.h"
 #include "threads.h"
 #include "train.h"
 
@@ -208,6 +210,78 @@ static void test_determinism_and_resume(ModelKind kind, const Dataset *tr, const
     printf("  %s: determinism, epoch-end and mid-epoch resume: checked\n", name);
 }
 
+// ck with metadata `key` set to `value` (a new file in *out, malloc'ed); 0 or -1.
+static int with_meta(const uint8_t *ck, size_t len, const char *key, const char *value,
+                     uint8_t **out, size_t *out_len) {
+    StFile f;
+    char e[300];
+    if (st_parse(&f, ck, len, e, sizeof e)) { CHECK(0, "st_parse: %s", e); return -1; }
+    StTensorIn *ti = calloc((size_t)f.n_entries, sizeof *ti);
+    const char **kv = calloc(2 * (size_t)f.n_meta, sizeof *kv);
+    int found = 0;
+    for (int i = 0; i < f.n_entries; i++) {
+        const StEntry *en = &f.entries[i];
+        ti[i] = (StTensorIn){en->name, en->dtype, en->ndim, en->shape, en->data};
+    }
+    for (int i = 0; i < f.n_meta; i++) {
+        kv[2 * i] = f.meta[i].key;
+        kv[2 * i + 1] = strcmp(f.meta[i].key, key) ? f.meta[i].value : (found = 1, value);
+    }
+    int rc = found ? st_write(ti, f.n_entries, kv, f.n_meta, out, out_len, e, sizeof e) : -1;
+    CHECK(rc == 0, "rewriting %s: %s", key, found ? e : "no such metadata");
+    free(ti);
+    free((void *)kv);
+    st_free(&f);
+    return rc;
+}
+
+// Checkpoints whose numbers are not finite (or out of range) are refused, naming the field:
+// a NaN running mean, for one, would switch off the divergence guard's ratio test.
+static void test_nonfinite_checkpoint(const Dataset *tr, const Dataset *te) {
+    TrainConfig c = small_config(MODEL_CNN);
+    char err[512];
+    Trainer *t = trainer_create(&c, tr, te, err, sizeof err);
+    if (!t) { CHECK(0, "%s", err); return; }
+    for (int k = 0; k < 3; k++) CHECK(trainer_step(t, NULL) == TRAIN_OK, "step %d", k);
+    uint8_t *ck = NULL;
+    size_t ckl = 0;
+    if (trainer_save_checkpoint(t, &ck, &ckl)) { CHECK(0, "%s", trainer_error(t)); trainer_free(t); return; }
+    trainer_free(t);
+    static const char *const bad[][2] = {
+        {"state.lr", "inf"}, {"state.lr", "nan"}, {"state.loss_ema", "nan"},
+        {"state.loss_ema", "inf"}, {"state.loss_ema", "-1"}, {"state.epoch_loss_sum", "nan"},
+        {"state.epoch_seconds", "inf"}, {"state.plateau_best", "nan"}, {"state.best_loss", "nan"},
+        {"config.lr", "inf"}, {"config.min_lr", "inf"}, {"config.plateau_threshold", "inf"},
+        {"config.explode_abs", "inf"}, {"config.explode_ratio", "nan"},
+    };
+    int refused = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint8_t *b = NULL;
+        size_t bl = 0;
+        if (with_meta(ck, ckl, bad[i][0], bad[i][1], &b, &bl)) continue;
+        err[0] = 0;
+        Trainer *r = trainer_resume(b, bl, tr, te, err, sizeof err);
+        const char *field = strchr(bad[i][0], '.') + 1; // "lr", "loss_ema", ...
+        CHECK(r == NULL && strstr(err, field), "%s = %s: %s", bad[i][0], bad[i][1],
+              r ? "accepted" : err);
+        refused += r == NULL;
+        trainer_free(r);
+        free(b);
+    }
+    // A finite value written the same way is accepted (the rewrite itself is harmless).
+    uint8_t *same = NULL;
+    size_t sl = 0;
+    if (!with_meta(ck, ckl, "state.loss_ema", "2.25", &same, &sl)) {
+        Trainer *r = trainer_resume(same, sl, tr, te, err, sizeof err);
+        CHECK(r != NULL, "state.loss_ema = 2.25 refused: %s", err);
+        trainer_free(r);
+        free(same);
+    }
+    printf("  checkpoints with non-finite numbers: %d of %zu refused\n", refused,
+           sizeof bad / sizeof bad[0]);
+    free(ck);
+}
+
 // The same run with 1 and with 2 threads: the same bytes. (The pool only grows here:
 // shrinking it is threads.c's business.)
 static void test_threads(const Dataset *tr, const Dataset *te) {
@@ -386,6 +460,7 @@ int main(int argc, char **argv) {
     synth(&tr, 200, 1);
     synth(&te, 100, 2);
     test_threads(&tr, &te);
+    test_nonfinite_checkpoint(&tr, &te);
     for (int k = 0; k < 2; k++) {
         ModelKind kind = k ? MODEL_CNN_SE : MODEL_CNN;
         test_determinism_and_resume(kind, &tr, &te);
