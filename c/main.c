@@ -331,6 +331,17 @@ static FILE *open_csv(const char *prefix, const char *suffix, int batch_file, in
     return f;
 }
 
+// Closes a CSV file of open_csv; 0, or -1 with a message if any write to it failed.
+static int close_csv(FILE *f, const char *prefix, const char *suffix) {
+    errno = 0;
+    int bad = fflush(f) != 0 || ferror(f);
+    int e = errno;
+    if (fclose(f) != 0 && !bad) { bad = 1; e = errno; }
+    if (bad) fail(1, "%s-%s.csv: write failed%s%s%s", prefix, suffix, e ? " (" : "",
+                  e ? strerror(e) : "", e ? ")" : "");
+    return bad ? -1 : 0;
+}
+
 static void print_eval(const EvalResult *r, const char *set) {
     printf("%s: %d images  loss %.4f  accuracy %.2f%%\n", set, r->n, r->loss, 100 * r->accuracy);
 }
@@ -512,8 +523,9 @@ static int cmd_train(int argc, char **argv) {
                 rc == TRAIN_DIVERGED ? "last good" : "final", save, half ? " (F16)" : "");
     }
 done:
-    if (bcsv) fclose(bcsv);
-    if (ecsv) fclose(ecsv);
+    // A CSV file that could not be written fails the run (its rows are incomplete).
+    if (bcsv && close_csv(bcsv, csv, "batches") && status == 0) status = 1;
+    if (ecsv && close_csv(ecsv, csv, "epochs") && status == 0) status = 1;
     trainer_free(t);
     dataset_free(&train);
     dataset_free(&test);

@@ -2,6 +2,7 @@
 // Not used by the WebAssembly page, which runs its own loop over the same model API.
 #include "train.h"
 #include "errors.h"
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -462,6 +463,15 @@ void train_csv_epoch(FILE *f, const EpochRecord *r) {
             r->test_loss, r->test_acc, (double)r->lr, r->seconds);
 }
 
+// Flushes a CSV stream; -1 (message in t->err) if it or an earlier write failed.
+static int csv_flush(Trainer *t, FILE *f, const char *which) {
+    errno = 0;
+    if (fflush(f) == 0 && !ferror(f)) return 0;
+    set_err(t->err, sizeof t->err, "the %s CSV file: write failed (%s)", which,
+            errno ? strerror(errno) : "I/O error");
+    return -1;
+}
+
 int trainer_run(Trainer *t, const TrainRun *run) {
     while (!trainer_done(t)) {
         if (trainer_epoch_finished(t)) {
@@ -469,9 +479,9 @@ int trainer_run(Trainer *t, const TrainRun *run) {
             if (trainer_end_epoch(t, &er)) return TRAIN_ERROR;
             if (run && run->epoch_csv) {
                 train_csv_epoch(run->epoch_csv, &er);
-                fflush(run->epoch_csv);
+                if (csv_flush(t, run->epoch_csv, "epoch")) return TRAIN_ERROR;
             }
-            if (run && run->batch_csv) fflush(run->batch_csv);
+            if (run && run->batch_csv && csv_flush(t, run->batch_csv, "batch")) return TRAIN_ERROR;
             if (run && run->checkpoint_path &&
                 trainer_save_checkpoint_file(t, run->checkpoint_path))
                 return TRAIN_ERROR;

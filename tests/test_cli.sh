@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_cli.sh EXCITE - the command-line program: help, bad usage, bad dataset files, bad
-# weights and images (non-zero exit and a message naming the problem), and - with the real
+# weights and images, CSV files that cannot be written (non-zero exit and a message naming the problem), and - with the real
 # CIFAR-10 batches in $CIFAR10_DIR, unless EXCITE_QUICK=1 (the ASan run) - a short train with CSV logs, checkpoint, resume
 # (byte-identical to an uninterrupted run), divergence (exit 3), eval, predict and info.
 # Synthetic files only: no dataset bytes are written.
@@ -78,6 +78,11 @@ expect 0 "test: 32 images" "$EXCITE" train $SYN --epochs 1 --model cnn_se --save
 expect 0 "resuming" "$EXCITE" train --resume "$TMP/syn.ck" --epochs 2 --data "$TMP/syn" --threads 1
 expect 0 "confusion matrix" "$EXCITE" eval --weights "$TMP/syn.st" --data "$TMP/syn"
 expect 0 "model: CNN_SE" "$EXCITE" info "$TMP/syn.ck"
+# CSV files that cannot be written (a full disk: /dev/full) fail the run, naming the file.
+ln -s /dev/full "$TMP/fullb-batches.csv"
+expect 1 "fullb-batches.csv: write failed" "$EXCITE" train $SYN --epochs 1 --csv "$TMP/fullb"
+ln -s /dev/full "$TMP/fulle-epochs.csv"
+expect 1 "fulle-epochs.csv: write failed" "$EXCITE" train $SYN --epochs 1 --csv "$TMP/fulle"
 expect 0 "prediction: " "$EXCITE" predict "$TMP/img.png" --weights "$TMP/syn.st"
 expect 1 "" "$EXCITE" predict "$TMP/img.png" --weights "$TMP/syn.st" --model cnn
 head -c 5000 "$TMP/syn.st" > "$TMP/cut.st"
