@@ -86,7 +86,8 @@ static const char *PREDICT_HELP =
 static const char *INFO_HELP =
     "usage: excite info FILE\n"
     "Lists the tensors of a safetensors weights or checkpoint file (name, dtype, shape),\n"
-    "the parameter count, the detected model kind and the metadata.\n";
+    "the parameter count, the model it loads as (CNN or CNN_SE) and the metadata. Exits 1\n"
+    "if it loads as neither, saying why.\n";
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
@@ -714,8 +715,17 @@ static int cmd_info(int argc, char **argv) {
     printf("parameters: %llu (trainable)  buffers: %llu", (unsigned long long)params,
            (unsigned long long)buffers);
     if (adam) printf("  Adam moments: %llu", (unsigned long long)adam);
-    printf("\nmodel: %s (CNN_SE iff ca1.fc.0.weight is present)\n",
-           st_find(&f, "ca1.fc.0.weight") ? "CNN_SE" : "CNN");
+    printf("\n");
+    // The model is the one the file loads as (every check eval and predict make), if any.
+    char why[2][600];
+    int kind = -1, first = st_find(&f, "ca1.fc.0.weight") ? 1 : 0; // the likely one first
+    for (int j = 0; j < 2 && kind < 0; j++) {
+        int k = j ? 1 - first : first;
+        Model *m = model_from_bytes(buf, len, k, 1, why[k], sizeof why[k]);
+        if (m) kind = k;
+        model_free(m);
+    }
+    if (kind >= 0) printf("model: %s\n", model_kind_name((ModelKind)kind));
     if (st_find_meta(&f, "checkpoint_format")) printf("kind: training checkpoint (excite train --resume)\n");
     if (f.n_meta) {
         printf("metadata:\n");
@@ -723,6 +733,9 @@ static int cmd_info(int argc, char **argv) {
     }
     st_free(&f);
     free(buf);
+    if (kind < 0)
+        return fail(1, "%s: does not load as CNN or as CNN_SE. As CNN: %s. As CNN_SE: %s", path,
+                    why[0], why[1]);
     return 0;
 }
 

@@ -68,6 +68,15 @@ EOF
 head -c 200 "$TMP/img.png" > "$TMP/cut.png"
 expect 1 "cut.png: corrupt PNG" "$EXCITE" predict "$TMP/cut.png" --weights "$TMP/junk.st"
 
+# A safetensors file whose tensors fit neither model: info lists it, says why, exits 1.
+python3 - "$TMP/shapes.st" <<'EOF'
+import json, struct, sys
+h = json.dumps({"conv1.weight": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}).encode()
+open(sys.argv[1], 'wb').write(struct.pack('<Q', len(h)) + h + bytes(16))
+EOF
+expect 1 "shapes.st: does not load as CNN or as CNN_SE.*conv1.weight" "$EXCITE" info "$TMP/shapes.st"
+grep -q "model: CNN" "$TMP/out" && fail "info names a model for a file that does not load"
+
 # ---- a synthetic dataset (64 + 32 black images of class 0): every command end to end ----
 mkdir -p "$TMP/syn"
 head -c $((3073 * 64)) /dev/zero > "$TMP/syn/data_batch_1.bin"
