@@ -17,7 +17,6 @@ export function featureGrid(element, opts) {
   // a group of toggle buttons (aria-pressed marks the channel shown large); not a list, whose
   // items could not be buttons
   grid.setAttribute('role', 'group');
-  if (opts.label) grid.setAttribute('aria-label', opts.label);
   // fewer channels, bigger thumbnails
   grid.style.gridTemplateColumns = `repeat(auto-fill, minmax(${C <= 32 ? 60 : C <= 64 ? 46 : 38}px, 1fr))`;
   const zoom = document.createElement('figure');
