@@ -1,5 +1,5 @@
 // cifar.c - CIFAR-10 binary batches: parsing from memory, loading files, normalising,
-// batching with augmentation, and fitting any RGB image into a 32x32 input. See cifar.h.
+// batching with augmentation. See cifar.h. (Pictures to 32x32 inputs: image.c.)
 // No global state: cifar_parse is used on untrusted buffers (WebAssembly, fuzzer).
 #include "cifar.h"
 #include "errors.h"
@@ -250,51 +250,4 @@ void batch_make(float *x, uint8_t *y, const Dataset *d, const int *idx, int B, i
             }
         image_normalize(x + (size_t)b * 3072, tmp);
     }
-}
-
-int image_fit_32(uint8_t *out, const uint8_t *pixels, int w, int h, int channels, char *err,
-                 size_t errlen) {
-    if (!pixels || w <= 0 || h <= 0 || channels < 1 || channels > 4) {
-        set_err(err, errlen, "image: %d x %d pixels with %d channels cannot be used", w, h,
-                channels);
-        return -1;
-    }
-    int side = w < h ? w : h;
-    int x0 = (w - side) / 2, y0 = (h - side) / 2;
-    // Output pixel (r, c) averages the source square [r*side/32, (r+1)*side/32) (area
-    // weights for fractional edges); for side < 32 this samples with nearest-neighbour.
-    for (int r = 0; r < 32; r++) {
-        double ya = (double)r * side / 32.0, yb = (double)(r + 1) * side / 32.0;
-        for (int col = 0; col < 32; col++) {
-            double xa = (double)col * side / 32.0, xb = (double)(col + 1) * side / 32.0;
-            double acc[3] = {0, 0, 0}, wsum = 0;
-            for (int sy = (int)ya; sy < side && sy < yb; sy++) {
-                double wy = (sy + 1 < yb ? sy + 1 : yb) - (sy > ya ? sy : ya);
-                if (wy <= 0) continue;
-                for (int sx = (int)xa; sx < side && sx < xb; sx++) {
-                    double wx = (sx + 1 < xb ? sx + 1 : xb) - (sx > xa ? sx : xa);
-                    if (wx <= 0) continue;
-                    const uint8_t *p =
-                        pixels + ((size_t)(y0 + sy) * (size_t)w + (size_t)(x0 + sx)) * (size_t)channels;
-                    double wgt = wx * wy;
-                    if (channels >= 3) {
-                        acc[0] += wgt * p[0];
-                        acc[1] += wgt * p[1];
-                        acc[2] += wgt * p[2];
-                    } else {
-                        acc[0] += wgt * p[0];
-                        acc[1] += wgt * p[0];
-                        acc[2] += wgt * p[0];
-                    }
-                    wsum += wgt;
-                }
-            }
-            for (int c = 0; c < 3; c++) {
-                double v = wsum > 0 ? acc[c] / wsum : 0;
-                int iv = (int)(v + 0.5);
-                out[c * 1024 + r * 32 + col] = (uint8_t)(iv < 0 ? 0 : iv > 255 ? 255 : iv);
-            }
-        }
-    }
-    return 0;
 }

@@ -35,12 +35,4 @@ void image_normalize(float *out, const uint8_t *img);
 void batch_make(float *x, uint8_t *y, const Dataset *d, const int *idx, int B,
                 int augment, Rng *rng);
 
-// Added: fit any decoded image (w x h pixels, 1..4 interleaved 8-bit channels: grey,
-// grey+alpha, RGB, RGBA; alpha ignored) into a (3,32,32) byte image: centre crop to a
-// square of side min(w,h), then area-average downscale to 32x32 (each output pixel is the
-// mean of the source pixels it covers, fractional edges weighted; an image smaller than
-// 32 is upscaled by nearest neighbour). Returns -1 with a message for unusable sizes.
-int image_fit_32(uint8_t *out, const uint8_t *pixels, int w, int h, int channels,
-                 char *err, size_t errlen);
-
 #endif

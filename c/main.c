@@ -77,11 +77,16 @@ static const char *EVAL_HELP =
     "--predictions FILE writes the predicted class of every test image, one byte each.\n";
 
 static const char *PREDICT_HELP =
-    "usage: excite predict IMAGE --weights FILE [--model cnn|cnn_se]\n"
+    "usage: excite predict IMAGE --weights FILE [--model cnn|cnn_se] [--digits N]\n"
+    "                     [--dump-input FILE]\n"
     "Prints the 10 class probabilities for a PNG or JPEG image.\n"
-    "The image is centre-cropped to a square (side = the shorter side), then scaled to 32x32 by\n"
-    "area averaging (each output pixel is the mean of the pixels it covers; images smaller\n"
-    "than 32x32 are enlarged by nearest neighbour). Transparency is ignored.\n";
+    "A JPEG is first turned upright by its EXIF orientation. The image is centre-cropped to a\n"
+    "square (side = the shorter side), then scaled to 32x32 by area averaging (each output\n"
+    "pixel is the area-weighted mean of the pixels its square covers; smaller images are\n"
+    "enlarged by the same rule). Transparency is ignored; colour profiles are not applied.\n"
+    "The page turns the same file into the same 32x32 input.\n"
+    "--digits N          digits after the point of the probabilities (default 4, at most 9)\n"
+    "--dump-input FILE   also write the 32x32 network input: 3072 bytes, (3,32,32) R, G, B planes\n";
 
 static const char *INFO_HELP =
     "usage: excite info FILE\n"
@@ -611,8 +616,8 @@ static int cmd_eval(int argc, char **argv) {
 }
 
 static int cmd_predict(int argc, char **argv) {
-    const char *weights = NULL, *image = NULL, *pos;
-    int kind = -1, r;
+    const char *weights = NULL, *image = NULL, *dump = NULL, *pos;
+    int kind = -1, r, digits = 4;
     Args a = {argc, argv, 0, NULL, NULL};
     while ((r = next_opt(&a, "|help|", &pos)) > 0) {
         if (pos) {
@@ -625,6 +630,8 @@ static int cmd_predict(int argc, char **argv) {
         else if (!strcmp(n, "weights")) weights = v;
         else if (!strcmp(n, "model")) { if (parse_kind(v, &kind)) return 2; }
         else if (!strcmp(n, "threads")) { int th; if (parse_int(n, v, 1, 256, &th)) return 2; threads_set(th); }
+        else if (!strcmp(n, "digits")) { if (parse_int(n, v, 0, 9, &digits)) return 2; }
+        else if (!strcmp(n, "dump-input")) dump = v;
         else return fail(2, "predict: unknown option --%s (see excite predict --help)", n);
     }
     if (r < 0) return 2;
@@ -639,6 +646,7 @@ static int cmd_predict(int argc, char **argv) {
     int rc = image_decode_32(img, buf, len, &info, err, sizeof err);
     free(buf);
     if (rc) return fail(1, "%s: %s", image, err);
+    if (dump && write_bytes(dump, img, IMG_SIZE)) return 1;
     Model *m = load_weights(weights, kind, 1);
     if (!m) return 1;
     float x[IMG_SIZE], probs[NUM_CLASSES];
@@ -648,14 +656,16 @@ static int cmd_predict(int argc, char **argv) {
         model_free(m);
         return s;
     }
-    int side = info.w < info.h ? info.w : info.h;
-    printf("image: %s (%s, %dx%d, %d channel%s) -> centre %dx%d -> 32x32\n", image, info.format,
-           info.w, info.h, info.channels, info.channels == 1 ? "" : "s", side, side);
+    printf("image: %s (%s, %dx%d, %d channel%s", image, info.format, info.w, info.h,
+           info.channels, info.channels == 1 ? "" : "s");
+    if (info.orientation != 1)
+        printf(", EXIF orientation %d: upright %dx%d", info.orientation, info.width, info.height);
+    printf(") -> centre %dx%d -> 32x32\n", info.side, info.side);
     printf("model: %s (%s)\n", model_kind_name(model_kind(m)), weights);
     int best = 0;
     for (int c = 0; c < NUM_CLASSES; c++) {
         if (probs[c] > probs[best]) best = c;
-        printf("  %-11s %.4f\n", DEFAULT_CLASSES[c], (double)probs[c]);
+        printf("  %-11s %.*f\n", DEFAULT_CLASSES[c], digits, (double)probs[c]);
     }
     printf("prediction: %s (%.1f%%)\n", DEFAULT_CLASSES[best], 100.0 * probs[best]);
     model_free(m);

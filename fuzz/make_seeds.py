@@ -271,13 +271,76 @@ def image_seeds():
     write(d + "gif_12x10", b.getvalue())
 
 
+# ---- EXIF orientation (JPEG APP1) ----------------------------------------------------------
+def tiff(orientation, le=True, typ=3, count=1, ifd=8, entries=None):
+    e = "<" if le else ">"
+    head = (b"II" if le else b"MM") + struct.pack(e + "HI", 42, ifd)
+    if entries is None:
+        entries = [(0x010F, 2, 4, b"cam\0"), (0x0112, typ, count,
+                   struct.pack(e + "HH", orientation, 0) if typ == 3 else struct.pack(e + "I", orientation))]
+    body = struct.pack(e + "H", len(entries))
+    for tag, t, c, v in entries:
+        body += struct.pack(e + "HHI", tag, t, c) + v
+    return head + b"\0" * (ifd - 8) + body + b"\0\0\0\0"
+
+
+def segment(marker, payload):
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def jpeg_head(*segments):
+    # SOI, the segments, then the start of a scan (what follows is not read)
+    return b"\xff\xd8" + b"".join(segments) + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00"
+
+
+def exif_seeds():
+    d = "exif/"
+    jfif = segment(0xE0, b"JFIF\0\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+    for o in range(1, 9):
+        write(d + f"orientation_{o}_ii", jpeg_head(jfif, segment(0xE1, b"Exif\0\0" + tiff(o))))
+        write(d + f"orientation_{o}_mm", jpeg_head(segment(0xE1, b"Exif\0\0" + tiff(o, le=False))))
+    xmp = segment(0xE1, b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta/>")
+    write(d + "xmp_then_exif", jpeg_head(xmp, segment(0xE1, b"Exif\0\0" + tiff(6))))
+    write(d + "fill_bytes", b"\xff\xd8\xff\xff\xff" + segment(0xE1, b"Exif\0\0" + tiff(8))[1:])
+    write(d + "ifd_gap", jpeg_head(segment(0xE1, b"Exif\0\0" + tiff(3, ifd=20))))
+    write(d + "type_long", jpeg_head(segment(0xE1, b"Exif\0\0" + tiff(6, typ=4))))
+    write(d + "value_9", jpeg_head(segment(0xE1, b"Exif\0\0" + tiff(9))))
+    write(d + "ifd_past_end", jpeg_head(segment(0xE1, b"Exif\0\0" + tiff(6)[:4] + struct.pack("<I", 0xFFFFFFF0))))
+    many = tiff(6)
+    write(d + "count_too_big", jpeg_head(segment(0xE1, b"Exif\0\0" + many[:8] + b"\xff\xff" + many[10:])))
+    seg = segment(0xE1, b"Exif\0\0" + tiff(6))
+    write(d + "segment_past_end", b"\xff\xd8" + seg[:2] + b"\x40\x00" + seg[4:])
+    write(d + "truncated", jpeg_head(seg)[:30])
+    write(d + "no_exif", jpeg_head(jfif))
+    write(d + "exif_after_scan", b"\xff\xd8\xff\xda\x00\x02" + seg)
+    write(d + "soi_only", b"\xff\xd8")
+    write(d + "empty", b"")
+    write(d + "png", png(2, 2, 2))
+    try:
+        from PIL import Image
+    except ImportError:
+        print("make_seeds: Pillow missing, the whole-JPEG EXIF seed skipped", file=sys.stderr)
+        return
+    import io
+    img = Image.new("RGB", (12, 10))
+    r = random.Random(0x0112)   # its own generator: the same bytes whichever targets are written
+    img.putdata([(r.randrange(256), r.randrange(256), r.randrange(256)) for _ in range(120)])
+    ex = img.getexif()
+    ex[0x0112] = 6
+    b = io.BytesIO()
+    img.save(b, "JPEG", exif=ex.tobytes())
+    write(d + "jpeg_pil_orientation_6", b.getvalue())
+
+
+SEEDS = {"safetensors": (safetensors_seeds, safetensors_dict), "cifar": (cifar_seeds,),
+         "image": (image_seeds,), "exif": (exif_seeds,)}
+
 if __name__ == "__main__":
-    for sub in ("safetensors", "cifar", "image"):
+    # make_seeds.py [target...]: rewrite those corpora (default: all)
+    for sub in sys.argv[1:] or list(SEEDS):
         shutil.rmtree(os.path.join(ROOT, sub), ignore_errors=True)
-    safetensors_seeds()
-    safetensors_dict()
-    cifar_seeds()
-    image_seeds()
+        for f in SEEDS[sub]:
+            f()
     for sub in sorted(os.listdir(ROOT)):
         files = os.listdir(os.path.join(ROOT, sub))
         size = sum(os.path.getsize(os.path.join(ROOT, sub, f)) for f in files)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cifar.h"
+#include "image.h"
 
 static int failures = 0;
 #define CHECK(cond, ...)                                                   \

@@ -19,6 +19,7 @@ static const char *g_current = "";   // the input being replayed, named when a c
 #include "../fuzz/fuzz_cifar.c"
 #include "../fuzz/fuzz_image.c"
 #include "../fuzz/fuzz_checkpoint.c"
+#include "../fuzz/fuzz_exif.c"
 
 typedef struct {
     const char *name;
@@ -30,6 +31,7 @@ static const Target TARGETS[] = {
     {"cifar", fuzz_cifar},
     {"image", fuzz_image},
     {"checkpoint", fuzz_checkpoint},
+    {"exif", fuzz_exif},
 };
 
 static int cmp_str(const void *a, const void *b) {
@@ -110,6 +112,7 @@ int main(int argc, char **argv) {
     fuzz_cifar_cleanup();
     fuzz_image_cleanup();
     fuzz_checkpoint_cleanup();
+    fuzz_exif_cleanup();
     printf("regressions: %d inputs replayed\n", total);
     return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "cifar.h"
 #include "gemm.h"
+#include "image.h"
 #include "model.h"
 #include "optim.h"
 #include "threads.h"
@@ -163,6 +164,43 @@ API void ex_normalize(float *out, const uint8_t *img, int B) {
 
 API int ex_image_fit(uint8_t *out, const uint8_t *pixels, int w, int h, int channels) {
     return image_fit_32(out, pixels, w, h, channels, last_error, sizeof last_error);
+}
+
+// Pictures (c/image.h): a PNG/JPEG file decoded, turned upright and fitted as `excite
+// predict` does, or decoded pixels fitted; the result holds the input and the view.
+API int ex_image_max_pixels(void) { return IMAGE_MAX_PIXELS; }
+API int ex_image_view_max(void) { return IMAGE_VIEW_MAX; }
+API ImagePicture *ex_picture_create(void) {
+    ImagePicture *p = calloc(1, sizeof *p);
+    if (!p) set_error("out of memory for a picture");
+    return p;
+}
+API void ex_picture_free(ImagePicture *p) { free(p); }
+// Both return IMAGE_OK (0) or an IMAGE_ERR_* code (message in ex_last_error()).
+API int ex_picture_file(ImagePicture *p, const uint8_t *buf, int len) {
+    if (!p || !buf || len < 0) {
+        set_error("picture: no file");
+        return IMAGE_ERR_FORMAT;
+    }
+    return image_picture_file(p, buf, (size_t)len, last_error, sizeof last_error);
+}
+API int ex_picture_pixels(ImagePicture *p, const uint8_t *pixels, int w, int h, int channels) {
+    if (!p) {
+        set_error("picture: no picture");
+        return IMAGE_ERR_FORMAT;
+    }
+    return image_picture_pixels(p, pixels, w, h, channels, last_error, sizeof last_error);
+}
+API uint8_t *ex_picture_input(ImagePicture *p) { return p->input; }
+API uint8_t *ex_picture_view(ImagePicture *p) { return p->view; }
+API const char *ex_picture_format(ImagePicture *p) { return p->info.format ? p->info.format : ""; }
+// out[0..11) = w, h, channels, orientation, width, height, side, x0, y0, view_w, view_h
+// (what is known after a failure too: w, h of a picture too large).
+API void ex_picture_info(ImagePicture *p, int *out) {
+    const ImageInfo *i = &p->info;
+    int v[11] = {i->w, i->h, i->channels, i->orientation, i->width, i->height, i->side, i->x0,
+                 i->y0, p->view_w, p->view_h};
+    memcpy(out, v, sizeof v);
 }
 
 // An empty dataset of n images for JavaScript to fill (ex_dataset_images/labels).

@@ -300,6 +300,65 @@ class Excite {
         return this._u8(out, IMG_SIZE).slice();
     }
 
+    // The largest picture decodeImage and fitPixels take (c/image.h IMAGE_MAX_PIXELS); a file
+    // that declares more is refused from its header, before decoding.
+    get imageMaxPixels() { return this._m._ex_image_max_pixels(); }
+
+    // A PNG or JPEG file's bytes -> the picture `excite predict` makes of it (c/image.h):
+    // stb_image decoding (no colour management), the EXIF orientation, centre crop, area
+    // average to 32x32. -> { input: Uint8Array(3072) (3,32,32), format: 'PNG' | 'JPEG',
+    // w, h, channels (as stored), orientation (EXIF, 1..8), width, height (upright),
+    // crop: { side, sx, sy } (in the upright picture), view: { width, height,
+    // rgba: Uint8ClampedArray } (the whole upright picture, longer side at most 256) }.
+    // Throws an Error with code 'format' | 'size' | 'corrupt' | 'memory' (size: also w, h).
+    decodeImage(bytes) {
+        checkBytes(bytes, 'decodeImage');
+        const b = this._copyIn('file', bytes);
+        return this._picture((p) => this._m._ex_picture_file(p, b, bytes.length));
+    }
+
+    // Decoded pixels (w x h, channels 1..4 interleaved, e.g. ImageData.data) -> the same
+    // picture as decodeImage (format 'pixels', orientation 1): for what the core does not
+    // decode (GIF, WebP, BMP decoded by the browser, camera frames).
+    fitPixels(pixels, w, h, channels = 4) {
+        if (!(pixels instanceof Uint8Array || pixels instanceof Uint8ClampedArray)) {
+            throw new Error('fitPixels: pixels must be a Uint8Array or Uint8ClampedArray');
+        }
+        if (!(w > 0 && h > 0 && channels >= 1 && channels <= 4) || pixels.length !== w * h * channels) {
+            throw new Error(`fitPixels: ${pixels.length} bytes do not make a ${w}x${h} image with ` +
+                            `${channels} channel(s)`);
+        }
+        const src = this._copyIn('img', pixels);
+        return this._picture((p) => this._m._ex_picture_pixels(p, src, w, h, channels));
+    }
+
+    _picture(run) {
+        const p = this._m._ex_picture_create();
+        if (!p) throw new Error(this._lastError());
+        try {
+            const rc = run(p);
+            const info = this._tmp('picinfo', 11 * 4);
+            this._m._ex_picture_info(p, info);
+            const [w, h, channels, orientation, width, height, side, sx, sy, vw, vh] = this._i32(info, 11);
+            if (rc !== 0) {
+                const e = new Error(this._lastError());
+                e.code = { [-1]: 'format', [-2]: 'size', [-3]: 'corrupt', [-4]: 'memory' }[rc] || 'corrupt';
+                e.format = this._str(this._m._ex_picture_format(p)) || null;
+                if (e.code === 'size') { e.w = w; e.h = h; }
+                throw e;
+            }
+            return {
+                input: this._u8(this._m._ex_picture_input(p), IMG_SIZE).slice(),
+                format: this._str(this._m._ex_picture_format(p)), w, h, channels, orientation,
+                width, height, crop: { side, sx, sy },
+                view: { width: vw, height: vh,
+                        rgba: new Uint8ClampedArray(this._u8(this._m._ex_picture_view(p), vw * vh * 4)) },
+            };
+        } finally {
+            this._m._ex_picture_free(p);
+        }
+    }
+
     // batchSize: the model's activation memory grows to fit it and stays (CNN_SE: ~1.4 MB
     // per image of batch), so keep it near the training batch size.
     evaluate(model, dataset, batchSize = 64) {
