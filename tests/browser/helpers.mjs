@@ -57,6 +57,9 @@ export function watch(page, origin) {
   const log = { errors: [], foreign: [], requests: [] };
   page.on('console', (m) => { if (m.type() === 'error') log.errors.push(m.text()); });
   page.on('pageerror', (e) => log.errors.push(String(e)));
+  // a request that fails shows in the console without its address: name it here
+  log.failedRequests = [];
+  page.on('requestfailed', (r) => log.failedRequests.push(`${r.url()} (${r.failure() && r.failure().errorText})`));
   page.on('request', (r) => {
     const u = r.url();
     log.requests.push(u);

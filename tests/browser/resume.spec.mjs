@@ -9,7 +9,9 @@
 //   C. the resumed run pauses exactly after batch 5 of epoch 2 (pauseAt), the page reloads,
 //      resumes with "Pause at the end of this epoch" ticked, pauses at the end of epoch 2,
 //      and Resume finishes it: weights byte-identical to A's, for both models, with exactly
-//      one curve point per batch (no batch lost or counted twice).
+//      one curve point per batch (no batch lost or counted twice);
+//   D. nothing saved is lost by accident: Reset offers the saved run again instead of
+//      deleting it, and a new Start whose data fails to load keeps it too.
 // Every stop is an exact state the worker reaches, so the test holds on a fast or slow machine.
 // Needs CIFAR-10 in $CIFAR10_DIR (default data/cifar10): the page trains on the first 1000
 // training and 500 test images.
@@ -102,7 +104,7 @@ try {
   const crashedAt = await waitFor(() => workerPaused(b.page), { timeout: 600000, interval: 200, what: 'the stop after batch 3 of epoch 2' });
   check(crashedAt === PER_EPOCH + 3, `the worker stopped exactly after batch 3 of epoch 2 (step ${crashedAt}, want ${PER_EPOCH + 3})`);
   // the epoch-1 checkpoint is written to IndexedDB asynchronously; nothing moves meanwhile
-  const savedB = await waitFor(async () => (await savedStep(b.page)) || 0, { timeout: 30000, what: 'a saved run in IndexedDB' });
+  const savedB = await waitFor(async () => (await savedStep(b.page)) || 0, { what: 'a saved run in IndexedDB' });
   check(savedB === PER_EPOCH, `IndexedDB holds the epoch-1 checkpoint (step ${savedB}, want ${PER_EPOCH}) while the worker stands at step ${crashedAt}`);
   const ptsCrash = await points(b.page);
   check(KINDS.every((k) => ptsCrash[`${k}.raw`] === crashedAt), `the crashed tab had drawn ${crashedAt} batches per model (${JSON.stringify(ptsCrash)})`);
@@ -135,7 +137,7 @@ try {
   await c.page.click('[data-testid=train-pause]');   // Resume
   const pausedAt = await waitFor(() => workerPaused(c.page), { timeout: 600000, interval: 200, what: 'the pause after batch 5 of epoch 2' });
   check(pausedAt === PER_EPOCH + 5, `the resumed run paused exactly after batch 5 of epoch 2 (step ${pausedAt})`);
-  const savedC = await waitFor(async () => ((await savedStep(c.page)) === pausedAt ? pausedAt : 0), { timeout: 30000, what: `the pause checkpoint (step ${pausedAt}) in IndexedDB` });
+  const savedC = await waitFor(async () => ((await savedStep(c.page)) === pausedAt ? pausedAt : 0), { what: `the pause checkpoint (step ${pausedAt}) in IndexedDB` });
   check(savedC === pausedAt, `the pause checkpoint is in IndexedDB (step ${savedC})`);
   const pausedText = await c.page.textContent('#panel-train .card p[aria-live]');
   check(/batch 5 of epoch 2/.test(pausedText), `the page says where it paused: "${pausedText}"`);
@@ -164,10 +166,37 @@ try {
   const ptsB = await points(c.page);
   check(KINDS.every((k) => ptsB[`${k}.raw`] === BATCHES), `one curve point per batch at the end (${JSON.stringify(ptsB)})`);
   check(!(await savedRun(c.page)), 'the finished run is no longer offered for resuming');
+
   // pretrained weights may not be shipped yet: their 404s are not this test's concern
   const onlyWeights404 = c.log.missing.every((u) => /\/weights\/[^/]+\.safetensors$/.test(u));
   const errors = c.log.errors.filter((m) => !(onlyWeights404 && /Failed to load resource: .* 404/.test(m)));
-  check(errors.length === 0, `no console errors (${JSON.stringify(errors.slice(0, 3))}; missing files: ${JSON.stringify(c.log.missing)})`);
+  check(errors.length === 0, `no console errors in parts B and C (${JSON.stringify(errors.slice(0, 3))}; missing files: ${JSON.stringify(c.log.missing)}; failed requests: ${JSON.stringify(c.log.failedRequests)})`);
+
+  // ---- D. Reset and a failed Start keep a saved run
+  console.log(`D. Reset and a Start whose data fails keep the saved run (${elapsed()})`);
+  await pauseAt(c.page, { epoch: 1, batch: 2 });
+  await c.page.click('[data-testid=train-start]');
+  const heldD = await waitFor(() => workerPaused(c.page), { timeout: 600000, interval: 200, what: 'the pause after batch 2' });
+  const savedD = await waitFor(async () => ((await savedStep(c.page)) === heldD ? heldD : 0), { what: 'the pause checkpoint in IndexedDB' });
+  await c.page.click('#panel-train button:has-text("Reset")');
+  await c.page.waitForSelector('[data-testid=train-resume-saved]', { state: 'visible', timeout: 30000 });
+  const offerD = (await c.page.textContent('#panel-train .notice-card p')).trim();
+  check(heldD === 2 && savedD === 2 && (await savedStep(c.page)) === 2 && /batch 2 of 8/.test(offerD), `Reset keeps the run saved at step ${savedD} and offers it again: "${offerD.slice(0, 80)}"`);
+  const pointsD = await points(c.page);
+  check(!pointsD['CNN.raw'] && !pointsD['CNN_SE.raw'], `Reset cleared the curves (${JSON.stringify(pointsD)})`);
+  // the training batches cannot be read: Start fails with a message, the saved run stays
+  await context.route('**/data_batch_1.bin', (route) => route.fulfill({ status: 500, contentType: 'text/plain', body: 'unavailable' }));
+  await c.page.click('[data-testid=train-start]');
+  const failedD = await waitFor(async () => {
+    const [st, err] = await Promise.all([trainState(c.page), c.page.$eval('[data-testid=error]', (e) => e.textContent.trim())]);
+    return st === 'idle' && err ? err : '';
+  }, { timeout: 120000, what: 'the failed start' }).catch(() => '');
+  await context.unroute('**/data_batch_1.bin');
+  check(failedD !== '', `a Start whose data cannot load says so: "${failedD.slice(0, 100)}"`);
+  check((await savedStep(c.page)) === 2 && await c.page.isVisible('[data-testid=train-resume-saved]'), 'and the saved run is still there and offered');
+  await c.page.click('#panel-train button:has-text("Discard")');
+  await waitFor(async () => !(await savedRun(c.page)), { what: 'Discard' });
+  check(!(await savedRun(c.page)) && !(await c.page.isVisible('[data-testid=train-resume-saved]')), 'Discard deletes it');
   await c.page.close();
 } catch (e) {
   check(false, `unexpected: ${e.stack || e}`);

@@ -447,6 +447,7 @@ function mount(root, ctx) {
         if (state !== 'done' && !(d.reason === 'epoch' && lastProgress && lastProgress.epoch >= run.settings.epochs && lastProgress.batch >= lastProgress.batches)) saveRun({ version: 1, savedAt: Date.now(), checkpoint: d.state, settings: run.settings, models: run.models, logs: run.logs, progress: lastProgress });
         break;
       case 'error':
+        if (d.command === 'data' || d.command === 'load-data') { run.onDataError?.(new Error(d.message)); break; }   // sendData reports it
         if (d.command) ctx.error(d.message);
         else ctx.error({ code: d.diverged ? 'train.err.divergedPaused' : 'train.err.diverged', vars: { msg: d.model ? `${d.model}: ${d.message}` : d.message } });
         if (state === 'loading') setState('idle');
@@ -525,11 +526,12 @@ function mount(root, ctx) {
       smooth: Object.fromEntries(KINDS.map((k) => [k, { loss: smoother(0.9), acc: smoother(0.9) }])),
     };
     setState('loading');
-    savedCard.hidden = true; saved = null;
-    deleteRun();
+    savedCard.hidden = true;   // a saved run stays until the new one has its data
     try {
       await sendData(w, settings.trainSize, settings.testSize);
-      if (state !== 'loading') return;   // stopped or failed meanwhile
+      if (state !== 'loading') { showSaved(); return; }   // stopped meanwhile
+      saved = null;
+      deleteRun();
       const weights = {};
       if (finetune.checked) for (const k of models) weights[k] = ctx.getWeights(k);
       const { trainSize: _a, testSize: _b, ...ws } = settings;
@@ -538,13 +540,14 @@ function mount(root, ctx) {
       renderProgress();
     } catch (e) {
       setState('idle');
+      showSaved();
       ctx.error(e);
     }
   }
 
   async function sendData(w, trainSize, testSize) {
     const data = await ctx.trainData({ trainSize, testSize });
-    const ready = new Promise((resolve) => { run.onData = resolve; });
+    const ready = new Promise((resolve, reject) => { run.onData = resolve; run.onDataError = reject; });
     if (data.baseUrl) w.postMessage({ type: 'load-data', baseUrl: data.baseUrl, trainSize, testSize });
     else w.postMessage({ type: 'data', train: data.train, test: data.test }, [data.train.images.buffer, data.train.labels.buffer, data.test.images.buffer, data.test.labels.buffer]);
     await ready;
@@ -588,15 +591,17 @@ function mount(root, ctx) {
     }
     lastProgress = rec.progress;
     renderProgress();
-    saved = null; showSaved();
+    savedCard.hidden = true;
     setState('loading');
     try {
       await sendData(w, rec.checkpoint.data.nTrain, rec.checkpoint.data.nTest);
-      if (state !== 'loading') return;
+      if (state !== 'loading') { showSaved(); return; }
+      saved = null;
       w.postMessage({ type: 'start', resume: rec.checkpoint, ...(pauseAtEnd.checked ? { pauseAt: pauseAtSetting() } : {}) });
       setState('running');
     } catch (e) {
       setState('idle');
+      showSaved();   // still saved: it can be resumed once the data loads
       ctx.error(e);
     }
   });
@@ -612,6 +617,8 @@ function mount(root, ctx) {
     if (state === 'loading') { setState('stopped'); return; }
     w.postMessage({ type: 'stop' });
   });
+  // Reset clears the curves; a run saved in this browser is not deleted without asking: it is
+  // offered again (Resume it, or Discard it).
   resetB.addEventListener('click', () => {
     const w = worker();
     if (w && (state === 'running' || state === 'paused')) w.postMessage({ type: 'stop' });
@@ -620,7 +627,7 @@ function mount(root, ctx) {
     setState('idle');
     renderDownloads();
     ctx.clearError();
-    deleteRun();
+    loadRun().then((rec) => { if (rec && rec.version === 1 && rec.checkpoint && !run) { saved = rec; showSaved(); } });
   });
 
   setState('idle');
