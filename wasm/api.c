@@ -75,15 +75,56 @@ API int ex_model_kind(Model *m) { return (int)model_kind(m); }
 API double ex_model_num_params(Model *m) { return (double)model_num_params(m); }
 API void ex_model_set_dropout(Model *m, float p) { model_set_dropout(m, p); }
 
-API int ex_model_num_tensors(Model *m) { return model_num_tensors(m); }
-API const char *ex_tensor_name(Model *m, int i) { return model_tensor(m, i)->name; }
-API int ex_tensor_ndim(Model *m, int i) { return model_tensor(m, i)->ndim; }
-API int ex_tensor_dim(Model *m, int i, int d) { return model_tensor(m, i)->shape[d]; }
-API int ex_tensor_numel(Model *m, int i) { return (int)model_tensor(m, i)->numel; }
-API int ex_tensor_trainable(Model *m, int i) { return model_tensor(m, i)->trainable; }
-API int ex_tensor_dtype(Model *m, int i) { return (int)model_tensor(m, i)->dtype; }
-API void *ex_tensor_data(Model *m, int i) {
+// The tensor table. A NULL model, a tensor index outside [0, ex_model_num_tensors) or a
+// dimension outside [0, ndim) gives -1 (NULL for the pointers), the reason in ex_last_error().
+static const Tensor *tensor_at(Model *m, int i) {
+    if (!m) {
+        set_error("no model (a NULL handle)");
+        return NULL;
+    }
     const Tensor *t = model_tensor(m, i);
+    if (!t)
+        snprintf(last_error, sizeof last_error, "tensor index %d is out of range [0, %d)", i,
+                 model_num_tensors(m));
+    return t;
+}
+API int ex_model_num_tensors(Model *m) {
+    if (!m) { set_error("no model (a NULL handle)"); return -1; }
+    return model_num_tensors(m);
+}
+API const char *ex_tensor_name(Model *m, int i) {
+    const Tensor *t = tensor_at(m, i);
+    return t ? t->name : NULL;
+}
+API int ex_tensor_ndim(Model *m, int i) {
+    const Tensor *t = tensor_at(m, i);
+    return t ? t->ndim : -1;
+}
+API int ex_tensor_dim(Model *m, int i, int d) {
+    const Tensor *t = tensor_at(m, i);
+    if (!t) return -1;
+    if (d < 0 || d >= t->ndim) {
+        snprintf(last_error, sizeof last_error, "dimension %d of tensor %s is out of range [0, %d)",
+                 d, t->name, t->ndim);
+        return -1;
+    }
+    return t->shape[d];
+}
+API int ex_tensor_numel(Model *m, int i) {
+    const Tensor *t = tensor_at(m, i);
+    return t ? (int)t->numel : -1;
+}
+API int ex_tensor_trainable(Model *m, int i) {
+    const Tensor *t = tensor_at(m, i);
+    return t ? t->trainable : -1;
+}
+API int ex_tensor_dtype(Model *m, int i) {
+    const Tensor *t = tensor_at(m, i);
+    return t ? (int)t->dtype : -1;
+}
+API void *ex_tensor_data(Model *m, int i) {
+    const Tensor *t = tensor_at(m, i);
+    if (!t) return NULL;
     return t->dtype == DTYPE_I64 ? (void *)t->data_i64 : (void *)t->data;
 }
 

@@ -473,18 +473,32 @@ class Model {
     tensors() {
         const m = this._ex._m, p = this._live();
         if (!this._tensors) {
-            this._tensors = [];
             const n = m._ex_model_num_tensors(p);
-            for (let i = 0; i < n; i++) {
-                const ndim = m._ex_tensor_ndim(p, i);
-                const shape = [];
-                for (let d = 0; d < ndim; d++) shape.push(m._ex_tensor_dim(p, i, d));
-                this._tensors.push({ name: this._ex._str(m._ex_tensor_name(p, i)), shape,
-                    numel: m._ex_tensor_numel(p, i), trainable: m._ex_tensor_trainable(p, i) !== 0,
-                    dtype: m._ex_tensor_dtype(p, i) === 2 ? 'I64' : 'F32', index: i });
-            }
+            if (n < 0) throw new Error(`tensors: ${this._ex._lastError()}`);
+            this._tensors = [];
+            for (let i = 0; i < n; i++) this._tensors.push({ ...this.tensorAt(i), index: i });
         }
         return this._tensors.map(({ index, ...t }) => ({ ...t, shape: [...t.shape] }));
+    }
+
+    // Tensor i of the state dict: { name, shape, numel, trainable, dtype }.
+    tensorAt(i) {
+        const m = this._ex._m, p = this._live();
+        if (!Number.isInteger(i)) throw new Error(`tensorAt: the index must be an integer (got ${typeof i === 'string' ? JSON.stringify(i) : String(i)})`);
+        const fail = () => new Error(`tensorAt: ${this._ex._lastError()}`);
+        const ndim = m._ex_tensor_ndim(p, i);
+        if (ndim < 0) throw fail();
+        const shape = [];
+        for (let d = 0; d < ndim; d++) {
+            const s = m._ex_tensor_dim(p, i, d);
+            if (s < 0) throw fail();
+            shape.push(s);
+        }
+        const name = m._ex_tensor_name(p, i), numel = m._ex_tensor_numel(p, i);
+        const trainable = m._ex_tensor_trainable(p, i), dtype = m._ex_tensor_dtype(p, i);
+        if (!name || numel < 0 || trainable < 0 || dtype < 0) throw fail();
+        return { name: this._ex._str(name), shape, numel, trainable: trainable !== 0,
+                 dtype: dtype === 2 ? 'I64' : 'F32' };
     }
 
     getTensor(name) {
@@ -493,6 +507,7 @@ class Model {
         const t = this._tensors.find((x) => x.name === name);
         if (!t) throw new Error(`no tensor named '${name}'`);
         const d = this._ex._m._ex_tensor_data(p, t.index);
+        if (!d) throw new Error(`getTensor: ${this._ex._lastError()}`);
         return t.dtype === 'I64' ? new BigInt64Array(this._ex._buf(), d, t.numel).slice()
             : this._ex._f32(d, t.numel).slice();
     }
