@@ -2,9 +2,10 @@
 // view" dialog, and what an embedding took away (threads, the camera), so the view can offer
 // to open itself in a new tab. Pure functions except limits(), which reads the document.
 
-// Heights (CSS px) that show a whole panel in an iframe about 700-900 px wide, with no inner
-// scroll bar for the main content; parts of a view (?view=) are shorter.
-export const HEIGHTS = { train: 1400, inspect: 1500, evaluate: 1100, anatomy: 1500 };
+// Heights (CSS px) that show a whole panel, with its results, in an iframe 900 px wide (the
+// document heights measured there) without an inner scroll bar; wider frames need less,
+// narrower ones scroll inside. Parts of a view (?view=) are shorter.
+export const HEIGHTS = { train: 1800, inspect: 2550, evaluate: 1850, anatomy: 2600 };
 export const PART_HEIGHT = 520;
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
