@@ -209,7 +209,10 @@ try {
       await cp.setViewportSize({ width: w, height: 900 });
       const h = await cp.evaluate(() => document.documentElement.scrollHeight);
       await cp.setViewportSize({ width: w, height: h });
-      for (const f of Object.values(frames)) await f.evaluate(() => new Promise((r) => { scrollTo(0, 0); requestAnimationFrame(() => requestAnimationFrame(r)); }));
+      for (const f of Object.values(frames)) {
+        await (await f.frameElement()).scrollIntoViewIfNeeded();   // each frame painted at this size
+        await f.evaluate(() => new Promise((r) => { scrollTo(0, 0); requestAnimationFrame(() => requestAnimationFrame(r)); }));
+      }
       await cp.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
       await cp.screenshot({ path: path.join(OUT, `course-${w}.png`) });
     }
