@@ -8,7 +8,7 @@
 //   3. Use pretrained, then a PNG and a JPEG photo (drawn by the test in the browser, never
 //      dataset images): `prediction` shows a class, the heat map is not blank, feature maps
 //      and SE weights are drawn;
-//   4. bad input (text file named .png, 0-byte file, 6000x6000 image, broken safetensors,
+//   4. bad input (text file named .png, 0-byte file, 7000x7000 image, broken safetensors,
 //      truncated dataset archive): a message in `error`, and the models and curves are
 //      still there and still work;
 //   5. embed=1&panel=inspect&lang=zh shows only the inspect view, in Chinese;
@@ -294,8 +294,9 @@ try {
   const predBefore = await page.textContent('[data-testid=prediction] .top1');
   const curvesBefore = await points(page, 'loss-chart');
   const big = await page.evaluate(async () => {
-    const c = document.createElement('canvas'); c.width = 6000; c.height = 6000;
-    const g = c.getContext('2d'); g.fillStyle = '#8ac'; g.fillRect(0, 0, 6000, 6000); g.fillStyle = '#c33'; g.fillRect(1000, 1000, 3000, 3000);
+    // 49 megapixels: over the core's limit (c/image.h IMAGE_MAX_PIXELS, 40), refused from the header
+    const c = document.createElement('canvas'); c.width = 7000; c.height = 7000;
+    const g = c.getContext('2d'); g.fillStyle = '#8ac'; g.fillRect(0, 0, 7000, 7000); g.fillStyle = '#c33'; g.fillRect(1000, 1000, 3000, 3000);
     const b = await new Promise((r) => c.toBlob(r, 'image/png'));
     const bytes = new Uint8Array(await b.arrayBuffer());
     let s = ''; for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
@@ -314,7 +315,7 @@ try {
   const cases = [
     ['a text file named .png', '[data-testid=upload-input]', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('This is not a picture.\n'.repeat(20)) }],
     ['a 0-byte file', '[data-testid=upload-input]', { name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) }],
-    ['a 6000x6000 image', '[data-testid=upload-input]', { name: 'huge.png', mimeType: 'image/png', buffer: Buffer.from(big, 'base64') }],
+    ['a 7000x7000 image', '[data-testid=upload-input]', { name: 'huge.png', mimeType: 'image/png', buffer: Buffer.from(big, 'base64') }],
     ['a broken safetensors file', '[data-testid=weights-input]', { name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.concat([Buffer.from([200, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"conv1.weight":{"dtype":"F32","shape":[32,3,3,3],"data_offsets":[0,99999]}}'.padEnd(200))]) }],
     ['a truncated dataset archive', '[data-testid=data-input]', { name: 'cifar-10-binary.tar.gz', mimeType: 'application/gzip', buffer: truncated }],
     ['an HTML file name', '[data-testid=upload-input]', { name: '<img src=x onerror=alert(1)>.png', mimeType: 'image/png', buffer: Buffer.from('<b>not an image</b>') }],

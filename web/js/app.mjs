@@ -433,20 +433,20 @@ ctx.setImage = async (spec) => {
     img = { bytes, source: 'gallery', index: i, label: ts.labels[i], name: `test #${i}`, canvas: images.chwToCanvas(bytes), crop: null };
     urlState.set({ img: i });
   } else {
-    let src, name;
+    // the core fits the picture (images.mjs): the same input as `excite predict`
+    let r, name;
     try {
-      if (spec.file) { src = await images.decodeFile(spec.file); name = spec.file.name || 'pasted image'; }
-      else { src = spec.canvas; name = spec.name || spec.source || 'camera'; }
+      if (!ctx.excite) throw new Error('the WebAssembly module is not loaded');
+      if (spec.file) { r = await images.pictureFromFile(spec.file, ctx.excite); name = spec.file.name || 'pasted image'; }
+      else { r = images.pictureFromCanvas(spec.canvas, ctx.excite); name = spec.name || spec.source || 'camera'; }
     } catch (e) {
       ctx.error(e);
       throw e;
     }
-    const r = images.toNetworkInput(src);
-    if (src.close) src.close();
-    img = { bytes: r.bytes, source: spec.source || 'upload', index: null, label: null, name, canvas: r.display, small: r.small, crop: r.crop };
+    img = { bytes: r.bytes, source: spec.source || 'upload', index: null, label: null, name, canvas: r.display, crop: r.crop, format: r.format, orientation: r.orientation };
     urlState.set({ img: null });
   }
-  img.x = images.normalize(img.bytes);
+  img.x = ctx.excite.normalize(img.bytes);
   img.version = ++imageVersion;
   img.note = imageNote(img);
   ctx.image = img;

@@ -1,12 +1,14 @@
-// images.mjs - turning a user's picture into the 32x32 input the networks see.
-// Checks the bytes before decoding (type by magic number, pixel size from the header, so a
-// 6000x6000 image is refused before it takes 144 MB), then centre-crops to a square and
-// downsizes by repeated halving (area-like averaging), then to 32x32.
-// Errors are thrown as Error with a code (message key) and vars for the translated text.
+// images.mjs - turning a user's picture into the 32x32 input the networks see, through the
+// C core (c/image.h, via wasm/excite.mjs), so the page and `excite predict` make the same
+// input of the same file. PNG and JPEG: the file's bytes go to ex.decodeImage (stb_image,
+// the stored values without colour management, the JPEG EXIF orientation, centre crop, area
+// average). GIF, WebP, BMP (which the core does not decode) and camera frames: the browser
+// decodes without colour conversion and ex.fitPixels fits the pixels. The size limit is the
+// core's (ex.imageMaxPixels), checked from the header before decoding.
+// Errors are thrown as ImageError with a code (message key) and vars for the translated text.
 
-export const MAX_BYTES = 30 * 1024 * 1024;
-export const MAX_PIXELS = 25e6;          // 25 megapixels: a 12 MP phone photo passes
-export const MAX_SIDE = 10000;
+export const MAX_BYTES = 30 * 1024 * 1024;   // the file is read into memory whole
+export const MAX_SIDE = 16384;                // browser-decoded formats: the canvas limit
 
 export class ImageError extends Error {
   constructor(code, vars = {}) { super(code); this.code = code; this.vars = vars; }
@@ -50,24 +52,55 @@ export function sniff(b) {
   return null;
 }
 
-// File/Blob -> ImageBitmap (or canvas), after the checks above.
-export async function decodeFile(file) {
+const sizeError = (w, h, max) =>
+  new ImageError('img.err.size', { w, h, mp: (w * h / 1e6).toFixed(0), max: max / 1e6 });
+
+// File/Blob -> picture { bytes: Uint8Array(3072) (3,32,32), display: canvas (the whole
+// upright picture, at most 256 px, the crop square outlined), crop: { w, h, side, sx, sy }
+// (upright size and the centre square used), format, orientation }. ex: the loaded module.
+export async function pictureFromFile(file, ex) {
   if (!file || file.size === 0) throw new ImageError('img.err.empty');
   if (file.size > MAX_BYTES) throw new ImageError('img.err.bytes', { mb: (file.size / 1048576).toFixed(0), max: MAX_BYTES / 1048576 });
+  const max = ex.imageMaxPixels;
   const head = new Uint8Array(await file.slice(0, 256 * 1024).arrayBuffer());
   const s = sniff(head);
   if (!s) throw new ImageError('img.err.type');
-  if (s.w !== null && (s.w * s.h > MAX_PIXELS || s.w > MAX_SIDE || s.h > MAX_SIDE))
-    throw new ImageError('img.err.size', { w: s.w, h: s.h, mp: (s.w * s.h / 1e6).toFixed(0), max: MAX_PIXELS / 1e6 });
+  if (s.type === 'PNG' || s.type === 'JPEG') {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let pic;
+    try {
+      pic = ex.decodeImage(bytes);
+    } catch (e) {
+      if (e.code === 'size') throw sizeError(e.w, e.h, max);
+      if (e.code === 'format') throw new ImageError('img.err.type');
+      throw new ImageError('img.err.decode', { type: s.type });
+    }
+    return picture(pic);
+  }
+  if (s.w !== null && (s.w * s.h > max || s.w > MAX_SIDE || s.h > MAX_SIDE)) throw sizeError(s.w, s.h, max);
   if (s.w === 0 || s.h === 0) throw new ImageError('img.err.decode', { type: s.type });
   let bmp;
   try {
-    bmp = await createImageBitmap(file);
+    bmp = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   } catch {
     throw new ImageError('img.err.decode', { type: s.type });
   }
-  if (bmp.width * bmp.height > MAX_PIXELS) { bmp.close?.(); throw new ImageError('img.err.size', { w: bmp.width, h: bmp.height, mp: (bmp.width * bmp.height / 1e6).toFixed(0), max: MAX_PIXELS / 1e6 }); }
-  return bmp;
+  try {
+    if (bmp.width * bmp.height > max || bmp.width > MAX_SIDE || bmp.height > MAX_SIDE) throw sizeError(bmp.width, bmp.height, max);
+    return pictureFromCanvas(bmp, ex);
+  } finally {
+    bmp.close?.();
+  }
+}
+
+// A canvas, ImageBitmap or video frame (camera) -> picture, as pictureFromFile.
+export function pictureFromCanvas(src, ex) {
+  const w = src.videoWidth || src.width, h = src.videoHeight || src.height;
+  if (w * h > ex.imageMaxPixels) throw sizeError(w, h, ex.imageMaxPixels);
+  let g;
+  if (typeof HTMLCanvasElement !== 'undefined' && src instanceof HTMLCanvasElement) g = src.getContext('2d');
+  else { g = canvas(w, h).getContext('2d', { willReadFrequently: true }); g.drawImage(src, 0, 0); }
+  return picture(ex.fitPixels(g.getImageData(0, 0, w, h).data, w, h, 4));
 }
 
 function canvas(w, h) {
@@ -76,37 +109,15 @@ function canvas(w, h) {
   return c;
 }
 
-// source (ImageBitmap, canvas, video) -> { bytes: Uint8Array(3072) CHW, small: canvas 32x32,
-// display: canvas (max 256 px, the whole source with the crop square outlined), crop }.
-export function toNetworkInput(src, w = src.width ?? src.videoWidth, h = src.height ?? src.videoHeight) {
-  const side = Math.min(w, h);
-  const sx = Math.floor((w - side) / 2), sy = Math.floor((h - side) / 2);
-  // halve until close to 32, averaging 2x2 each time
-  let cur = canvas(Math.min(side, 1024), Math.min(side, 1024));
-  let g = cur.getContext('2d');
-  g.imageSmoothingEnabled = true; g.imageSmoothingQuality = 'high';
-  g.drawImage(src, sx, sy, side, side, 0, 0, cur.width, cur.height);
-  while (cur.width >= 64) {
-    const n = canvas(Math.max(32, Math.floor(cur.width / 2)), Math.max(32, Math.floor(cur.height / 2)));
-    const ng = n.getContext('2d');
-    ng.imageSmoothingEnabled = true; ng.imageSmoothingQuality = 'high';
-    ng.drawImage(cur, 0, 0, n.width, n.height);
-    cur = n;
-  }
-  const small = canvas(32, 32);
-  const sg = small.getContext('2d', { willReadFrequently: true });
-  sg.imageSmoothingEnabled = true; sg.imageSmoothingQuality = 'high';
-  sg.drawImage(cur, 0, 0, 32, 32);
-  const rgba = sg.getImageData(0, 0, 32, 32).data;
-  const bytes = rgbaToCHW(rgba);
-  // display copy with the crop square
-  const scale = Math.min(1, 256 / Math.max(w, h));
-  const dw = Math.max(1, Math.round(w * scale)), dh = Math.max(1, Math.round(h * scale));
+// The core's picture -> what the page keeps: the input bytes and the view with the crop.
+function picture(pic) {
+  const { width: w, height: h, crop: { side, sx, sy } } = pic;
+  const dw = pic.view.width, dh = pic.view.height;
   const display = canvas(dw, dh);
   const dg = display.getContext('2d');
-  dg.imageSmoothingEnabled = true; dg.imageSmoothingQuality = 'high';
-  dg.drawImage(src, 0, 0, dw, dh);
+  dg.putImageData(new ImageData(pic.view.rgba, dw, dh), 0, 0);
   if (w !== h) {
+    const scale = dw / w;
     dg.fillStyle = 'rgba(0,0,0,0.45)';
     const cx = sx * scale, cy = sy * scale, cs = side * scale;
     if (w > h) { dg.fillRect(0, 0, cx, dh); dg.fillRect(cx + cs, 0, dw - cx - cs, dh); }
@@ -114,7 +125,7 @@ export function toNetworkInput(src, w = src.width ?? src.videoWidth, h = src.hei
     dg.strokeStyle = '#ffd54a'; dg.lineWidth = 2;
     dg.strokeRect(cx + 1, cy + 1, cs - 2, cs - 2);
   }
-  return { bytes, small, display, crop: { w, h, side, sx, sy } };
+  return { bytes: pic.input, display, crop: { w, h, side, sx, sy }, format: pic.format, orientation: pic.orientation };
 }
 
 export function rgbaToCHW(rgba) {
@@ -138,14 +149,6 @@ export function chwToCanvas(bytes, offset = 0, c = canvas(32, 32)) {
   }
   g.putImageData(img, 0, 0);
   return c;
-}
-
-export const MEAN = [0.4914, 0.4822, 0.4465];
-export const STD = [0.2470, 0.2435, 0.2616];
-export function normalize(bytes) {
-  const x = new Float32Array(3072);
-  for (let c = 0; c < 3; c++) for (let i = 0; i < 1024; i++) x[c * 1024 + i] = (bytes[c * 1024 + i] / 255 - MEAN[c]) / STD[c];
-  return x;
 }
 
 export const strings = {
