@@ -8,6 +8,7 @@ set -u
 EXCITE="${1:-build/excite}"
 [ -x "$EXCITE" ] || { echo "test_cli: $EXCITE is not built"; exit 1; }
 EXCITE="$(cd "$(dirname "$EXCITE")" && pwd)/$(basename "$EXCITE")"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 fails=0
@@ -108,6 +109,17 @@ elif [ ! -s "$DATA/data_batch_1.bin" ] || [ ! -s "$DATA/test_batch.bin" ]; then
 else
     S="--data $DATA --limit 320 --test-limit 200 --threads 2 --seed 5 --augment --batch 32"
     cd "$TMP"
+    # The README's one-epoch example: the same command, its accuracy inside the range the
+    # README states.
+    range=$(tr '\n' ' ' < "$ROOT/README.md" | grep -o "accuracy of this run lies between [0-9]*% and [0-9]*%")
+    lo=$(echo "$range" | sed -n 's/.*between \([0-9]*\)% and \([0-9]*\)%/\1/p')
+    hi=$(echo "$range" | sed -n 's/.*between \([0-9]*\)% and \([0-9]*\)%/\2/p')
+    [ -n "$lo" ] && [ -n "$hi" ] || fail "README.md: no 'accuracy of this run lies between A% and B%'"
+    expect 0 "^test: 10000 images" "$EXCITE" train --model cnn_se --limit 10000 --epochs 1 --batch 32 --data "$DATA"
+    acc=$(sed -n 's/^test: 10000 images .*accuracy \([0-9.]*\)%$/\1/p' out)
+    awk -v a="$acc" -v lo="${lo:-0}" -v hi="${hi:-0}" 'BEGIN {exit !(a != "" && a + 0 >= lo + 0 && a + 0 <= hi + 0)}' ||
+        fail "README example: CNN_SE one-epoch test accuracy '$acc'% is outside ${lo:-?}%..${hi:-?}%"
+    echo "test_cli: the README's one-epoch example: CNN_SE test accuracy $acc% (README: $lo%..$hi%)"
     expect 0 "test: 200 images" "$EXCITE" train $S --epochs 2 --model cnn_se --csv full --save full.st --checkpoint full.ck
     [ "$(wc -l < full-batches.csv)" = 21 ] || fail "full-batches.csv: $(wc -l < full-batches.csv) lines (wanted header + 20)"
     [ "$(wc -l < full-epochs.csv)" = 3 ] || fail "full-epochs.csv: $(wc -l < full-epochs.csv) lines (wanted header + 2)"

@@ -9,7 +9,7 @@
 //                 (lr inf, a NaN running mean, ...), are refused with a message naming them
 //   real data     (skipped with EXCITE_QUICK=1 or without $CIFAR10_DIR) one epoch on the first
 //                 10,000 training images (seed 1, batch 32, Adam 1e-3, no augmentation) gives
-//                 > 45% test accuracy for CNN and CNN_SE, and the
+//                 45%..55% test accuracy (README.md) for CNN and CNN_SE, and the
 //                 CSV logs hold one row per batch and per epoch
 // The fast parts use a small synthetic dataset (made here, not CIFAR-10 bytes) whose label
 // is visible in the image, so training makes progress.
@@ -432,8 +432,9 @@ static void test_real(void) {
         if (evaluate(trainer_model(t), &te, 100, &r, err, sizeof err) == 0) {
             printf("  real data: %s, 1 epoch on 10000 images (seed 1, batch 32): test accuracy %.2f%%, loss %.4f\n",
                    model_kind_name(kind), 100 * r.accuracy, r.loss);
-            CHECK(r.accuracy > 0.45, "%s: one-epoch test accuracy %.4f <= 0.45", model_kind_name(kind),
-                  r.accuracy);
+            // the range README.md gives for this run (its one-epoch example)
+            CHECK(r.accuracy >= 0.45 && r.accuracy <= 0.55, "%s: one-epoch test accuracy %.4f "
+                  "outside the README's 45%%..55%%", model_kind_name(kind), r.accuracy);
             int sum = 0, diag = 0;
             for (int i = 0; i < 10; i++)
                 for (int j = 0; j < 10; j++) sum += r.confusion[i][j], diag += i == j ? r.confusion[i][j] : 0;
