@@ -1,5 +1,6 @@
-// train.c - the native training loop, evaluation, CSV records and checkpoints (train.h).
-// Not used by the WebAssembly page, which runs its own loop over the same model API.
+// train.c - the training loop, evaluation, CSV records and checkpoints (train.h). One loop
+// for both: `excite train` runs it natively, and the page runs it in WebAssembly through
+// wasm/api.c (ex_trainer_*, driven step by step by wasm/worker.mjs).
 #include "train.h"
 #include "errors.h"
 #include <errno.h>

@@ -83,8 +83,12 @@ typedef struct {
     int confusion[NUM_CLASSES][NUM_CLASSES];   // [true label][predicted]
 } EvalResult;
 
-// Eval-mode pass over a dataset in batches of batch_size (at most EVAL_BATCH_MAX: in eval
-// mode every image's result is independent of the batch, so larger batches only cost memory).
+// Eval-mode pass over a dataset in batches of batch_size (at most EVAL_BATCH_MAX). In eval
+// mode an image's result does not depend on the other images of its batch: in any batch of 3
+// or more images it is the same bits, so larger batches only cost memory. Batches of 1 or 2
+// images (also a last, partial batch) take gemm's dot-product path in the linear layers
+// (GEMV_MAX_M in gemm.c), which sums in another order: their results can differ by rounding
+// (tests/test_model.c, eval_batch_sizes).
 enum { EVAL_BATCH_MAX = 256 };
 int evaluate(Model *m, const Dataset *d, int batch_size, EvalResult *r, char *err, size_t errlen);
 // The same, and the predicted class of every image in predictions[d->n] (if not NULL).

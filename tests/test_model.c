@@ -669,6 +669,44 @@ static void buffer_count(ModelKind kind) {
     model_free(m);
 }
 
+// What c/train.h says of eval batches: an image's eval logits are the same bits in any
+// batch of 3 or more images; batches of 1 and 2 take gemm's dot-product path in the linear
+// layers (another summation order), so they may differ, by rounding only.
+static void eval_batch_sizes(ModelKind kind) {
+    enum { N = 16 };
+    Model *m = model_create(kind, 7, N);
+    float *x = malloc(sizeof(float) * N * IMG_SIZE), *ref = malloc(sizeof(float) * N * NUM_CLASSES);
+    if (!m || !x || !ref) { CHECK(0, "out of memory"); model_free(m); free(x); free(ref); return; }
+    Rng r;
+    rng_seed(&r, 3);
+    for (int i = 0; i < N * IMG_SIZE; i++) x[i] = rng_uniform(&r) * 2 - 1;
+    CHECK(model_forward(m, x, N, 0) == 0, "eval forward: %s", model_error(m));
+    memcpy(ref, model_logits(m), sizeof(float) * N * NUM_CLASSES);
+    const int sizes[] = {1, 2, 3, 4, 5, 8};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int B = sizes[s], differ = 0;
+        double worst = 0;
+        for (int b0 = 0; b0 + B <= N; b0 += B) {
+            CHECK(model_forward(m, x + (size_t)b0 * IMG_SIZE, B, 0) == 0, "eval forward: %s", model_error(m));
+            const float *l = model_logits(m);
+            for (int i = 0; i < B * NUM_CLASSES; i++) {
+                double d = fabs((double)l[i] - ref[b0 * NUM_CLASSES + i]);
+                differ += d != 0;
+                if (d > worst) worst = d;
+            }
+        }
+        if (B >= 3)
+            CHECK(differ == 0, "%s: %d eval logits in batches of %d differ from a batch of %d (by %.3g)",
+                  model_kind_name(kind), differ, B, N, worst);
+        else
+            CHECK(worst <= 1e-5, "%s: eval logits in batches of %d differ by %.3g", model_kind_name(kind),
+                  B, worst);
+    }
+    model_free(m);
+    free(x);
+    free(ref);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: %s REFDIR\n", argv[0]); return 2; }
     refdir = argv[1];
@@ -680,6 +718,7 @@ int main(int argc, char **argv) {
     ref_close(&batches);
     for (int k = 0; k < 2; k++) {
         buffer_count((ModelKind)k);
+        eval_batch_sizes((ModelKind)k);
         round_trip((ModelKind)k);
         determinism((ModelKind)k);
         divergence((ModelKind)k);
