@@ -13,3 +13,12 @@ try {
   process.exit(1);
 }
 console.log(`browser: ${version} (${CHROMIUM})`);
+
+// A safety net, not a clock: a test that hangs (a browser that stops answering) fails after
+// WATCHDOG_MINUTES instead of holding CI for ever. Every test waits for states, so a slow
+// machine only makes it take longer.
+const minutes = Number(process.env.WATCHDOG_MINUTES || 45);
+setTimeout(() => {
+  console.log(`  FAIL watchdog: ${process.argv[1]} still running after ${minutes} minutes`);
+  process.exit(1);
+}, minutes * 60000).unref();
