@@ -65,19 +65,21 @@ export function lineChart(canvas, { datasets, xTitle = '', yTitle = '', yMin, yM
   return wrap(chart, canvas);
 }
 
+// The full series of every dataset lives here (series[key]); Chart.js gets a copy per redraw,
+// which its decimation plugin may thin out: the chart never holds the only copy of a point.
 function wrap(chart, canvas) {
   let pending = false;
-  const counts = () => chart.data.datasets.map((d) => `${d.key}:${(d._data || d.data).length}`).join(',');
+  const series = Object.fromEntries(chart.data.datasets.map((d) => [d.key, []]));
+  const counts = () => chart.data.datasets.map((d) => `${d.key}:${series[d.key].length}`).join(',');
   const api = {
     chart,
     push(key, x, y) {
-      const ds = chart.data.datasets.find((d) => d.key === key);
-      if (!ds) return;
-      (ds._data || ds.data).push({ x, y });
+      if (!series[key]) return;
+      series[key].push({ x, y });
       api.schedule();
     },
     clear() {
-      for (const d of chart.data.datasets) { if (d._data) d._data = []; d.data = []; }
+      for (const k of Object.keys(series)) series[k] = [];
       api.schedule();
     },
     setLabels(labels, { xTitle, yTitle } = {}) {
@@ -86,19 +88,15 @@ function wrap(chart, canvas) {
       if (yTitle !== undefined) chart.options.scales.y.title.text = yTitle;
       api.schedule();
     },
-    points(key) {
-      const ds = chart.data.datasets.find((d) => d.key === key);
-      return ds ? (ds._data || ds.data).length : 0;
-    },
+    points(key) { return series[key] ? series[key].length : 0; },
     schedule() {
       canvas.dataset.points = counts();   // the point counts are current at once (tests read them); drawing waits for a frame
       if (pending) return;
       pending = true;
       requestAnimationFrame(() => {
         pending = false;
-        // decimation replaces data with a decimated copy; keep the originals in _data
+        for (const d of chart.data.datasets) d.data = series[d.key].slice();
         chart.update('none');
-        canvas.dataset.points = counts();
       });
     },
     destroy() { chart.destroy(); },
