@@ -1,6 +1,10 @@
-// colormap.mjs - perceptually uniform colour maps (viridis, inferno) and the drawing helpers
-// that put a float map on a canvas with a colour bar. The polynomials are the CC0 degree-6
-// fits of matplotlib's maps (shadertoy WlfXRN); error below one 8-bit step.
+// colormap.mjs - the page's one kit for colour: perceptually uniform maps (viridis, inferno),
+// a diverging map for signed values (coolwarm), scales (value -> colour), and drawing a float
+// map on a canvas with its colour bar. Every panel, the feature grid and the lesson use it.
+// The viridis/inferno polynomials are the CC0 degree-6 fits of matplotlib's maps (shadertoy
+// WlfXRN); error below one 8-bit step.
+
+import { el } from './dom.mjs';
 
 const VIRIDIS = [
   [0.2777273272234177, 0.005407344544966578, 0.3340998053353061],
@@ -43,6 +47,33 @@ function rgb(name, t) {
 export const viridis = (t) => rgb('viridis', t);
 export const inferno = (t) => rgb('inferno', t);
 export const css = (name, t) => { const [r, g, b] = rgb(name, t); return `rgb(${r},${g},${b})`; };
+export const cssColor = (c) => `rgb(${c[0]},${c[1]},${c[2]})`;
+
+// Diverging blue - grey - red (Moreland's cool-warm end points) for signed values: the sign
+// is the hue, the size is the distance from grey.
+export const COOLWARM = [[59, 76, 192], [141, 176, 254], [221, 221, 221], [244, 154, 123], [180, 4, 38]];
+export function coolwarm(t) {
+  if (!(t >= 0)) t = 0; else if (t > 1) t = 1;
+  const a = COOLWARM, x = t * (a.length - 1), i = Math.min(a.length - 2, Math.floor(x)), f = x - i;
+  return [0, 1, 2].map((k) => Math.round(a[i][k] + (a[i + 1][k] - a[i][k]) * f));
+}
+
+// A scale maps a value to [r,g,b] over [min, max] of the values (or the given min/max);
+// signed scales are symmetric around 0 and use coolwarm, others viridis unless map is given.
+export function makeScale(values, { signed = false, min, max, map } = {}) {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  if (!Number.isFinite(lo)) { lo = 0; hi = 1; }
+  if (signed) {
+    const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
+    lo = -m; hi = m;
+  }
+  if (min !== undefined) lo = min;
+  if (max !== undefined) hi = max;
+  if (hi <= lo) hi = lo + 1e-6;
+  const fn = map || (signed ? coolwarm : viridis);
+  return { min: lo, max: hi, signed, map: fn, color: (v) => fn((v - lo) / (hi - lo)) };
+}
 
 // Top of a colour scale that one outlier cannot flatten: the q-quantile of the values
 // (values above it get the top colour; the colour bar then says "≥ max").
@@ -63,9 +94,10 @@ export function range(data) {
 }
 
 // Paint data (H,W) (or a sub-array at offset) into an ImageData-sized canvas of H x W pixels;
-// CSS scales it up (image-rendering: pixelated). alpha: 0..255 for overlays.
-export function drawMap(canvas, data, H, W, { min, max, map = 'viridis', offset = 0, alpha = 255 } = {}) {
-  if (min === undefined || max === undefined) ({ min, max } = range(data.subarray ? data.subarray(offset, offset + H * W) : data));
+// CSS scales it up (image-rendering: pixelated). Colours from a makeScale() scale, or from a
+// named map over [min, max] (default: the data's range). alpha: 0..255 for overlays.
+export function drawMap(canvas, data, H, W, { min, max, map = 'viridis', offset = 0, alpha = 255, scale = null } = {}) {
+  if (!scale && (min === undefined || max === undefined)) ({ min, max } = range(data.subarray ? data.subarray(offset, offset + H * W) : data));
   if (canvas.width !== W) canvas.width = W;
   if (canvas.height !== H) canvas.height = H;
   const g = canvas.getContext('2d');
@@ -74,14 +106,27 @@ export function drawMap(canvas, data, H, W, { min, max, map = 'viridis', offset 
   const span = max > min ? 255 / (max - min) : 0;
   for (let i = 0; i < H * W; i++) {
     const v = data[offset + i];
-    const k = Math.max(0, Math.min(255, Math.round((v - min) * span))) * 3;
-    img.data[i * 4] = l[k]; img.data[i * 4 + 1] = l[k + 1]; img.data[i * 4 + 2] = l[k + 2];
+    if (scale) {
+      const c = scale.color(v);
+      img.data[i * 4] = c[0]; img.data[i * 4 + 1] = c[1]; img.data[i * 4 + 2] = c[2];
+    } else {
+      const k = Math.max(0, Math.min(255, Math.round((v - min) * span))) * 3;
+      img.data[i * 4] = l[k]; img.data[i * 4 + 1] = l[k + 1]; img.data[i * 4 + 2] = l[k + 2];
+    }
     img.data[i * 4 + 3] = alpha;
   }
   g.putImageData(img, 0, 0);
   return canvas;
 }
 
+// A canvas for a map: role=img with an accessible name.
+export function mapCanvas(cls, label) {
+  const cv = el('canvas', { class: 'anat-map ' + (cls || ''), role: 'img' });
+  if (label) cv.setAttribute('aria-label', label);
+  return cv;
+}
+
+// Tick labels of colour bars.
 function fmt(v) {
   if (v === 0) return '0';
   const a = Math.abs(v);
@@ -123,4 +168,28 @@ export function colorbarElement(opts) {
   c.className = 'colorbar';
   requestAnimationFrame(() => drawColorbar(c, opts));
   return c;
+}
+
+// A colour bar of a makeScale() scale as DOM: caption, gradient, min (0) max ticks.
+export function scaleBar(scale, label) {
+  const cv = el('canvas', { class: 'anat-cbar-canvas', role: 'img', 'aria-label': `${label}: ${fmt3(scale.min)} … ${fmt3(scale.max)}` });
+  cv.width = 128; cv.height = 1;
+  const g = cv.getContext('2d'), img = g.createImageData(128, 1);
+  for (let i = 0; i < 128; i++) {
+    const c = scale.map(i / 127);
+    img.data.set([c[0], c[1], c[2], 255], i * 4);
+  }
+  g.putImageData(img, 0, 0);
+  const ticks = el('div', { class: 'anat-cbar-ticks' }, el('span', { text: fmt3(scale.min) }));
+  if (scale.signed) ticks.append(el('span', { text: '0' }));
+  ticks.append(el('span', { text: fmt3(scale.max) }));
+  return el('div', { class: 'anat-cbar' }, el('div', { class: 'anat-cbar-label', text: label }), cv, ticks);
+}
+
+// 3 significant digits (labels of exact values; the full float goes in data-value).
+export function fmt3(v) {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1000 || a < 0.001) return v.toExponential(2);
+  return v.toPrecision(3);
 }

@@ -2,19 +2,24 @@
 // Panels register their own strings with addStrings({en, zh}); a missing Chinese string
 // falls back to English, a missing key shows the key (so gaps are visible, not silent).
 
+import { CLASSES } from '../../wasm/excite.mjs';
+
 const dict = { en: {}, zh: {} };
 let lang = 'en';
 export const LANGS = ['en', 'zh'];
 
 export const CLASS_NAMES = {
-  en: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
+  en: CLASSES,   // the core's names (wasm/excite.mjs), in label order
   zh: ['飞机', '汽车', '鸟', '猫', '鹿', '狗', '青蛙', '马', '船', '卡车'],
 };
 
 export function addStrings(s) {
   for (const l of LANGS) Object.assign(dict[l], s[l] || {});
 }
-export function setLang(l) { lang = LANGS.includes(l) ? l : 'en'; document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en'; }
+export function setLang(l) {
+  lang = LANGS.includes(l) ? l : 'en';
+  if (globalThis.document) document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+}
 export function getLang() { return lang; }
 export function className(i, l = lang) { return (CLASS_NAMES[l] || CLASS_NAMES.en)[i] ?? String(i); }
 

@@ -9,7 +9,9 @@
 // anatomy-block-1..3, anatomy-detail.
 
 import { anatomyStrings, prefixed } from '../anatomy-strings.mjs';
-import { el, fmt, makeScale, colorbar, drawMap, mapCanvas, cellStrip, barCanvas, viridis, ensureCss } from '../anatomy-view.mjs';
+import { el } from '../dom.mjs';
+import { fmt3 as fmt, makeScale, scaleBar, drawMap, mapCanvas, viridis } from '../colormap.mjs';
+import { cellStrip, barCanvas, ensureCss } from '../anatomy-view.mjs';
 
 const COLS = 32;          // cells per row: channel c sits in the same column in every strip
 const DEFAULT_PICK = 4;   // default: this many highest-s and lowest-s channels
@@ -30,7 +32,6 @@ function mount(element, ctx) {
     ensureCss();
     ctx.addStrings(prefixed(anatomyStrings));
     const T = (k, v) => ctx.t('anatomy.' + k, v);
-    const cmap = (ctx.colormap && ctx.colormap.viridis) || viridis;
 
     const blockFromUrl = () => {
         const v = parseInt(ctx.state.get('ca'), 10);
@@ -51,7 +52,7 @@ function mount(element, ctx) {
     let webcamStream = null;
 
     element.classList.add('anat');
-    const root = el('div', 'anat-root');
+    const root = el('div', { class: 'anat-root' });
     element.append(root);
 
     // ---- static skeleton (rebuilt on language change) --------------------------------------
@@ -59,16 +60,16 @@ function mount(element, ctx) {
     function build() {
         root.replaceChildren();
         ui = {};
-        const head = el('div', 'anat-head');
+        const head = el('div', { class: 'anat-head' });
         // image column
-        const imgCol = el('div', 'anat-imgcol');
+        const imgCol = el('div', { class: 'anat-imgcol' });
         ui.imgCanvas = mapCanvas('anat-input', T('image'));
-        ui.imgInfo = el('div', 'anat-imginfo');
-        const pick = el('div', 'anat-pick');
-        ui.gallery = el('div', 'anat-gallery');
+        ui.imgInfo = el('div', { class: 'anat-imginfo' });
+        const pick = el('div', { class: 'anat-pick' });
+        ui.gallery = el('div', { class: 'anat-gallery' });
         ui.gallery.setAttribute('role', 'group');
         ui.gallery.setAttribute('aria-label', T('gallery'));
-        const up = el('label', 'button secondary anat-upload');
+        const up = el('label', { class: 'button secondary anat-upload' });
         const upInput = el('input');
         upInput.type = 'file'; upInput.accept = 'image/*';
         upInput.dataset.testid = 'anatomy-upload';
@@ -77,99 +78,99 @@ function mount(element, ctx) {
             if (f) ctx.setImage({ file: f }).catch(() => {});   // the app shows the error
             upInput.value = '';
         });
-        up.append(el('span', '', T('upload')), upInput);
-        const cam = el('button', 'secondary', T('webcam'));
+        up.append(el('span', { text: T('upload') }), upInput);
+        const cam = el('button', { class: 'secondary', text: T('webcam') });
         cam.type = 'button';
         cam.addEventListener('click', toggleWebcam);
-        ui.camBox = el('div', 'anat-cam');
+        ui.camBox = el('div', { class: 'anat-cam' });
         ui.camBox.hidden = true;
         pick.append(up, cam);
-        imgCol.append(el('div', 'anat-label', T('image')), ui.imgCanvas, ui.imgInfo,
-            el('div', 'anat-label', T('gallery')), ui.gallery, pick, ui.camBox);
+        imgCol.append(el('div', { class: 'anat-label', text: T('image') }), ui.imgCanvas, ui.imgInfo,
+            el('div', { class: 'anat-label', text: T('gallery') }), ui.gallery, pick, ui.camBox);
 
         // block chooser + intro
-        const blockCol = el('div', 'anat-blockcol');
-        blockCol.append(el('p', 'anat-intro', T('intro')));
-        const seg = el('div', 'anat-seg');
+        const blockCol = el('div', { class: 'anat-blockcol' });
+        blockCol.append(el('p', { class: 'anat-intro', text: T('intro') }));
+        const seg = el('div', { class: 'anat-seg' });
         seg.setAttribute('role', 'group');
         seg.setAttribute('aria-label', T('block'));
         ui.blockBtns = [32, 64, 128].map((C, b) => {
-            const btn = el('button', 'anat-segbtn', T('blockOpt', { name: `ca${b + 1}`, C }));
+            const btn = el('button', { class: 'anat-segbtn', text: T('blockOpt', { name: `ca${b + 1}`, C }) });
             btn.type = 'button';
             btn.dataset.testid = `anatomy-block-${b + 1}`;
             btn.addEventListener('click', () => setBlock(b));
             seg.append(btn);
             return btn;
         });
-        ui.shape = el('div', 'anat-shape');
+        ui.shape = el('div', { class: 'anat-shape' });
         ui.shape.dataset.testid = 'anatomy-c';   // data-c: the block's channel count
-        ui.status = el('div', 'anat-status');
+        ui.status = el('div', { class: 'anat-status' });
         ui.status.setAttribute('role', 'status');
-        ui.weights = el('div', 'anat-weights');
-        blockCol.append(el('div', 'anat-label', T('block')), seg, ui.shape, ui.weights, ui.status);
+        ui.weights = el('div', { class: 'anat-weights' });
+        blockCol.append(el('div', { class: 'anat-label', text: T('block') }), seg, ui.shape, ui.weights, ui.status);
         head.append(imgCol, blockCol);
         root.append(head);
 
         // step 1: squeeze
         const s1 = step('squeeze', T('s1.title'), T('s1.caption'));
-        ui.mapsLabel = el('div', 'anat-label');
-        ui.maps = el('div', 'anat-grid');
-        ui.mapsBar = el('div', 'anat-barslot');
-        ui.meansLabel = el('div', 'anat-label');
+        ui.mapsLabel = el('div', { class: 'anat-label' });
+        ui.maps = el('div', { class: 'anat-grid' });
+        ui.mapsBar = el('div', { class: 'anat-barslot' });
+        ui.meansLabel = el('div', { class: 'anat-label' });
         ui.pooled = cellStrip({ label: T('s1.mean'), testid: 'anatomy-pooled', cols: COLS,
             onInspect: (i) => detail('pooled', i), onPick: toggleChannel });
-        ui.pooledBar = el('div', 'anat-barslot');
+        ui.pooledBar = el('div', { class: 'anat-barslot' });
         const legendEl = () => {
-            const l = el('div', 'anat-legend');
-            l.append(el('span', 'anat-swatch-sel'), el('span', '', T('s1.selected')));
+            const l = el('div', { class: 'anat-legend' });
+            l.append(el('span', { class: 'anat-swatch-sel' }), el('span', { text: T('s1.selected') }));
             return l;
         };
         const legend = legendEl();
-        s1.body.append(ui.mapsLabel, ui.maps, ui.mapsBar, el('div', 'anat-arrow', T('s1.arrow')),
+        s1.body.append(ui.mapsLabel, ui.maps, ui.mapsBar, el('div', { class: 'anat-arrow', text: T('s1.arrow') }),
             ui.meansLabel, ui.pooled.el, ui.pooledBar, legend);
 
         // step 2: excitation
         const s2 = step('excite', T('s2.title'), T('s2.caption'));
-        ui.hpreLabel = el('div', 'anat-label');
+        ui.hpreLabel = el('div', { class: 'anat-label' });
         ui.hpre = cellStrip({ label: 'FC1', testid: 'anatomy-hidden-pre', cols: 8, numbers: true,
             onInspect: (j) => detail('hpre', j) });
-        ui.hLabel = el('div', 'anat-label', T('s2.h'));
+        ui.hLabel = el('div', { class: 'anat-label', text: T('s2.h') });
         ui.h = cellStrip({ label: 'ReLU', testid: 'anatomy-hidden', cols: 8, numbers: true,
             onInspect: (j) => detail('h', j) });
-        ui.hBar = el('div', 'anat-barslot');
-        ui.zLabel = el('div', 'anat-label');
+        ui.hBar = el('div', { class: 'anat-barslot' });
+        ui.zLabel = el('div', { class: 'anat-label' });
         ui.z = cellStrip({ label: 'z', testid: 'anatomy-z', cols: COLS,
             onInspect: (i) => detail('z', i), onPick: toggleChannel });
-        ui.zBar = el('div', 'anat-barslot');
-        ui.sLabel = el('div', 'anat-label', T('s2.s'));
+        ui.zBar = el('div', { class: 'anat-barslot' });
+        ui.sLabel = el('div', { class: 'anat-label', text: T('s2.s') });
         ui.s = cellStrip({ label: 's', testid: 'anatomy-s', cols: COLS,
             onInspect: (i) => detail('s', i), onPick: toggleChannel });
-        ui.sBar = el('div', 'anat-barslot');
-        ui.sRange = el('div', 'anat-range');
-        ui.detail = el('div', 'anat-detail');
+        ui.sBar = el('div', { class: 'anat-barslot' });
+        ui.sRange = el('div', { class: 'anat-range' });
+        ui.detail = el('div', { class: 'anat-detail' });
         ui.detail.dataset.testid = 'anatomy-detail';
         ui.detail.setAttribute('aria-live', 'polite');
-        const hidRow = el('div', 'anat-hidrow');
-        const c1 = el('div', 'anat-hidcol'), c2 = el('div', 'anat-hidcol');
+        const hidRow = el('div', { class: 'anat-hidrow' });
+        const c1 = el('div', { class: 'anat-hidcol' }), c2 = el('div', { class: 'anat-hidcol' });
         c1.append(ui.hpreLabel, ui.hpre.el);
         c2.append(ui.hLabel, ui.h.el);
-        hidRow.append(c1, el('div', 'anat-arrow anat-arrow-side', '\u2192'), c2);
-        s2.body.append(el('p', 'anat-hint', T('s2.hint')), el('div', 'anat-label', 'FC1 (C \u2192 C/16)'),
-            hidRow, ui.hBar, el('div', 'anat-arrow', '\u2193 FC2 (C/16 \u2192 C)'), ui.zLabel, ui.z.el, ui.zBar,
-            el('div', 'anat-arrow', '\u2193 sigmoid'), ui.sLabel, ui.s.el, ui.sBar, ui.sRange, legendEl(), ui.detail);
+        hidRow.append(c1, el('div', { class: 'anat-arrow anat-arrow-side', text: '\u2192' }), c2);
+        s2.body.append(el('p', { class: 'anat-hint', text: T('s2.hint') }), el('div', { class: 'anat-label', text: 'FC1 (C \u2192 C/16)' }),
+            hidRow, ui.hBar, el('div', { class: 'anat-arrow', text: '\u2193 FC2 (C/16 \u2192 C)' }), ui.zLabel, ui.z.el, ui.zBar,
+            el('div', { class: 'anat-arrow', text: '\u2193 sigmoid' }), ui.sLabel, ui.s.el, ui.sBar, ui.sRange, legendEl(), ui.detail);
 
         // step 3: scale
         const s3 = step('scale', T('s3.title'), T('s3.caption'));
-        const pickRow = el('div', 'anat-pickrow');
-        const reset = el('button', 'secondary', T('s3.reset'));
+        const pickRow = el('div', { class: 'anat-pickrow' });
+        const reset = el('button', { class: 'secondary', text: T('s3.reset') });
         reset.type = 'button';
         reset.addEventListener('click', () => { chosen = null; ctx.state.set({ ch: null }); renderScale(); });
-        pickRow.append(el('p', 'anat-hint', T('s3.pick')), reset);
-        ui.pairs = el('div', 'anat-pairs');
+        pickRow.append(el('p', { class: 'anat-hint', text: T('s3.pick') }), reset);
+        ui.pairs = el('div', { class: 'anat-pairs' });
         ui.pairs.dataset.testid = 'anatomy-scale';
-        ui.pairsBar = el('div', 'anat-barslot');
-        ui.heat = el('div', 'anat-heat');
-        s3.body.append(pickRow, ui.pairs, ui.pairsBar, el('p', 'anat-caption anat-heatcap', T('s3.heat')), ui.heat);
+        ui.pairsBar = el('div', { class: 'anat-barslot' });
+        ui.heat = el('div', { class: 'anat-heat' });
+        s3.body.append(pickRow, ui.pairs, ui.pairsBar, el('p', { class: 'anat-caption anat-heatcap', text: T('s3.heat') }), ui.heat);
         root.append(s1.sec, s2.sec, s3.sec);
         // ?embed=1&view=excite,scale: only those parts (the block comes from ?ca=)
         const parts = { image: head, squeeze: s1.sec, excite: s2.sec, scale: s3.sec };
@@ -180,11 +181,11 @@ function mount(element, ctx) {
     }
 
     function step(id, title, caption) {
-        const sec = el('section', 'anat-step anat-step-' + id);
+        const sec = el('section', { class: 'anat-step anat-step-' + id });
         sec.dataset.testid = 'anatomy-step-' + id;
-        const cap = el('div', 'anat-capcol');
-        cap.append(el('h3', 'anat-steptitle', title), el('p', 'anat-caption', caption));
-        const body = el('div', 'anat-body');
+        const cap = el('div', { class: 'anat-capcol' });
+        cap.append(el('h3', { class: 'anat-steptitle', text: title }), el('p', { class: 'anat-caption', text: caption }));
+        const body = el('div', { class: 'anat-body' });
         sec.append(cap, body);
         return { sec, body };
     }
@@ -263,9 +264,9 @@ function mount(element, ctx) {
         }
         g.putImageData(id, 0, 0);
         cv.setAttribute('aria-label', img.name || T('image'));
-        ui.imgInfo.replaceChildren(el('div', '', img.name || ''));
-        if (img.label !== null && img.label !== undefined) ui.imgInfo.append(el('div', '', T('label', { cls: ctx.className(img.label) })));
-        if (img.note) ui.imgInfo.append(el('div', 'anat-note', img.note));
+        ui.imgInfo.replaceChildren(el('div', { text: img.name || '' }));
+        if (img.label !== null && img.label !== undefined) ui.imgInfo.append(el('div', { text: T('label', { cls: ctx.className(img.label) }) }));
+        if (img.note) ui.imgInfo.append(el('div', { class: 'anat-note', text: img.note }));
     }
 
     async function fillGallery() {
@@ -274,7 +275,7 @@ function mount(element, ctx) {
             const n = Math.min(10, ts.n);
             ui.gallery.replaceChildren();
             for (let k = 0; k < n; k++) {
-                const btn = el('button', 'anat-thumb');
+                const btn = el('button', { class: 'anat-thumb' });
                 btn.type = 'button';
                 btn.dataset.testid = `anatomy-gallery-${k}`;
                 btn.setAttribute('aria-label', `${k}: ${ctx.className(ts.labels[k])}`);
@@ -308,10 +309,10 @@ function mount(element, ctx) {
         const info = ctx.modelInfo && ctx.modelInfo.CNN_SE;
         const src = info ? (info.source === 'file' ? ctx.t('app.model.file', { name: info.name }) : ctx.t(`app.model.${info.source}`)) : '';
         ui.weights.textContent = info ? T('weights', { label: src }) : '';
-        if (a.probs) ui.weights.append(el('div', '', T('pred', { cls: ctx.className(a.top1), p: (100 * a.probs[a.top1]).toFixed(1) })));
+        if (a.probs) ui.weights.append(el('div', { text: T('pred', { cls: ctx.className(a.top1), p: (100 * a.probs[a.top1]).toFixed(1) }) }));
 
         // squeeze
-        const mapScale = makeScale(blk.relu, { min: 0, map: cmap });
+        const mapScale = makeScale(blk.relu, { min: 0, map: viridis });
         data.mapScale = mapScale;
         ui.mapsLabel.textContent = T('s1.maps', { last: C - 1 });
         ui.maps.replaceChildren();
@@ -319,38 +320,38 @@ function mount(element, ctx) {
         ui.maps.style.setProperty('--cols', String(C <= 32 ? 8 : C <= 64 ? 8 : 16));
         ui.mapCanvases = [];
         for (let c = 0; c < C; c++) {
-            const cell = el('button', 'anat-gridcell');
+            const cell = el('button', { class: 'anat-gridcell' });
             cell.type = 'button';
             cell.tabIndex = -1;   // keyboard users pick channels in the one-tab-stop strips below
             cell.title = `ch ${c} \u00b7 mean ${fmt(v.pooled[c])}`;
             const cv = mapCanvas('', `ch ${c}`);
-            drawMap(cv, blk.relu, c * H * W, H, W, mapScale);
-            cell.append(cv, el('span', 'anat-chlabel', String(c)));
+            drawMap(cv, blk.relu, H, W, { offset: c * H * W, scale: mapScale });
+            cell.append(cv, el('span', { class: 'anat-chlabel', text: String(c) }));
             cell.addEventListener('click', () => toggleChannel(c));
             cell.addEventListener('mouseenter', () => detail('pooled', c));
             cell.addEventListener('focus', () => detail('pooled', c));
             ui.maps.append(cell);
             ui.mapCanvases.push(cell);
         }
-        ui.mapsBar.replaceChildren(colorbar(mapScale, T('s1.activation')));
+        ui.mapsBar.replaceChildren(scaleBar(mapScale, T('s1.activation')));
         ui.meansLabel.textContent = T('s1.means', { C });
-        const pScale = makeScale(v.pooled, { min: 0, map: cmap });
+        const pScale = makeScale(v.pooled, { min: 0, map: viridis });
         ui.pooled.set(v.pooled, pScale);
-        ui.pooledBar.replaceChildren(colorbar(pScale, T('s1.mean')));
+        ui.pooledBar.replaceChildren(scaleBar(pScale, T('s1.mean')));
 
         // excitation
         ui.hpreLabel.textContent = T('s2.hpre', { R });
         const hScale = makeScale(Array.from(v.hidden_pre).concat(Array.from(v.hidden)), { signed: true });
         ui.hpre.set(v.hidden_pre, hScale);
         ui.h.set(v.hidden, hScale);
-        ui.hBar.replaceChildren(colorbar(hScale, 'h'));
+        ui.hBar.replaceChildren(scaleBar(hScale, 'h'));
         ui.zLabel.textContent = T('s2.z', { C });
         const zScale = makeScale(v.z, { signed: true });
         ui.z.set(v.z, zScale);
-        ui.zBar.replaceChildren(colorbar(zScale, 'z'));
+        ui.zBar.replaceChildren(scaleBar(zScale, 'z'));
         // colours span this image's range of s (the colour bar says which), so that small
         // differences between channels stay visible; the numbers are on hover
-        const sScale = makeScale(v.s, { map: cmap });
+        const sScale = makeScale(v.s, { map: viridis });
         let smin = Infinity, smax = -Infinity, ssum = 0;
         for (const x of v.s) { smin = Math.min(smin, x); smax = Math.max(smax, x); ssum += x; }
         ui.sRange.textContent = T('s2.range', { min: smin.toFixed(3), max: smax.toFixed(3), mean: (ssum / C).toFixed(3) });
@@ -358,7 +359,7 @@ function mount(element, ctx) {
         if (Array.from(v.hidden).every((x) => x === 0)) ui.sRange.textContent += ' ' + T('s2.dead');
         ui.s.set(v.s, sScale);
         ui.s.el.dataset.block = `ca${b + 1}`;
-        ui.sBar.replaceChildren(colorbar(sScale, 's'));
+        ui.sBar.replaceChildren(scaleBar(sScale, 's'));
         detail('s', topBottom(v.s, 1).high[0]);
         ui.s.clearActive();
         renderScale();
@@ -378,48 +379,48 @@ function mount(element, ctx) {
         });
         let hi = 0;
         for (const c of list) for (let i = 0; i < HW; i++) hi = Math.max(hi, blk.relu[c * HW + i], blk.se[c * HW + i]);
-        const scale = makeScale([0, hi], { min: 0, max: hi || 1, map: cmap });
+        const scale = makeScale([0, hi], { min: 0, max: hi || 1, map: viridis });
         ui.pairs.replaceChildren();
         const groups = chosen ? [[T('s3.chosen'), list]] : [[T('s3.high'), high], [T('s3.low'), low]];
         for (const [title, chans] of groups) {
-            const g = el('div', 'anat-pairgroup');
-            g.append(el('div', 'anat-label', title));
-            const row = el('div', 'anat-pairrow');
+            const g = el('div', { class: 'anat-pairgroup' });
+            g.append(el('div', { class: 'anat-label', text: title }));
+            const row = el('div', { class: 'anat-pairrow' });
             for (const c of chans) {
-                const card = el('div', 'anat-pair');
+                const card = el('div', { class: 'anat-pair' });
                 card.dataset.channel = String(c);
                 card.dataset.s = String(v.s[c]);
-                card.append(el('div', 'anat-pairtitle', T('s3.channel', { c, s: v.s[c].toFixed(3) })));
+                card.append(el('div', { class: 'anat-pairtitle', text: T('s3.channel', { c, s: v.s[c].toFixed(3) }) }));
                 const before = mapCanvas('', `ch ${c} ${T('s3.before')}`);
                 const after = mapCanvas('', `ch ${c} ${T('s3.after')}`);
-                drawMap(before, blk.relu, c * HW, H, W, scale);
-                drawMap(after, blk.se, c * HW, H, W, scale);
-                const fb = el('figure', 'anat-fig'), fa = el('figure', 'anat-fig');
-                fb.append(before, el('figcaption', '', T('s3.before')));
-                fa.append(after, el('figcaption', '', T('s3.after')));
-                const pair = el('div', 'anat-pairmaps');
-                pair.append(fb, el('span', 'anat-times', '\u2192'), fa);
+                drawMap(before, blk.relu, H, W, { offset: c * HW, scale: scale });
+                drawMap(after, blk.se, H, W, { offset: c * HW, scale: scale });
+                const fb = el('figure', { class: 'anat-fig' }), fa = el('figure', { class: 'anat-fig' });
+                fb.append(before, el('figcaption', { text: T('s3.before') }));
+                fa.append(after, el('figcaption', { text: T('s3.after') }));
+                const pair = el('div', { class: 'anat-pairmaps' });
+                pair.append(fb, el('span', { class: 'anat-times', text: '\u2192' }), fa);
                 card.append(pair);
                 row.append(card);
             }
             g.append(row);
             ui.pairs.append(g);
         }
-        ui.pairsBar.replaceChildren(colorbar(scale, T('s3.scale')));
+        ui.pairsBar.replaceChildren(scaleBar(scale, T('s3.scale')));
 
         const mb = channelMean(blk.relu, C, HW), ma = channelMean(blk.se, C, HW);
         let hm = 0;
         for (let i = 0; i < HW; i++) hm = Math.max(hm, mb[i], ma[i]);
-        const hs = makeScale([0, hm], { min: 0, max: hm || 1, map: cmap });
+        const hs = makeScale([0, hm], { min: 0, max: hm || 1, map: viridis });
         ui.heat.replaceChildren();
         for (const [label, m] of [[T('s3.heatBefore'), mb], [T('s3.heatAfter'), ma]]) {
-            const f = el('figure', 'anat-fig anat-heatfig');
+            const f = el('figure', { class: 'anat-fig anat-heatfig' });
             const cv = mapCanvas('anat-heatmap', label);
-            drawMap(cv, m, 0, H, W, hs);
-            f.append(cv, el('figcaption', '', label));
+            drawMap(cv, m, H, W, { scale: hs });
+            f.append(cv, el('figcaption', { text: label }));
             ui.heat.append(f);
         }
-        ui.heat.append(colorbar(hs, T('s3.heatScale')));
+        ui.heat.append(scaleBar(hs, T('s3.heatScale')));
     }
 
     // The value under the pointer and the weights that produced it.
@@ -428,12 +429,12 @@ function mount(element, ctx) {
         const { blk, w1, w2, b } = data;
         const v = blk.seView, C = blk.C, R = v.R, box = ui.detail;
         box.replaceChildren();
-        const line = (text, cls) => box.append(el('div', cls || 'anat-dline', text));
+        const line = (text, cls) => box.append(el('div', { class: cls || 'anat-dline', text: text }));
         const n1 = `ca${b + 1}.fc.0.weight`, n2 = `ca${b + 1}.fc.2.weight`;
         if (kind === 'pooled') {
             line(T('d.pooled', { i, n: blk.H * blk.W, v: fmt(v.pooled[i]) }));
             const cv = mapCanvas('anat-dmap', `ch ${i}`);
-            drawMap(cv, blk.relu, i * blk.H * blk.W, blk.H, blk.W, data.mapScale);
+            drawMap(cv, blk.relu, blk.H, blk.W, { offset: i * blk.H * blk.W, scale: data.mapScale });
             box.append(cv);
         } else if (kind === 'hpre' || kind === 'h') {
             const row = w1.data.subarray(i * C, (i + 1) * C);
@@ -443,7 +444,7 @@ function mount(element, ctx) {
             line(T('d.hpre', { j: i, C, v: fmt(v.hidden_pre[i]) }));
             if (kind === 'h') line(T('d.h', { pre: fmt(v.hidden_pre[i]), v: fmt(v.hidden[i]) }));
             line(T('d.w1', { j: i, name: n1 }), 'anat-dsub');
-            const axis = () => el('div', 'anat-axis', `c = 0 \u2026 ${C - 1}`);
+            const axis = () => el('div', { class: 'anat-axis', text: `c = 0 \u2026 ${C - 1}` });
             box.append(barCanvas(row, { width: Math.max(128, 4 * C) }), axis());
             line(T('d.contrib', { j: i, top }), 'anat-dsub');
             box.append(barCanvas(terms, { width: Math.max(128, 4 * C) }), axis());
@@ -452,9 +453,9 @@ function mount(element, ctx) {
             if (kind === 's') line(T('d.s', { i, z: fmt(v.z[i]), v: v.s[i].toFixed(6) }));
             line(T('d.z', { i, R, v: fmt(v.z[i]) }));
             line(T('d.w2', { i, name: n2 }), 'anat-dsub');
-            const list = el('ul', 'anat-terms');
+            const list = el('ul', { class: 'anat-terms' });
             for (let k = 0; k < R; k++) {
-                list.append(el('li', '', T('d.zterm', { i, k, w: fmt(row[k]), h: fmt(v.hidden[k]), p: fmt(row[k] * v.hidden[k]) })));
+                list.append(el('li', { text: T('d.zterm', { i, k, w: fmt(row[k]), h: fmt(v.hidden[k]), p: fmt(row[k] * v.hidden[k]) }) }));
             }
             box.append(list);
         }
@@ -467,10 +468,10 @@ function mount(element, ctx) {
         try {
             webcamStream = await navigator.mediaDevices.getUserMedia({ video: true });
         } catch (e) { ctx.error(T('noWebcam') + ' (' + e.message + ')'); return; }
-        const video = el('video', 'anat-video');
+        const video = el('video', { class: 'anat-video' });
         video.muted = true; video.playsInline = true; video.srcObject = webcamStream;
         await video.play().catch(() => {});
-        const snap = el('button', '', T('snap'));
+        const snap = el('button', { text: T('snap') });
         snap.type = 'button';
         snap.addEventListener('click', () => {
             const cv = document.createElement('canvas');
