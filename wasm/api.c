@@ -292,6 +292,39 @@ API int ex_evaluate(Model *m, const Dataset *d, int batch_size, double *out, int
     return 0;
 }
 
+// Images [start, start + count) of d as one eval batch (count <= EVAL_BATCH_MAX): the core's
+// evaluate of them (out, class_total, class_correct, confusion as ex_evaluate), the predicted
+// class of each in predictions[count] and its softmax probabilities in probs[count*10], for
+// the page's Evaluate panel (mistakes, the paired comparison of two models).
+API int ex_evaluate_images(Model *m, const Dataset *d, int start, int count, double *out,
+                           int *class_total, int *class_correct, int *confusion,
+                           uint8_t *predictions, float *probs) {
+    if (!m || !d || start < 0 || count <= 0 || count > EVAL_BATCH_MAX || start > d->n - count) {
+        set_error("evaluate: the images asked for are not in the dataset");
+        return -1;
+    }
+    Dataset view = {.n = count, .labels = d->labels + start,
+                    .images = d->images + (size_t)start * IMG_SIZE};
+    EvalResult r;
+    if (evaluate_predictions(m, &view, count, &r, predictions, last_error, sizeof last_error))
+        return -1;
+    out[0] = r.n;
+    out[1] = r.loss;
+    out[2] = r.accuracy;
+    memcpy(class_total, r.class_total, sizeof r.class_total);
+    memcpy(class_correct, r.class_correct, sizeof r.class_correct);
+    memcpy(confusion, r.confusion, sizeof r.confusion);
+    memcpy(probs, model_probs(m), (size_t)count * NUM_CLASSES * sizeof(float));
+    return 0;
+}
+
+// The model kind of a safetensors file (0 CNN, 1 CNN_SE; -1: not a weights file).
+API int ex_weights_kind(const uint8_t *data, int len) {
+    ModelKind k;
+    if (weights_detect_kind(data, (size_t)len, &k, last_error, sizeof last_error)) return -1;
+    return (int)k;
+}
+
 // ---- training settings: a TrainConfig edited by name ----------------------------------
 API TrainConfig *ex_config_create(void) {
     TrainConfig *c = malloc(sizeof *c);

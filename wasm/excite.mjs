@@ -372,6 +372,33 @@ class Excite {
                  classCorrect: this._i32(cor, 10).slice(), confusion: this._i32(conf, 100).slice() };
     }
 
+    // Images [start, start + count) of a dataset as one eval batch (count <= 256): what
+    // evaluate() returns for them, and per image the predicted class (predictions,
+    // Uint8Array(count)) and the softmax probabilities (probs, Float32Array(count*10)).
+    evaluateImages(model, dataset, start, count) {
+        const out = this._tmp('evalout', 3 * 8), tot = this._tmp('ctot', 40),
+            cor = this._tmp('ccor', 40), conf = this._tmp('conf', 400),
+            pred = this._tmp('evalpred', count), probs = this._tmp('evalprobs', count * 40);
+        if (this._m._ex_evaluate_images(model._live(), dataset._live(), start, count, out, tot, cor,
+                                        conf, pred, probs) !== 0) {
+            throw new Error(this._lastError());
+        }
+        const [n, loss, accuracy] = this._f64(out, 3);
+        return { n, loss, accuracy, classTotal: this._i32(tot, 10).slice(),
+                 classCorrect: this._i32(cor, 10).slice(), confusion: this._i32(conf, 100).slice(),
+                 predictions: this._u8(pred, count).slice(), probs: this._f32(probs, count * 10).slice() };
+    }
+
+    // The model a safetensors file is for ('CNN' or 'CNN_SE': CNN_SE iff it has
+    // ca1.fc.0.weight, c/train.h weights_detect_kind); throws if it is not a weights file.
+    weightsKind(bytes) {
+        checkBytes(bytes, 'weightsKind');
+        const b = this._copyIn('file', bytes);
+        const k = this._m._ex_weights_kind(b, bytes.length);
+        if (k < 0) throw new Error(this._lastError());
+        return KINDS[k];
+    }
+
     // ReduceLROnPlateau (c/optim.h); state { best, numBadEpochs } is updated in place.
     plateauStep(state, metric, lr, { factor = 0.5, patience = 3, threshold = 1e-4, minLr = 0 } = {}) {
         const s = this._tmp('plateau', 16);
