@@ -54,3 +54,12 @@ export function limitSelect(select, max) {
   for (const o of select.options) { o.disabled = Number(o.value) > max; if (!o.disabled) best = o; }
   if (Number(select.value) > max && best) select.value = best.value;
 }
+
+// The source for id ('demo', 'full', 'archive', ...) among the listed sets and an opened
+// archive ({ name, train, test } with image counts); unknown ids fall back to the default set.
+// -> { source: 'server'|'archive'|null, id, name, base?, train, test }.
+export function sourceFor(id, sets, archive) {
+  if (id === 'archive' && archive) return { source: 'archive', id: 'archive', name: archive.name, train: archive.train, test: archive.test };
+  const s = pickDefault(sets || [], id);
+  return s ? { source: 'server', ...s, name: null } : { source: null, id: null, name: null, train: 0, test: 0 };
+}

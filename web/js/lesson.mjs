@@ -25,10 +25,10 @@ const STEPS = [
 const group = (n) => Math.round(n).toLocaleString('en-US').replace(/,/g, '\u202f');   // narrow no-break space
 
 // Stats of both loaded models, or null if one is missing.
-function modelStats(ctx) {
-    const m = ctx.models || {};
-    if (!m.CNN || !m.CNN_SE) return null;
-    const cnn = layerStats(m.CNN.tensors()), se = layerStats(m.CNN_SE.tensors());
+function modelStats(services) {
+    const cnnModel = services.models.get('CNN'), seModel = services.models.get('CNN_SE');
+    if (!cnnModel || !seModel) return null;
+    const cnn = layerStats(cnnModel.tensors()), se = layerStats(seModel.tensors());
     return { cnn, se, o: seOverhead(cnn, se) };
 }
 function overheadVars(o) {
@@ -40,8 +40,8 @@ function overheadVars(o) {
 }
 
 // Step 2: per-layer parameters and FLOPs of CNN and CNN_SE, side by side.
-function viewStats(box, ctx, T) {
-    const st = modelStats(ctx);
+function viewStats(box, services, T) {
+    const st = modelStats(services);
     if (!st) { box.append(el('p', { class: 'lesson-note', text: T('noModels') })); return; }
     const { cnn, se, o } = st;
     const sum = el('p', { class: 'lesson-sum', text: T('s2.sum', overheadVars(o)) });
@@ -132,10 +132,10 @@ function flowDiagram(T, C, H, W) {
 
 // Step 1: the SE block as a diagram, then for the current image the most kept and most
 // turned-down channels of the block where s differs most between channels (named).
-async function viewAttention(box, ctx, T, alive) {
-    if (!ctx.models || !ctx.models.CNN_SE) { box.append(el('p', { class: 'lesson-note', text: T('noModels') })); return; }
-    if (!ctx.image) { box.append(el('p', { class: 'lesson-note', text: T('noImage') })); return; }
-    const a = await ctx.inspect('CNN_SE');
+async function viewAttention(box, services, T, alive) {
+    if (!services.models.get('CNN_SE')) { box.append(el('p', { class: 'lesson-note', text: T('noModels') })); return; }
+    if (!services.image.current()) { box.append(el('p', { class: 'lesson-note', text: T('noImage') })); return; }
+    const a = await services.models.inspect('CNN_SE');
     if (!alive()) return;
     const spread = (blk) => Math.max(...blk.seView.s) - Math.min(...blk.seView.s);
     let bi = 0;
@@ -186,17 +186,17 @@ function imageCanvas(bytes) {
     return cv;
 }
 
-async function inspectSE(box, ctx, T, alive) {
-    if (!ctx.models || !ctx.models.CNN_SE) { box.append(el('p', { class: 'lesson-note', text: T('noModels') })); return null; }
-    if (!ctx.image) { box.append(el('p', { class: 'lesson-note', text: T('noImage') })); return null; }
-    const a = await ctx.inspect('CNN_SE');
+async function inspectSE(box, services, T, alive) {
+    if (!services.models.get('CNN_SE')) { box.append(el('p', { class: 'lesson-note', text: T('noModels') })); return null; }
+    if (!services.image.current()) { box.append(el('p', { class: 'lesson-note', text: T('noImage') })); return null; }
+    const a = await services.models.inspect('CNN_SE');
     return alive() ? a : null;
 }
 
 // Step 4: per block, the 6 most active channels after ReLU and after SE scaling.
-async function viewFeatures(box, ctx, T, alive) {
+async function viewFeatures(box, services, T, alive) {
     box.append(el('p', { class: 'lesson-viewcap', text: T('s4.view') }));
-    const a = await inspectSE(box, ctx, T, alive);
+    const a = await inspectSE(box, services, T, alive);
     if (!a) return;
     const fig = el('div', { class: 'lesson-feat' });
     fig.dataset.testid = 'lesson-features';
@@ -226,8 +226,8 @@ async function viewFeatures(box, ctx, T, alive) {
 
 // Step 5: Grad-CAM for the predicted class over the image, the class-agnostic channel-mean
 // map, and each SE block's weights s sorted.
-async function viewHeatmaps(box, ctx, T, alive) {
-    const a = await inspectSE(box, ctx, T, alive);
+async function viewHeatmaps(box, services, T, alive) {
+    const a = await inspectSE(box, services, T, alive);
     if (!a) return;
     const fig = el('div', { class: 'lesson-heat' });
     fig.dataset.testid = 'lesson-heatmaps';
@@ -241,8 +241,8 @@ async function viewHeatmaps(box, ctx, T, alive) {
     const camScale = makeScale([0, 1], { min: 0, max: 1, map: inferno });
     const camNorm = Float32Array.from(g.cam, (x) => (gmax > 0 ? x / gmax : 0));
     drawMap(cam, camNorm, g.H, g.W, { scale: camScale });
-    stack.append(imageCanvas(ctx.image.bytes), cam);
-    camFig.append(stack, el('figcaption', { text: T('s5.cam', { cls: ctx.className(g.cls) }) }));
+    stack.append(imageCanvas(services.image.current().bytes), cam);
+    camFig.append(stack, el('figcaption', { text: T('s5.cam', { cls: services.i18n.className(g.cls) }) }));
     // channel-mean map of the last block after SE
     const last = a.blocks[a.blocks.length - 1], HW = last.H * last.W, mean = new Float32Array(HW);
     for (let c = 0; c < last.C; c++) for (let i = 0; i < HW; i++) mean[i] += last.se[c * HW + i] / last.C;
@@ -275,8 +275,8 @@ async function viewHeatmaps(box, ctx, T, alive) {
     box.append(fig);
 }
 
-function viewEnd(box, ctx, T) {
-    const st = modelStats(ctx);
+function viewEnd(box, services, T) {
+    const st = modelStats(services);
     const ul = el('ul', { class: 'lesson-list' });
     ul.append(el('li', { text: T('s7.a') }), el('li', { text: T('s7.b') }));
     if (st) ul.append(el('li', { text: T('s7.c', overheadVars(st.o)) }));
@@ -284,12 +284,12 @@ function viewEnd(box, ctx, T) {
     box.append(ul);
 }
 
-function mount(element, ctx) {
+function mount(element, services) {
     ensureCss();
-    ctx.addStrings(lessonStrings);
-    const T = (k, v) => ctx.t('lesson.' + k, v);
+    services.i18n.addStrings(lessonStrings);
+    const T = (k, v) => services.i18n.t('lesson.' + k, v);
     const fromUrl = () => {
-        const n = parseInt(ctx.state.get('step'), 10);
+        const n = parseInt(services.url.get('step'), 10);
         return n >= 1 && n <= STEPS.length ? n - 1 : 0;
     };
     let cur = fromUrl();
@@ -301,9 +301,9 @@ function mount(element, ctx) {
 
     function go(i, { focus = false } = {}) {
         cur = Math.max(0, Math.min(STEPS.length - 1, i));
-        ctx.state.set({ step: String(cur + 1) });
+        services.url.set({ step: String(cur + 1) });
         const s = STEPS[cur];
-        if (s.panel) ctx.showPanel(s.panel);
+        if (s.panel) services.page.showPanel(s.panel);
         render();
         if (focus) card.querySelector('.lesson-title').focus();
     }
@@ -342,7 +342,7 @@ function mount(element, ctx) {
             const show = el('button', { class: 'secondary lesson-show', text: T('show') });
             show.type = 'button';
             show.addEventListener('click', () => {
-                if (s.panel) ctx.showPanel(s.panel);
+                if (s.panel) services.page.showPanel(s.panel);
                 const t = document.querySelector(s.target);
                 if (t) t.scrollIntoView({ behavior: 'smooth', block: 'start' });
             });
@@ -354,8 +354,8 @@ function mount(element, ctx) {
             const view = el('div', { class: 'lesson-view' });
             body.append(view);
             body.classList.add('lesson-has-view');
-            Promise.resolve(s.view(view, ctx, T, () => my === gen && STEPS[cur] === s))
-                .catch((e) => { if (my === gen) ctx.error(e); });
+            Promise.resolve(s.view(view, services, T, () => my === gen && STEPS[cur] === s))
+                .catch((e) => { if (my === gen) services.errors.show(e); });
         }
         const nav = el('div', { class: 'lesson-nav' });
         const prev = el('button', { class: 'secondary', text: T('prev') });
@@ -373,11 +373,11 @@ function mount(element, ctx) {
     }
 
     const rerenderIfView = () => { if (STEPS[cur].view) render(); };
-    ctx.events.addEventListener('lang-changed', () => render());
-    ctx.events.addEventListener('models-changed', rerenderIfView);
-    ctx.events.addEventListener('ready', rerenderIfView);   // the models exist from here on
-    ctx.events.addEventListener('image-changed', () => { if (STEPS[cur].usesImage) render(); });
-    ctx.events.addEventListener('state-changed', () => { const n = fromUrl(); if (n !== cur) go(n); });
+    services.events.addEventListener('lang-changed', () => render());
+    services.events.addEventListener('models-changed', rerenderIfView);
+    services.events.addEventListener('ready', rerenderIfView);   // the models exist from here on
+    services.events.addEventListener('image-changed', () => { if (STEPS[cur].usesImage) render(); });
+    services.events.addEventListener('state-changed', () => { const n = fromUrl(); if (n !== cur) go(n); });
 
     go(cur);
     return { destroy() { element.replaceChildren(); } };

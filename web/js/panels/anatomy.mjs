@@ -2,7 +2,7 @@
 // opened up for the current image: squeeze (input maps -> channel means), excitation
 // (FC1 -> ReLU -> FC2 -> sigmoid, with the weights behind every value) and scale (maps
 // before and after multiplying by s, channel-mean heat maps before and after the block).
-// Every number shown is read from the model (ctx.inspect, ctx.tensor); nothing is recomputed
+// Every number shown is read from the model (services.models.inspect, .tensor); nothing is recomputed
 // here except the channel-mean heat maps, which are plain means of the model's maps.
 // Test hooks: data-testid anatomy-s (data-values: s as JSON, full float precision),
 // anatomy-c (C), anatomy-pooled, anatomy-hidden-pre, anatomy-hidden, anatomy-z,
@@ -28,17 +28,17 @@ function channelMean(data, C, HW) {
     return out;
 }
 
-function mount(element, ctx) {
+function mount(element, services) {
     ensureCss();
-    ctx.addStrings(prefixed(anatomyStrings));
-    const T = (k, v) => ctx.t('anatomy.' + k, v);
+    services.i18n.addStrings(prefixed(anatomyStrings));
+    const T = (k, v) => services.i18n.t('anatomy.' + k, v);
 
     const blockFromUrl = () => {
-        const v = parseInt(ctx.state.get('ca'), 10);
+        const v = parseInt(services.url.get('ca'), 10);
         return v >= 1 && v <= 3 ? v - 1 : 0;
     };
     const chosenFromUrl = () => {
-        const v = ctx.state.get('ch');
+        const v = services.url.get('ch');
         if (!v) return null;
         const list = String(v).split(',').map((x) => parseInt(x, 10)).filter((x) => x >= 0);
         return list.length ? list : null;
@@ -75,7 +75,7 @@ function mount(element, ctx) {
         upInput.dataset.testid = 'anatomy-upload';
         upInput.addEventListener('change', () => {
             const f = upInput.files && upInput.files[0];
-            if (f) ctx.setImage({ file: f }).catch(() => {});   // the app shows the error
+            if (f) services.image.set({ file: f }).catch(() => {});   // the app shows the error
             upInput.value = '';
         });
         up.append(el('span', { text: T('upload') }), upInput);
@@ -164,7 +164,7 @@ function mount(element, ctx) {
         const pickRow = el('div', { class: 'anat-pickrow' });
         const reset = el('button', { class: 'secondary', text: T('s3.reset') });
         reset.type = 'button';
-        reset.addEventListener('click', () => { chosen = null; ctx.state.set({ ch: null }); renderScale(); });
+        reset.addEventListener('click', () => { chosen = null; services.url.set({ ch: null }); renderScale(); });
         pickRow.append(el('p', { class: 'anat-hint', text: T('s3.pick') }), reset);
         ui.pairs = el('div', { class: 'anat-pairs' });
         ui.pairs.dataset.testid = 'anatomy-scale';
@@ -175,8 +175,8 @@ function mount(element, ctx) {
         // ?embed=1&view=excite,scale: only those parts (the block comes from ?ca=)
         const parts = { image: head, squeeze: s1.sec, excite: s2.sec, scale: s3.sec };
         for (const [k, sec] of Object.entries(parts)) sec.dataset.view = k;
-        const only = (ctx.state.get('view') || '').split(',').filter((v) => v in parts);
-        if (ctx.embed && only.length) for (const [k, sec] of Object.entries(parts)) sec.hidden = !only.includes(k);
+        const only = (services.url.get('view') || '').split(',').filter((v) => v in parts);
+        if (services.page.embed && only.length) for (const [k, sec] of Object.entries(parts)) sec.hidden = !only.includes(k);
         markBlock();
     }
 
@@ -198,7 +198,7 @@ function mount(element, ctx) {
         if (b === block && data) return;
         block = b;
         chosen = null;
-        ctx.state.set({ ca: String(b + 1), ch: null });
+        services.url.set({ ca: String(b + 1), ch: null });
         markBlock();
         refresh();
     }
@@ -209,7 +209,7 @@ function mount(element, ctx) {
         const k = cur.indexOf(c);
         if (k >= 0) cur.splice(k, 1); else cur.push(c);
         chosen = cur;
-        ctx.state.set({ ch: cur.join(',') });
+        services.url.set({ ch: cur.join(',') });
         renderScale();
     }
 
@@ -220,7 +220,7 @@ function mount(element, ctx) {
 
     // ---- data -------------------------------------------------------------------------
     async function weight(name) {
-        if (!weightCache.has(name)) weightCache.set(name, ctx.tensor('CNN_SE', name));
+        if (!weightCache.has(name)) weightCache.set(name, services.models.tensor('CNN_SE', name));
         return weightCache.get(name);
     }
 
@@ -229,12 +229,12 @@ function mount(element, ctx) {
     async function refresh() {
         const my = ++seq;
         drawImage();
-        if (!ctx.models || !ctx.models.CNN_SE) { status(T('noModel')); return; }
-        if (!ctx.image) { status(T('noImage')); return; }
+        if (!services.models.get('CNN_SE')) { status(T('noModel')); return; }
+        if (!services.image.current()) { status(T('noImage')); return; }
         status(T('loading'));
         try {
             const b = block;
-            const [a, w1, w2] = await Promise.all([ctx.inspect('CNN_SE'),
+            const [a, w1, w2] = await Promise.all([services.models.inspect('CNN_SE'),
                 weight(`ca${b + 1}.fc.0.weight`), weight(`ca${b + 1}.fc.2.weight`)]);
             if (my !== seq) return;
             const blk = a.blocks[b];
@@ -247,13 +247,13 @@ function mount(element, ctx) {
         } catch (e) {
             if (my !== seq) return;
             status('');
-            ctx.error(e);
+            services.errors.show(e);
         }
     }
 
     // ---- drawing ----------------------------------------------------------------------
     function drawImage() {
-        const img = ctx.image;
+        const img = services.image.current();
         const cv = ui.imgCanvas;
         if (!img) { cv.width = 32; cv.height = 32; cv.getContext('2d').clearRect(0, 0, 32, 32); ui.imgInfo.textContent = ''; return; }
         cv.width = 32; cv.height = 32;
@@ -265,21 +265,21 @@ function mount(element, ctx) {
         g.putImageData(id, 0, 0);
         cv.setAttribute('aria-label', img.name || T('image'));
         ui.imgInfo.replaceChildren(el('div', { text: img.name || '' }));
-        if (img.label !== null && img.label !== undefined) ui.imgInfo.append(el('div', { text: T('label', { cls: ctx.className(img.label) }) }));
+        if (img.label !== null && img.label !== undefined) ui.imgInfo.append(el('div', { text: T('label', { cls: services.i18n.className(img.label) }) }));
         if (img.note) ui.imgInfo.append(el('div', { class: 'anat-note', text: img.note }));
     }
 
     async function fillGallery() {
         try {
-            const ts = await ctx.testSet();
+            const ts = await services.data.testSet();
             const n = Math.min(10, ts.n);
             ui.gallery.replaceChildren();
             for (let k = 0; k < n; k++) {
                 const btn = el('button', { class: 'anat-thumb' });
                 btn.type = 'button';
                 btn.dataset.testid = `anatomy-gallery-${k}`;
-                btn.setAttribute('aria-label', `${k}: ${ctx.className(ts.labels[k])}`);
-                btn.title = ctx.className(ts.labels[k]);
+                btn.setAttribute('aria-label', `${k}: ${services.i18n.className(ts.labels[k])}`);
+                btn.title = services.i18n.className(ts.labels[k]);
                 const cv = el('canvas');
                 cv.width = 32; cv.height = 32;
                 const g = cv.getContext('2d'), id = g.createImageData(32, 32), off = k * 3072;
@@ -289,14 +289,14 @@ function mount(element, ctx) {
                 }
                 g.putImageData(id, 0, 0);
                 btn.append(cv);
-                btn.addEventListener('click', () => ctx.setImage({ index: k }).catch(() => {}));
+                btn.addEventListener('click', () => services.image.set({ index: k }).catch(() => {}));
                 ui.gallery.append(btn);
             }
             markGallery();
         } catch { /* no test set served: upload and webcam still work */ }
     }
     function markGallery() {
-        const idx = ctx.image && ctx.image.source === 'gallery' ? ctx.image.index : -1;
+        const idx = services.image.current() && services.image.current().source === 'gallery' ? services.image.current().index : -1;
         ui.gallery.querySelectorAll('.anat-thumb').forEach((b, k) => b.setAttribute('aria-pressed', String(k === idx)));
     }
 
@@ -306,10 +306,10 @@ function mount(element, ctx) {
         const { C, H, W } = blk, v = blk.seView, R = v.R;
         ui.shape.dataset.c = String(C);
         ui.shape.textContent = `ca${b + 1} \u00b7 ` + T('shape', { C, H, W, R });
-        const info = ctx.modelInfo && ctx.modelInfo.CNN_SE;
-        const src = info ? (info.source === 'file' ? ctx.t('app.model.file', { name: info.name }) : ctx.t(`app.model.${info.source}`)) : '';
+        const info = services.models.info('CNN_SE');
+        const src = info ? (info.source === 'file' ? services.i18n.t('app.model.file', { name: info.name }) : services.i18n.t(`app.model.${info.source}`)) : '';
         ui.weights.textContent = info ? T('weights', { label: src }) : '';
-        if (a.probs) ui.weights.append(el('div', { text: T('pred', { cls: ctx.className(a.top1), p: (100 * a.probs[a.top1]).toFixed(1) }) }));
+        if (a.probs) ui.weights.append(el('div', { text: T('pred', { cls: services.i18n.className(a.top1), p: (100 * a.probs[a.top1]).toFixed(1) }) }));
 
         // squeeze
         const mapScale = makeScale(blk.relu, { min: 0, map: viridis });
@@ -464,10 +464,10 @@ function mount(element, ctx) {
     // ---- webcam -----------------------------------------------------------------------
     async function toggleWebcam() {
         if (webcamStream) { stopWebcam(); return; }
-        if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { ctx.error(T('noWebcam')); return; }
+        if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { services.errors.show(T('noWebcam')); return; }
         try {
             webcamStream = await navigator.mediaDevices.getUserMedia({ video: true });
-        } catch (e) { ctx.error(T('noWebcam') + ' (' + e.message + ')'); return; }
+        } catch (e) { services.errors.show(T('noWebcam') + ' (' + e.message + ')'); return; }
         const video = el('video', { class: 'anat-video' });
         video.muted = true; video.playsInline = true; video.srcObject = webcamStream;
         await video.play().catch(() => {});
@@ -478,7 +478,7 @@ function mount(element, ctx) {
             cv.width = video.videoWidth || 320; cv.height = video.videoHeight || 240;
             cv.getContext('2d').drawImage(video, 0, 0, cv.width, cv.height);
             stopWebcam();
-            ctx.setImage({ canvas: cv, source: 'webcam' }).catch(() => {});
+            services.image.set({ canvas: cv, source: 'webcam' }).catch(() => {});
         });
         ui.camBox.replaceChildren(video, snap);
         ui.camBox.hidden = false;
@@ -505,7 +505,7 @@ function mount(element, ctx) {
             if (!data) refresh();
         }
     }
-    const on = (name) => { const f = () => update(name); ctx.events.addEventListener(name, f); return [name, f]; };
+    const on = (name) => { const f = () => update(name); services.events.addEventListener(name, f); return [name, f]; };
     const listeners = ['models-changed', 'image-changed', 'lang-changed', 'state-changed'].map(on);
 
     build();
@@ -513,11 +513,11 @@ function mount(element, ctx) {
     refresh();
 
     return {
-        // the app's 'shown'; the other news arrives through ctx.events (listeners above)
+        // the app's 'shown'; the other news arrives through services.events (listeners above)
         update(what) { if (what === 'shown') update('shown'); },
         destroy() {
             stopWebcam();
-            listeners.forEach(([n, f]) => ctx.events.removeEventListener(n, f));
+            listeners.forEach(([n, f]) => services.events.removeEventListener(n, f));
             element.replaceChildren();
         },
     };

@@ -1,12 +1,14 @@
 // evaluate.mjs - the Evaluate panel: both models on the same test images, side by side:
 // accuracy, per-class accuracy, confusion matrices and the most confident mistakes.
-// The work runs in web/js/eval-worker.mjs, so the page stays responsive.
+// The core evaluates (web/js/eval-worker.mjs, off the main thread); evaluation.mjs gathers
+// what is shown.
 
 import { barChart, COLORS, alpha } from '../charts.mjs';
 import { css, colorbarElement } from '../colormap.mjs';
 import { chwToCanvas } from '../images.mjs';
 import { el } from '../dom.mjs';
 import { limitSelect } from '../data-sets.mjs';
+import { pairedDifference, classAccuracy, rowShare, bothTrained } from '../evaluation.mjs';
 
 const KINDS = ['CNN', 'CNN_SE'];
 
@@ -67,9 +69,9 @@ const strings = {
 
 const pct = (p) => `${(p * 100).toFixed(1)}%`;
 
-function mount(root, ctx) {
-  ctx.addStrings(strings);
-  const t = ctx.t;
+function mount(root, services) {
+  services.i18n.addStrings(strings);
+  const t = services.i18n.t;
   const size = el('select', { id: 'eval-size' });
   for (const n of [500, 1000, 2000, 5000, 10000]) { const o = el('option', { value: String(n), text: String(n) }); if (n === 1000) o.selected = true; size.append(o); }
   const runB = el('button', { type: 'button', i18n: 'eval.run', testid: 'eval-run' });
@@ -77,7 +79,7 @@ function mount(root, ctx) {
   // which CIFAR-10 the test images come from (sizes it cannot hold are disabled)
   const dataNote = el('p', { class: 'caption', testid: 'eval-data' });
   const renderData = () => {
-    const d = ctx.dataSet();
+    const d = services.data.inUse();
     dataNote.textContent = d ? t('app.data.using', { set: d.label }) : '';
     if (d) limitSelect(size, d.test);
   };
@@ -112,15 +114,14 @@ function mount(root, ctx) {
       const table = el('table', { class: 'confusion' });
       const cap = el('caption', { class: 'visually-hidden', text: t('eval.confusion', { m: k }) });
       const hr = el('tr', {}, el('th', { class: 'small', text: '' }));
-      for (let c = 0; c < 10; c++) hr.append(el('th', { class: 'colh', scope: 'col', text: ctx.className(c) }));
+      for (let c = 0; c < 10; c++) hr.append(el('th', { class: 'colh', scope: 'col', text: services.i18n.className(c) }));
       table.append(cap, el('thead', {}, hr));
       const body = el('tbody');
       for (let y = 0; y < 10; y++) {
-        const tr = el('tr', {}, el('th', { class: 'row', scope: 'row', text: ctx.className(y) }));
-        const tot = Math.max(1, r.classTotal[y]);
+        const tr = el('tr', {}, el('th', { class: 'row', scope: 'row', text: services.i18n.className(y) }));
         for (let p = 0; p < 10; p++) {
-          const v = r.confusion[y * 10 + p], f = v / tot;
-          const td = el('td', { text: String(v), title: `${ctx.className(y)} → ${ctx.className(p)}: ${v} (${pct(f)})` });
+          const v = r.confusion[y * 10 + p], f = rowShare(r, y, p);
+          const td = el('td', { text: String(v), title: `${services.i18n.className(y)} → ${services.i18n.className(p)}: ${v} (${pct(f)})` });
           td.style.background = css('viridis', f);
           td.style.color = f > 0.55 ? '#111' : '#fff';
           if (y === p) td.style.fontWeight = '700';
@@ -136,22 +137,22 @@ function mount(root, ctx) {
       // mistakes
       const grid = el('div', { class: 'mistakes' });
       for (const m of r.mistakes) {
-        const vars = { t: ctx.className(m.label), p: ctx.className(m.pred), pp: pct(m.p) };
+        const vars = { t: services.i18n.className(m.label), p: services.i18n.className(m.pred), pp: pct(m.p) };
         // the accessible name starts with the visible text (WCAG 2.5.3), then says what it means
         const b = el('button', { type: 'button' });
         const cv = chwToCanvas(testSet.images, m.index * 3072);
         cv.className = 'pixelated';
         cv.setAttribute('aria-hidden', 'true');
         b.append(cv, el('span', { text: t('eval.mistake', vars) }), el('span', { class: 'visually-hidden', text: ` (${t('eval.mistake.aria', vars)})` }));
-        b.addEventListener('click', () => { ctx.setImage({ index: m.index }).then(() => ctx.showPanel('inspect')).catch((e) => ctx.error(e)); });
+        b.addEventListener('click', () => { services.image.set({ index: m.index }).then(() => services.page.showPanel('inspect')).catch((e) => services.errors.show(e)); });
         grid.append(b);
       }
       mistRow.append(el('div', { class: 'card' }, el('h3', { text: t('eval.mistakes', { m: k }) }), el('p', { class: 'caption', text: t('eval.mistakes.caption') }), grid));
     }
     renderDiff();
-    const labels = Array.from({ length: 10 }, (_, i) => ctx.className(i));
+    const labels = Array.from({ length: 10 }, (_, i) => services.i18n.className(i));
     const datasets = KINDS.filter((k) => result[k]).map((k) => ({
-      label: k, data: Array.from(result[k].classCorrect, (c, i) => c / Math.max(1, result[k].classTotal[i])),
+      label: k, data: classAccuracy(result[k]),
       backgroundColor: alpha(COLORS[k], 0.85), borderColor: COLORS[k],
     }));
     if (chart) chart.destroy();
@@ -159,34 +160,28 @@ function mount(root, ctx) {
     status.textContent = stale ? t('eval.stale') : '';
   }
 
-  // Paired comparison on the same images: b = only CNN_SE right, c = only CNN right.
-  // Difference (b - c) / n with its standard error sqrt(b + c - (b - c)^2 / n) / n, so a class
-  // can see whether a gap of a few tenths of a point means anything on this many images.
+  // Paired comparison on the same images (evaluation.mjs): can a class tell whether a gap of
+  // a few tenths of a point means anything on this many images?
   function renderDiff() {
-    const a = result.CNN, s2 = result.CNN_SE;
+    const r = pairedDifference(result.CNN, result.CNN_SE);
     diffCard.replaceChildren();
-    if (!a || !s2 || !a.right || a.n !== s2.n) { diffCard.hidden = true; return; }
-    diffCard.hidden = false;
-    const n = a.n;
-    let b = 0, c = 0;
-    for (let i = 0; i < n; i++) { if (s2.right[i] && !a.right[i]) b++; else if (a.right[i] && !s2.right[i]) c++; }
-    const d = (b - c) / n, se = Math.sqrt(Math.max(0, b + c - (b - c) * (b - c) / n)) / n;
+    diffCard.hidden = !r;
+    if (!r) return;
     const pts = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
-    const verdict = Math.abs(d) > 2 * se ? 'eval.diff.clear' : 'eval.diff.unclear';
     diffCard.append(el('h3', { text: t('eval.diff') }),
-      el('p', { text: t('eval.diff.line', { d: pts(d), se: (se * 100).toFixed(1), n, b, c }) }),
-      el('p', { class: 'caption', text: t(verdict) }));
+      el('p', { text: t('eval.diff.line', { d: pts(r.d), se: (r.se * 100).toFixed(1), n: r.n, b: r.b, c: r.c }) }),
+      el('p', { class: 'caption', text: t(r.clear ? 'eval.diff.clear' : 'eval.diff.unclear') }));
   }
 
   async function run() {
-    ctx.clearError();
+    services.errors.clear();
     const n = Number(size.value);
     runB.disabled = true;
     try {
-      testSet = await ctx.testSet(n);
+      testSet = await services.data.testSet(n);
       const m = Math.min(n, testSet.n);
       const weights = {};
-      for (const k of KINDS) weights[k] = ctx.getWeights(k);
+      for (const k of KINDS) weights[k] = services.models.getWeights(k);
       if (!worker) worker = new Worker(new URL('../eval-worker.mjs', import.meta.url), { type: 'module' });
       const id = ++reqId;
       status.textContent = t('eval.running', { done: 0, total: m * 2 });
@@ -207,27 +202,26 @@ function mount(root, ctx) {
       root.dataset.evaluated = String(id);
     } catch (e) {
       status.textContent = '';
-      ctx.error(e);
+      services.errors.show(e);
     } finally {
       runB.disabled = false;
     }
   }
   runB.addEventListener('click', run);
 
-  ctx.events.addEventListener('panel-shown', (e) => { visible = e.detail.id === 'evaluate'; });
+  services.events.addEventListener('panel-shown', (e) => { visible = e.detail.id === 'evaluate'; });
   return {
     update(what) {
       if (what === 'shown') {
         visible = true;
-        const trained = KINDS.every((k) => ctx.modelInfo[k] && ctx.modelInfo[k].source !== 'random');
+        const trained = bothTrained(services.models.info, KINDS);
         if (!autoRan && !result && trained) { autoRan = true; run(); }
       } else if (what === 'models-changed') {
         if (result) { stale = true; status.textContent = t('eval.stale'); }
-        else if (visible && !autoRan && KINDS.every((k) => ctx.modelInfo[k] && ctx.modelInfo[k].source !== 'random')) { autoRan = true; run(); }
+        else if (visible && !autoRan && bothTrained(services.models.info, KINDS)) { autoRan = true; run(); }
       }
       else if (what === 'lang-changed') { render(); renderData(); }
       else if (what === 'data-changed') renderData();
-      void visible;
     },
   };
 }

@@ -6,6 +6,7 @@ import { drawMap, drawColorbar, range, quantile, formatValue } from '../colormap
 import { chwToCanvas } from '../images.mjs';
 import { COLORS } from '../charts.mjs';
 import { el } from '../dom.mjs';
+import { featureGrid } from '../featuregrid.mjs';
 
 const KINDS = ['CNN', 'CNN_SE'];
 const PER_CLASS = 3;
@@ -106,9 +107,9 @@ const ctl = (key, input) => el('label', { class: 'ctl' }, el('span', { i18n: key
 const pct = (p) => `${(p * 100).toFixed(p >= 0.995 ? 0 : 1)}%`;
 const SIZES = [32, 16, 8];
 
-function mount(root, ctx) {
-  ctx.addStrings(strings);
-  const t = ctx.t;
+function mount(root, services) {
+  services.i18n.addStrings(strings);
+  const t = services.i18n.t;
 
   // ---- image picker
   const gallery = el('div', { class: 'gallery', role: 'group' });
@@ -150,7 +151,7 @@ function mount(root, ctx) {
   const modelBtns = {};
   for (const k of KINDS) {
     const b = el('button', { type: 'button', role: 'radio', text: k });
-    b.addEventListener('click', () => { model = k; ctx.state.set({ model: k }); renderModelBtns(); render(); });
+    b.addEventListener('click', () => { model = k; services.url.set({ model: k }); renderModelBtns(); render(); });
     modelBtns[k] = b; modelSel.append(b);
   }
 
@@ -211,8 +212,8 @@ function mount(root, ctx) {
   // ?embed=1&view=gradcam,pred: only those parts (a lesson embeds exactly what it talks about)
   const parts = { pick: pickCard, seen: seenCard, pred: predCard, gradcam: camCard, mean: meanCard, fm: fmCard, se: seCard };
   for (const [k, card] of Object.entries(parts)) card.dataset.view = k;
-  const only = (ctx.state.get('view') || '').split(',').filter((v) => v in parts);
-  if (ctx.embed && only.length) {
+  const only = (services.url.get('view') || '').split(',').filter((v) => v in parts);
+  if (services.page.embed && only.length) {
     for (const [k, card] of Object.entries(parts)) card.hidden = !only.includes(k);
     left.hidden = !only.some((v) => v === 'pick' || v === 'seen');
     right.hidden = !only.some((v) => v === 'pred' || v === 'gradcam' || v === 'mean');
@@ -220,10 +221,10 @@ function mount(root, ctx) {
   }
 
   // ---- state
-  let model = KINDS.includes(ctx.state.get('model')) ? ctx.state.get('model') : 'CNN_SE';
-  let cls = ctx.state.getInt('cls', null);
+  let model = KINDS.includes(services.url.get('model')) ? services.url.get('model') : 'CNN_SE';
+  let cls = services.url.getInt('cls', null);
   if (cls !== null && (cls < 0 || cls > 9)) cls = null;
-  let block = ctx.state.getInt('block', 2);
+  let block = services.url.getInt('block', 2);
   if (block < 0 || block > 2) block = 2;
   let fmB = 0, seB = block, stage = 'se';   // feature maps start at block 1 (32x32: still look like the picture)
   let page = 0;
@@ -233,7 +234,7 @@ function mount(root, ctx) {
     const opt = (s, v, text, selected) => { const o = el('option', { value: String(v), text }); if (selected) o.selected = true; s.append(o); };
     clsSel.replaceChildren();
     opt(clsSel, '', t('inspect.class.auto'), cls === null);
-    for (let i = 0; i < 10; i++) opt(clsSel, i, ctx.className(i), cls === i);
+    for (let i = 0; i < 10; i++) opt(clsSel, i, services.i18n.className(i), cls === i);
     for (const [s, v] of [[blockSel, block], [fmBlock, fmB], [seBlock, seB]]) {
       s.replaceChildren();
       for (let b = 0; b < 3; b++) opt(s, b, t('inspect.block.n', { n: b + 1, s: SIZES[b] }), b === v);
@@ -247,8 +248,8 @@ function mount(root, ctx) {
     fillSelects();
   }
 
-  clsSel.addEventListener('change', () => { cls = clsSel.value === '' ? null : Number(clsSel.value); ctx.state.set({ cls }); render(); });
-  blockSel.addEventListener('change', () => { block = Number(blockSel.value); ctx.state.set({ block }); render(); });
+  clsSel.addEventListener('change', () => { cls = clsSel.value === '' ? null : Number(clsSel.value); services.url.set({ cls }); render(); });
+  blockSel.addEventListener('change', () => { block = Number(blockSel.value); services.url.set({ block }); render(); });
   fmBlock.addEventListener('change', () => { fmB = Number(fmBlock.value); render(); });
   fmStage.addEventListener('change', () => { stage = fmStage.value; render(); });
   seBlock.addEventListener('change', () => { seB = Number(seBlock.value); render(); });
@@ -258,7 +259,7 @@ function mount(root, ctx) {
   let testSet = null;
   async function renderGallery() {
     try {
-      testSet = await ctx.testSet(1000);
+      testSet = await services.data.testSet(1000);
     } catch (e) {
       gallery.replaceChildren();
       galleryMsg.textContent = t('inspect.noData', { msg: e.message });
@@ -278,12 +279,12 @@ function mount(root, ctx) {
         b.dataset.index = String(idx);
         const cv = chwToCanvas(testSet.images, idx * 3072);
         cv.className = 'pixelated';
-        const name = ctx.className(c);
+        const name = services.i18n.className(c);
         b.setAttribute('aria-label', `${name}, #${idx}`);
         b.title = `${name} (#${idx})`;
         b.append(cv, el('span', { text: name }));
-        b.setAttribute('aria-pressed', String(ctx.image && ctx.image.index === idx));
-        b.addEventListener('click', () => ctx.setImage({ index: idx }).catch((e) => ctx.error(e)));
+        b.setAttribute('aria-pressed', String(services.image.current() && services.image.current().index === idx));
+        b.addEventListener('click', () => services.image.set({ index: idx }).catch((e) => services.errors.show(e)));
         gallery.append(b);
       }
     }
@@ -313,14 +314,14 @@ function mount(root, ctx) {
   upload.addEventListener('change', () => {
     const f = upload.files && upload.files[0];
     upload.value = '';
-    if (f) ctx.setImage({ file: f, source: 'upload' }).catch(() => {});
+    if (f) services.image.set({ file: f, source: 'upload' }).catch(() => {});
   });
   drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
   drop.addEventListener('drop', (e) => {
     e.preventDefault(); drop.classList.remove('over');
     const f = e.dataTransfer && e.dataTransfer.files[0];
-    if (f) ctx.setImage({ file: f, source: 'upload' }).catch(() => {});
+    if (f) services.image.set({ file: f, source: 'upload' }).catch(() => {});
   });
   let stream = null;
   const stopCam = () => { if (stream) for (const tr of stream.getTracks()) tr.stop(); stream = null; video.srcObject = null; cam.hidden = true; };
@@ -329,20 +330,20 @@ function mount(root, ctx) {
       if (!navigator.mediaDevices?.getUserMedia) throw new Error('not supported by this browser');
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
       video.srcObject = stream; cam.hidden = false; await video.play(); snapB.focus();
-    } catch (e) { stopCam(); ctx.error(t('img.err.webcam', { msg: e.message || e.name })); }
+    } catch (e) { stopCam(); services.errors.show(t('img.err.webcam', { msg: e.message || e.name })); }
   });
   snapB.addEventListener('click', () => {
     const c = document.createElement('canvas');
     c.width = video.videoWidth; c.height = video.videoHeight;
     c.getContext('2d').drawImage(video, 0, 0);
     stopCam();
-    ctx.setImage({ canvas: c, source: 'webcam', name: 'camera' }).catch(() => {});
+    services.image.set({ canvas: c, source: 'webcam', name: 'camera' }).catch(() => {});
   });
   camCancel.addEventListener('click', stopCam);
 
   // ---- rendering
   function renderSeen() {
-    const img = ctx.image;
+    const img = services.image.current();
     origBox.replaceChildren();
     if (!img) { seenNote.textContent = t('inspect.noImage'); return; }
     const oc = img.canvas;
@@ -353,7 +354,7 @@ function mount(root, ctx) {
     const small = chwToCanvas(img.bytes);
     g.drawImage(small, 0, 0);
     seenNote.textContent = img.note;
-    truth.textContent = img.label !== null && img.label !== undefined ? t('inspect.truth', { c: ctx.className(img.label) }) : '';
+    truth.textContent = img.label !== null && img.label !== undefined ? t('inspect.truth', { c: services.i18n.className(img.label) }) : '';
     for (const b of gallery.children) b.setAttribute('aria-pressed', String(img.index !== null && b.dataset.index === String(img.index)));
     if (!gallery.contains(document.activeElement)) roving();
   }
@@ -368,19 +369,19 @@ function mount(root, ctx) {
         const row = el('div', { class: 'bar-row' + (i === r.top1 ? ' top' : '') });
         const fill = el('div', { class: `fill ${r.kind.toLowerCase()}` });
         fill.style.width = `${(r.probs[i] * 100).toFixed(1)}%`;
-        row.append(el('span', { text: ctx.className(i) }), el('div', { class: 'track' }, fill), el('span', { class: 'num', text: pct(r.probs[i]) }));
+        row.append(el('span', { text: services.i18n.className(i) }), el('div', { class: 'track' }, fill), el('span', { class: 'num', text: pct(r.probs[i]) }));
         col.append(row);
       }
       probCols.append(col);
-      tops.push(t('inspect.top1', { m: r.kind, c: ctx.className(r.top1), p: pct(r.probs[r.top1]) }));
+      tops.push(t('inspect.top1', { m: r.kind, c: services.i18n.className(r.top1), p: pct(r.probs[r.top1]) }));
     }
     top1.textContent = tops.join(' · ');
   }
 
   let camData = null;   // { CNN: gradcam, CNN_SE: gradcam }
   function drawHeat() {
-    if (!ctx.image) return;
-    const base = chwToCanvas(ctx.image.bytes);
+    if (!services.image.current()) return;
+    const base = chwToCanvas(services.image.current().bytes);
     let zero = [];
     for (const k of KINDS) {
       const c = heat.canvases[k], g = c.getContext('2d'), S = c.width;
@@ -396,8 +397,8 @@ function mount(root, ctx) {
       g.globalAlpha = Number(opacity.value);
       g.drawImage(small, 0, 0, S, S);
       g.globalAlpha = 1;
-      heat.caps[k].textContent = `${k}: ${ctx.className(d.cls)}`;
-      c.setAttribute('aria-label', `${t('inspect.gradcam')}, ${k}: ${ctx.className(d.cls)}`);
+      heat.caps[k].textContent = `${k}: ${services.i18n.className(d.cls)}`;
+      c.setAttribute('aria-label', `${t('inspect.gradcam')}, ${k}: ${services.i18n.className(d.cls)}`);
     }
     heatMsg.textContent = zero.length ? t('inspect.gradcam.zero', { m: zero.join(', ') }) : '';
     drawColorbar(heatBar, { min: 0, max: 1, map: 'inferno', label: t('inspect.gradcam.scale') });
@@ -476,13 +477,13 @@ function mount(root, ctx) {
     dirty = false;
     const seq = ++renderSeq;
     renderSeen();
-    if (!ctx.image || !ctx.models.CNN) {
-      top1.textContent = !ctx.models.CNN ? t('app.backend.loading') : t('inspect.noImage');
+    if (!services.image.current() || !services.models.get('CNN')) {
+      top1.textContent = !services.models.get('CNN') ? t('app.backend.loading') : t('inspect.noImage');
       return;
     }
     try {
       const results = [];
-      for (const k of KINDS) results.push(await ctx.inspect(k, { cls: cls ?? undefined, block }));
+      for (const k of KINDS) results.push(await services.models.inspect(k, { cls: cls ?? undefined, block }));
       if (seq !== renderSeq) return;
       renderProbs(results);
       camData = Object.fromEntries(results.map((r) => [r.kind, r.gradcam]));
@@ -495,12 +496,12 @@ function mount(root, ctx) {
       // 99th percentile so a single bright channel does not leave the others black
       const { min } = range(fb.relu);
       const max = Math.max(quantile(fb.relu, 0.99), min + 1e-6);
-      ctx.featureGrid(fmGrid, { data: useSE ? fb.se : fb.relu, C: fb.C, H: fb.H, W: fb.W, min, max, clipped: true, label: t('fm.activation') });
+      featureGrid(fmGrid, { t, data: useSE ? fb.se : fb.relu, C: fb.C, H: fb.H, W: fb.W, min, max, clipped: true, label: t('fm.activation') });
       fmCard.dataset.drawn = String(fb.C);
       drawSE(results[KINDS.indexOf('CNN_SE')].blocks[seB]);
-      root.dataset.rendered = String(ctx.image.version);
+      root.dataset.rendered = String(services.image.current().version);
     } catch (e) {
-      ctx.error(e);
+      services.errors.show(e);
     }
   }
 
@@ -513,8 +514,8 @@ function mount(root, ctx) {
       else if (what === 'image-changed' || what === 'models-changed') { dirty = true; render(); }
     },
   };
-  ctx.events.addEventListener('panel-shown', (e) => { visible = e.detail.id === 'inspect'; });
-  ctx.events.addEventListener('ready', () => { dirty = true; render(); });
+  services.events.addEventListener('panel-shown', (e) => { visible = e.detail.id === 'inspect'; });
+  services.events.addEventListener('ready', () => { dirty = true; render(); });
   return instance;
 }
 

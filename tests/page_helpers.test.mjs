@@ -1,0 +1,99 @@
+// page_helpers.test.mjs - the page's pure helpers, in Node without a DOM: the modules import
+// without doing any work (no document, no window), and what they compute is right: the
+// Evaluate panel's gathering of the core's chunk results and its paired comparison, the tab
+// keys, the data source choice, message text, the image note, the engine line, argmax and
+// the analysis cache key, the worker fallback, and the chart wrapper's own series.
+import { gatherChunks, pairedDifference, classAccuracy, rowShare, bothTrained } from '../web/js/evaluation.mjs';
+import { tabAfterKey } from '../web/js/shell/tabs.mjs';
+import { sourceFor } from '../web/js/data-sets.mjs';
+import { messageText } from '../web/js/shell/messages.mjs';
+import { imageNote } from '../web/js/shell/current-image.mjs';
+import { backendText, weightsSource } from '../web/js/shell/modelbar.mjs';
+import { argmax, analysisKey, KINDS } from '../web/js/shell/models.mjs';
+import { fallbackBuild } from '../web/js/shell/training-worker.mjs';
+import { embedLimitReasons } from '../web/js/shell/embed-dialog.mjs';
+import { initialLang, PANEL_UPDATES } from '../web/js/app.mjs';
+import { makeScale, coolwarm, viridis, fmt3 } from '../web/js/colormap.mjs';
+import { CLASS_NAMES, className } from '../web/js/i18n.mjs';
+import { CLASSES } from '../wasm/excite.mjs';
+
+let failures = 0;
+function check(ok, what) {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures++;
+}
+const eq = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+const t = (k, v) => (v ? `${k}${JSON.stringify(v)}` : k);
+
+check(typeof globalThis.document === 'undefined' && typeof globalThis.window === 'undefined',
+  'app.mjs, the shell services, the colour kit and the helpers import in Node (no DOM touched at import time)');
+
+// ---- evaluation: chunks of the core's results gathered
+const chunk = (labels, preds, loss) => {
+  const n = labels.length, classTotal = new Int32Array(10), classCorrect = new Int32Array(10), confusion = new Int32Array(100);
+  const probs = new Float32Array(n * 10);
+  let right = 0;
+  labels.forEach((y, i) => {
+    classTotal[y]++; confusion[y * 10 + preds[i]]++;
+    if (preds[i] === y) { classCorrect[y]++; right++; }
+    for (let c = 0; c < 10; c++) probs[i * 10 + c] = c === preds[i] ? 0.5 + i / 100 : 0.5 / 9;
+  });
+  return { n, loss, accuracy: right / n, classTotal, classCorrect, confusion, predictions: Uint8Array.from(preds), probs };
+};
+const labels = Uint8Array.from([0, 1, 2, 3, 4, 5]);
+const g = gatherChunks([chunk([0, 1, 2], [0, 2, 2], 1.0), chunk([3, 4, 5], [1, 4, 0], 2.0)], labels, 2);
+check(g.n === 6 && Math.abs(g.loss - 1.5) < 1e-12 && Math.abs(g.accuracy - 0.5) < 1e-12, `gatherChunks: n 6, loss the mean of the chunks' (1.5), accuracy 3/6 (${g.loss}, ${g.accuracy})`);
+check(eq(Array.from(g.right), [1, 0, 1, 0, 1, 0]), 'gatherChunks: right[] marks the images each model got right, at their index in the whole set');
+check(g.confusion[1 * 10 + 2] === 1 && g.confusion[3 * 10 + 1] === 1 && g.classTotal.reduce((a, b) => a + b) === 6, 'gatherChunks: confusion and class totals add up over chunks');
+check(eq(g.mistakes.map((m) => m.index), [5, 1]) && g.mistakes[0].pred === 0 && g.mistakes[0].label === 5,
+  `gatherChunks: the 2 most confident mistakes, most confident first, with label and prediction (${g.mistakes.map((m) => m.index)})`);
+check(Math.abs(g.mistakes[0].p - 0.52) < 1e-6 && Math.abs(g.mistakes[0].pTrue - 0.5 / 9) < 1e-6, 'gatherChunks: a mistake carries the probability of its prediction and of the true class');
+check(eq(classAccuracy(g).slice(0, 3), [1, 0, 1]) && rowShare(g, 1, 2) === 1 && rowShare(g, 9, 9) === 0, 'classAccuracy and rowShare (a class without images: 0)');
+
+const R = (bits) => ({ n: bits.length, right: Uint8Array.from(bits) });
+const d = pairedDifference(R([1, 1, 0, 0, 1, 0, 1, 1]), R([1, 0, 1, 1, 1, 1, 1, 1]));
+check(d.b === 3 && d.c === 1 && Math.abs(d.d - 0.25) < 1e-12, `pairedDifference: 3 right only with the second, 1 only with the first, +25 points (${d.b}, ${d.c}, ${d.d})`);
+check(Math.abs(d.se - Math.sqrt(4 - 4 / 8) / 8) < 1e-12 && d.clear === false, 'pairedDifference: standard error sqrt(b + c - (b - c)^2 / n) / n; within 2 SE is not clear');
+const big = pairedDifference(R(new Array(400).fill(0)), R(new Array(400).fill(0).map((_, i) => (i < 100 ? 1 : 0))));
+check(big.clear === true, 'pairedDifference: 100 of 400 right only with the second is clear');
+check(pairedDifference(R([1]), R([1, 0])) === null && pairedDifference(null, R([1])) === null, 'pairedDifference: none for different image counts or a missing model');
+check(bothTrained((k) => ({ source: k === 'CNN' ? 'pretrained' : 'trained' }), KINDS) && !bothTrained((k) => ({ source: k === 'CNN' ? 'random' : 'file' }), KINDS),
+  'bothTrained: only when neither model has its random start');
+
+// ---- shell helpers
+check(tabAfterKey(['a', 'b', 'c'], 'c', 'ArrowRight') === 'a' && tabAfterKey(['a', 'b', 'c'], 'a', 'ArrowLeft') === 'c' &&
+  tabAfterKey(['a', 'b', 'c'], 'b', 'End') === 'c' && tabAfterKey(['a', 'b', 'c'], 'b', 'Home') === 'a' && tabAfterKey(['a'], 'a', 'x') === null,
+  'tabAfterKey: arrows wrap around, Home/End, other keys none');
+const sets = [{ id: 'full', base: '/f/', train: 50000, test: 10000 }, { id: 'demo', base: '/d/', train: 5000, test: 1000 }];
+check(sourceFor('demo', sets, null).id === 'demo' && sourceFor('nope', sets, null).id === 'full' && sourceFor(null, [], null).source === null,
+  'sourceFor: the named set, else the first listed, else none');
+check(eq(sourceFor('archive', sets, { name: 'x.tgz', train: 3, test: 2 }), { source: 'archive', id: 'archive', name: 'x.tgz', train: 3, test: 2 }) &&
+  sourceFor('archive', sets, null).id === 'full', 'sourceFor: the archive only once one is open');
+check(messageText('plain', t) === 'plain' && messageText({ code: 'a.b', vars: { x: 1 } }, t) === 'a.b{"x":1}' && messageText(new Error('boom'), t) === 'boom',
+  'messageText: strings, translatable codes, Errors');
+check(imageNote({ source: 'gallery' }, t) === 'img.note.gallery' && imageNote({ source: 'upload', crop: { w: 4, h: 4 } }, t).startsWith('img.note.square') &&
+  imageNote({ source: 'upload', crop: { w: 6, h: 4 } }, t).startsWith('img.note.crop') && imageNote({ source: 'webcam', crop: null }, t) === '',
+  'imageNote: gallery, square, cropped, none');
+check(backendText({ ex: null, workerInfo: null, failed: true }, t).text === 'app.backend.failed' &&
+  backendText({ ex: { build: 'simd', kernel: 'k' }, workerInfo: { build: 'simd-threads', threads: 2 } }, t).text === 'app.backend.train{"build":"simd-threads","threads":2} · app.backend.inspect{"build":"simd"}',
+  'backendText: failed, or the training and inspection builds');
+check(weightsSource(null, t) === '…' && weightsSource({ source: 'file', name: 'w.st' }, t) === 'app.model.file{"name":"w.st"}' && weightsSource({ source: 'random' }, t) === 'app.model.random',
+  'weightsSource: unknown, a file by name, the others by source');
+check(argmax([0.1, 0.7, 0.7, 0.2]) === 1 && argmax(Float32Array.from([3])) === 0, 'argmax: the first of the largest');
+check(analysisKey('CNN', 3, {}) === 'CNN|3||2' && analysisKey('CNN_SE', 3, { cls: 0, block: 1 }) === 'CNN_SE|3|0|1', 'analysisKey: class 0 is not the default class');
+check(fallbackBuild('auto') === 'simd' && fallbackBuild('simd') === null, 'training worker: the threaded build falls back to SIMD once');
+check(eq(embedLimitReasons({ threads: true, camera: true }, 'train', t), ['app.embed.noThreads']) &&
+  eq(embedLimitReasons({ threads: true, camera: true }, 'inspect', t), ['app.embed.noCamera']) && embedLimitReasons({ threads: false, camera: false }, 'train', t).length === 0,
+  'embedLimitReasons: threads on Train, the camera on Inspect');
+check(initialLang('zh', 'en-US') === 'zh' && initialLang(null, 'zh-TW') === 'zh' && initialLang(null, 'de') === 'en', 'initialLang: ?lang=, else the browser\'s Chinese, else English');
+check(eq(PANEL_UPDATES, ['models-changed', 'image-changed', 'lang-changed', 'data-changed']), 'the events the app forwards to panels as update(what)');
+
+// ---- one colour kit, one set of class names
+const s = makeScale([-2, 1], { signed: true });
+check(s.min === -2 && s.max === 2 && eq(s.color(0), coolwarm(0.5)) && eq(makeScale([0, 4]).color(4), viridis(1)), 'makeScale: signed scales are symmetric and use coolwarm, others viridis');
+check(eq(coolwarm(0), [59, 76, 192]) && eq(coolwarm(1), [180, 4, 38]) && eq(coolwarm(NaN), coolwarm(0)), 'coolwarm: its end points; NaN is the low end');
+check(fmt3(0) === '0' && fmt3(0.123456) === '0.123' && fmt3(12345) === '1.23e+4', 'fmt3: 3 significant digits, exponent outside 0.001..1000');
+check(CLASS_NAMES.en === CLASSES && className(3, 'en') === 'cat' && className(3, 'zh') === '猫', 'class names: the English ones are the core module\'s CLASSES');
+
+if (failures) { console.log(`${failures} check(s) failed`); process.exit(1); }
+console.log('all checks passed');

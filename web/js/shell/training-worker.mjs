@@ -1,0 +1,43 @@
+// training-worker.mjs - starts the training worker (wasm/worker.mjs) with the best build it
+// can load. If the threaded build does not come up within WORKER_TIMEOUT_MS (a browser that
+// cannot start the thread pool), it is replaced by one with the single-threaded SIMD build.
+
+export const WORKER_TIMEOUT_MS = 45000;
+const WORKER_URL = new URL('../../../wasm/worker.mjs', import.meta.url);
+
+// The build to try after `build` timed out, or null (give up).
+export const fallbackBuild = (build) => (build === 'auto' ? 'simd' : null);
+
+// -> Promise<Worker|null>. onStart(worker) as soon as a worker exists, onReady({ build,
+// threads, kernel }) once it has loaded, onError(message or { code, vars }).
+export function startTrainingWorker({ onStart, onReady, onError }, build = 'auto') {
+  return new Promise((resolve) => {
+    let w, done = false;
+    try { w = new Worker(WORKER_URL, { type: 'module' }); }
+    catch (e) { onError(e); resolve(null); return; }
+    onStart(w);
+    const finish = (v) => { if (!done) { done = true; clearTimeout(timer); resolve(v); } };
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      w.terminate();
+      console.warn(`training worker (${build}) did not start in ${WORKER_TIMEOUT_MS / 1000} s`);
+      const next = fallbackBuild(build);
+      if (next) startTrainingWorker({ onStart, onReady, onError }, next).then(resolve);
+      else { onError({ code: 'app.backend.failed', vars: {} }); resolve(null); }
+    }, WORKER_TIMEOUT_MS);
+    const onMsg = (ev) => {
+      const d = ev.data || {};
+      if (d.type === 'ready') {
+        onReady({ build: d.build, threads: d.threads, kernel: d.kernel });
+        w.removeEventListener('message', onMsg);
+        finish(w);
+      } else if (d.type === 'error' && !done) {
+        onError(d.message);
+      }
+    };
+    w.addEventListener('message', onMsg);
+    w.addEventListener('error', (e) => { onError(e.message || 'training worker failed to start'); finish(null); });
+    w.postMessage({ type: 'init', build });
+  });
+}
