@@ -58,7 +58,7 @@ $(BUILD)/native/gemm_avx512.o $(BUILD)/asan/gemm_avx512.o $(BUILD)/fuzz/obj/gemm
 # defines __GNUC__ too, but also __clang__.
 CC_MACROS := $(shell $(CC) -dM -E -x c /dev/null 2>/dev/null)
 CC_IS_GCC := $(if $(findstring __clang__,$(CC_MACROS)),,$(findstring __GNUC__,$(CC_MACROS)))
-$(BUILD)/native/model.o $(BUILD)/native/layers.o: ISA_FLAGS = -fno-math-errno $(if $(CC_IS_GCC),-fvect-cost-model=dynamic)
+$(BUILD)/native/optim.o $(BUILD)/native/model.o $(BUILD)/native/layers.o: ISA_FLAGS = -fno-math-errno $(if $(CC_IS_GCC),-fvect-cost-model=dynamic)
 
 $(BUILD)/libexcite.a: $(NATIVE_OBJ)
 	ar rcs $@ $^

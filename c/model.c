@@ -1,7 +1,7 @@
 // model.c - CNN and CNN_SE: building (PyTorch default initialisation), the forward and
-// backward passes over the layers of layers.c, Adam as torch.optim.Adam 1.13, the guarded
-// training step and safetensors load/save of the state dict. Inspection (feature maps,
-// SE internals, Grad-CAM) is in inspect.c.
+// backward passes over the layers of layers.c and the guarded training step (Adam itself is
+// in optim.c). Safetensors load/save of the state dict is in model_io.c; inspection (feature
+// maps, SE internals, Grad-CAM) in inspect.c.
 //
 // Memory: params = [trainable tensors in state-dict order | running means and variances];
 // grads, adam_m and adam_v cover the trainable part with the same offsets, so Adam is one
@@ -12,7 +12,6 @@
 #endif
 #include "model_impl.h"
 #include "layers.h"
-#include "safetensors.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,11 +44,6 @@ void model_set_error(Model *m, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(m->err, sizeof m->err, fmt, ap);
     va_end(ap);
-}
-
-AdamConfig adam_default(void) {
-    AdamConfig c = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f};
-    return c;
 }
 
 const char *model_kind_name(ModelKind kind) { return kind == MODEL_CNN_SE ? "CNN_SE" : "CNN"; }
@@ -95,10 +89,9 @@ static void add_tensor(Model *m, const char *name, int trainable, DType dt, int 
     for (int d = 0; d < ndim; d++) { t->shape[d] = s[d]; t->numel *= (size_t)s[d]; }
     t->trainable = trainable;
     t->dtype = dt;
-    // data pointers are set once params is allocated; remember the offset in data for now
     if (dt == DTYPE_I64) return;
     size_t *off = trainable ? off_train : off_buf;
-    t->data = (float *)(uintptr_t)(*off + 1); // offset + 1 (0 would look like NULL)
+    t->offset = *off; // buffers: from the end of the parameters, added by build_tensor_list
     *off += t->numel;
 }
 
@@ -125,22 +118,23 @@ static void build_tensor_list(Model *m) {
     add_tensor(m, "fc2.bias", 1, DTYPE_F32, 1, NUM_CLASSES, 0, 0, 0, &ot, &ob);
     m->nparams = ot;
     m->nbuffers = ob;
+    for (int i = 0; i < m->ntensors; i++)
+        if (!m->tensors[i].trainable && m->tensors[i].dtype == DTYPE_F32) m->tensors[i].offset += ot;
 }
 
-// Turn the stored offsets into pointers and fill the named views P (params) and G (grads).
+// Point each tensor at its offset in params and fill the named views P (params) and G (grads).
 static void bind_pointers(Model *m) {
     int k = 0;
     for (int i = 0; i < m->ntensors; i++) {
         Tensor *t = &m->tensors[i];
         if (t->dtype == DTYPE_I64) { t->data_i64 = &m->nbt[k++]; continue; }
-        size_t off = (size_t)(uintptr_t)t->data - 1;
-        t->data = m->params + (t->trainable ? 0 : m->nparams) + off;
+        t->data = m->params + t->offset;
     }
 #define BIND(field, name)                                                        \
     do {                                                                         \
         const Tensor *t_ = model_find_tensor(m, name);                           \
         m->P.field = t_ ? t_->data : NULL;                                       \
-        m->G.field = t_ ? m->grads + (t_->data - m->params) : NULL;              \
+        m->G.field = t_ ? m->grads + t_->offset : NULL;                          \
     } while (0)
     for (int i = 0; i < NUM_BLOCKS; i++) {
         BIND(conv_w[i], NAMES[i][0]);
@@ -411,108 +405,17 @@ void model_backward(Model *m, const uint8_t *y, int B) {
 #undef SWAP
 }
 
-// ---- Adam (torch.optim.Adam 1.13, single-tensor path, amsgrad off) ----------------------
-// torch receives the hyper-parameters as Python doubles and casts each scalar to float at
-// the tensor op. AdamConfig holds floats, so the decimal the user meant (0.9, 1e-3) is
-// recovered by printing with 7 significant digits, so the float coefficients are the ones
-// torch uses (1 - 0.9 in double is not 1 - 0.9f).
-static double as_decimal(float f) {
-    char s[32];
-    snprintf(s, sizeof s, "%.7g", (double)f);
-    return strtod(s, NULL);
-}
-
-typedef struct {
-    float b1, one_minus_b1, b2, one_minus_b2, wd, bc2_sqrt, eps, neg_step;
-} AdamCoef;
-
-static AdamCoef adam_coef(const AdamConfig *cfg, int64_t t) {
-    double lr = as_decimal(cfg->lr), b1 = as_decimal(cfg->beta1), b2 = as_decimal(cfg->beta2);
-    double eps = as_decimal(cfg->eps), wd = as_decimal(cfg->weight_decay);
-    double bc1 = 1.0 - pow(b1, (double)t), bc2 = 1.0 - pow(b2, (double)t);
-    AdamCoef c = {(float)b1, (float)(1.0 - b1), (float)b2, (float)(1.0 - b2), (float)wd,
-                  (float)sqrt(bc2), (float)eps, (float)(-(lr / bc1))};
-    return c;
-}
-
-// GCC vectorises the Adam loop only with its full cost model and without errno for sqrtf
-// (the Makefile adds -fno-math-errno for this file); neither changes any result.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC push_options
-#pragma GCC optimize("no-math-errno", "tree-loop-vectorize", "vect-cost-model=dynamic")
-#endif
-
-// PyTorch's vectorised CPU kernels compute add-with-alpha and addcmul as fused multiply-adds
-// (Vectorized::fmadd). fma32() reproduces them: the product of two floats is exact in double,
-// so one double add and the rounding to float give the fused result (a double rounding can
-// differ in the last bit only when the double sum lands exactly halfway between two floats).
-// It costs two double operations in WebAssembly, where fmaf() is a slow library call, and
-// gives the same bits natively and in WebAssembly.
-static inline float fma32(float a, float b, float c) { return (float)((double)a * (double)b + (double)c); }
-
-// Not finite: all exponent bits set (an integer test, so the loops below vectorise).
-static inline uint32_t not_finite(float x) {
-    uint32_t b;
-    memcpy(&b, &x, sizeof b);
-    return (b & 0x7f800000u) == 0x7f800000u;
-}
-
-// Adam over n floats in one branch-free pass, element by element in torch's order:
-//   grad.add(param, alpha=wd); exp_avg.mul_(b1).add_(g, alpha=1-b1);
-//   exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2); denom = sqrt(v) / sqrt(bc2) + eps;
-//   param.addcdiv_(exp_avg, denom, value=-step_size).
-// With save, the old params, m and v are first copied to undo (3 * n floats). Returns
-// non-zero if a gradient or a new param, m or v is not finite. use_wd and save are constants
-// at each call, so each call compiles to its own loop.
-static inline uint32_t adam_pass(const AdamCoef *c, float *restrict p, const float *restrict g,
-                                 float *restrict m1, float *restrict v1, float *restrict undo,
-                                 size_t n, int use_wd, int save) {
-    const float b1 = c->b1, omb1 = c->one_minus_b1, b2 = c->b2, omb2 = c->one_minus_b2;
-    const float wd = c->wd, bc2_sqrt = c->bc2_sqrt, eps = c->eps, neg_step = c->neg_step;
-    uint32_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        float pi = p[i], gi = g[i], mi = m1[i], vi = v1[i];
-        if (save) {
-            undo[i] = pi;
-            undo[n + i] = mi;
-            undo[2 * n + i] = vi;
-        }
-        bad |= not_finite(gi);
-        if (use_wd) gi = fma32(pi, wd, gi);
-        float mm = fma32(omb1, gi, mi * b1);
-        float vv = fma32(omb2 * gi, gi, vi * b2);
-        float denom = sqrtf(vv) / bc2_sqrt + eps;
-        float np = pi + neg_step * mm / denom;
-        bad |= not_finite(np) | not_finite(mm) | not_finite(vv);
-        p[i] = np;
-        m1[i] = mm;
-        v1[i] = vv;
-    }
-    return bad;
-}
-
-static uint32_t adam_apply(Model *m, const AdamConfig *cfg, int save) {
+void model_adam_step(Model *m, const AdamConfig *cfg) {
     m->adam_t++;
-    AdamCoef c = adam_coef(cfg, m->adam_t);
-    float *p = m->params, *g = m->grads, *m1 = m->adam_m, *v1 = m->adam_v, *u = m->adam_undo;
-    size_t n = m->nparams;
-    if (c.wd != 0.0f)
-        return save ? adam_pass(&c, p, g, m1, v1, u, n, 1, 1) : adam_pass(&c, p, g, m1, v1, u, n, 1, 0);
-    return save ? adam_pass(&c, p, g, m1, v1, u, n, 0, 1) : adam_pass(&c, p, g, m1, v1, u, n, 0, 0);
+    adam_update(cfg, m->adam_t, m->params, m->grads, m->adam_m, m->adam_v, NULL, m->nparams);
 }
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC pop_options
-#endif
-
-void model_adam_step(Model *m, const AdamConfig *cfg) { adam_apply(m, cfg, 0); }
 
 // "conv1.weight[12]" for a trainable float index.
 static void param_name(const Model *m, size_t idx, char *out, size_t n) {
     for (int i = 0; i < m->ntensors; i++) {
         const Tensor *t = &m->tensors[i];
         if (!t->trainable) continue;
-        size_t off = (size_t)(t->data - m->params);
+        size_t off = t->offset;
         if (idx >= off && idx < off + t->numel) {
             snprintf(out, n, "%s[%zu]", t->name, idx - off);
             return;
@@ -555,7 +458,9 @@ int model_train_step(Model *m, const float *x, const uint8_t *y, int B,
         model_backward(m, y, B);
         // Adam in one pass, keeping the old params, m and v in adam_undo; if a gradient or
         // an update is not finite (rare), find the first one for the message and undo.
-        if (adam_apply(m, cfg, 1)) {
+        m->adam_t++;
+        if (adam_update(cfg, m->adam_t, m->params, m->grads, m->adam_m, m->adam_v, m->adam_undo,
+                        m->nparams)) {
             size_t n = m->nparams, i;
             char nm[64];
             for (i = 0; i < n && isfinite(m->grads[i]); i++) {}
@@ -610,219 +515,5 @@ int model_predict(Model *m, const float *x, float probs[NUM_CLASSES]) {
     uint8_t y0 = 0; // softmax_xent_forward wants a label; the loss is not used
     softmax_xent_forward(m->a.probs, m->a.logits, &y0, 1, NUM_CLASSES);
     if (probs) memcpy(probs, m->a.probs, NUM_CLASSES * sizeof(float));
-    return 0;
-}
-
-// ---- safetensors ------------------------------------------------------------------------
-static void shape_str(char *out, size_t n, int ndim, const uint64_t *s) {
-    size_t k = (size_t)snprintf(out, n, "[");
-    for (int d = 0; d < ndim && k < n; d++)
-        k += (size_t)snprintf(out + k, n - k, d ? ", %llu" : "%llu", (unsigned long long)s[d]);
-    if (k < n) snprintf(out + k, n - k, "]");
-}
-
-static uint32_t rd32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-// Append ", 'name'" to a list, or ", ..." once it is full.
-static void append_name(char *list, size_t cap, const char *name) {
-    size_t k = strlen(list), n = strlen(name);
-    if (k >= 5 && strcmp(list + k - 3, "...") == 0) return;
-    const char *sep = k ? ", " : "";
-    size_t ns = strlen(sep);
-    if (k + ns + n + 2 + 6 < cap) {
-        memcpy(list + k, sep, ns);
-        list[k + ns] = '\'';
-        memcpy(list + k + ns + 1, name, n);
-        list[k + ns + 1 + n] = '\'';
-        list[k + ns + n + 2] = 0;
-    } else if (k + 6 < cap) {
-        memcpy(list + k, ", ...", 6);
-    }
-}
-
-int model_load_safetensors(Model *m, const uint8_t *data, size_t len) {
-    StFile f;
-    char err[256];
-    if (st_parse(&f, data, len, err, sizeof err)) {
-        model_set_error(m, "%s", err);
-        return -1;
-    }
-    // every model tensor present, with a usable dtype and the right shape
-    char missing[200] = "";
-    int nmissing = 0;
-    for (int i = 0; i < m->ntensors; i++) {
-        const Tensor *t = &m->tensors[i];
-        const StEntry *e = st_find(&f, t->name);
-        if (!e) {
-            append_name(missing, sizeof missing, t->name);
-            nmissing++;
-            continue;
-        }
-        int ok = t->dtype == DTYPE_I64 ? e->dtype == ST_I64
-                                      : (e->dtype == ST_F32 || e->dtype == ST_F16 || e->dtype == ST_BF16);
-        if (!ok) {
-            model_set_error(m, "tensor '%s' has dtype %s, expected %s", t->name, st_dtype_name(e->dtype),
-                            t->dtype == DTYPE_I64 ? "I64" : "F32, F16 or BF16");
-            st_free(&f);
-            return -1;
-        }
-        uint64_t want[4];
-        for (int d = 0; d < t->ndim; d++) want[d] = (uint64_t)t->shape[d];
-        int same = e->ndim == t->ndim;
-        for (int d = 0; same && d < t->ndim; d++) same = e->shape[d] == want[d];
-        if (!same) {
-            char a[96], b[96];
-            shape_str(a, sizeof a, e->ndim, e->shape);
-            shape_str(b, sizeof b, t->ndim, want);
-            model_set_error(m, "tensor '%s' has shape %s in the file, the %s model expects %s",
-                            t->name, a, model_kind_name(m->kind), b);
-            st_free(&f);
-            return -1;
-        }
-    }
-    if (nmissing) {
-        model_set_error(m, "%d tensor%s missing from the file (not a %s weights file?): %s", nmissing,
-                        nmissing > 1 ? "s" : "", model_kind_name(m->kind), missing);
-        st_free(&f);
-        return -1;
-    }
-    if (f.n_entries != m->ntensors) { // names are unique and all ours are present: extras
-        char extra[200] = "";
-        int nextra = 0;
-        for (int i = 0; i < f.n_entries; i++) {
-            if (model_find_tensor(m, f.entries[i].name)) continue;
-            append_name(extra, sizeof extra, f.entries[i].name);
-            nextra++;
-        }
-        model_set_error(m, "%d unexpected tensor%s in the file (not a %s weights file?): %s", nextra,
-                        nextra > 1 ? "s" : "", model_kind_name(m->kind), extra);
-        st_free(&f);
-        return -1;
-    }
-    // decode into a staging copy, checking values, then commit everything at once
-    float *stage = malloc((m->nparams + m->nbuffers) * sizeof(float));
-    if (!stage) {
-        model_set_error(m, "out of memory");
-        st_free(&f);
-        return -1;
-    }
-    int64_t nbt[NUM_BLOCKS];
-    int k = 0;
-    for (int i = 0; i < m->ntensors; i++) {
-        const Tensor *t = &m->tensors[i];
-        const StEntry *e = st_find(&f, t->name);
-        if (t->dtype == DTYPE_I64) {
-            uint64_t u = (uint64_t)rd32(e->data) | (uint64_t)rd32(e->data + 4) << 32;
-            int64_t v = (int64_t)u;
-            if (v < 0) {
-                model_set_error(m, "tensor '%s' is negative (%lld)", t->name, (long long)v);
-                free(stage);
-                st_free(&f);
-                return -1;
-            }
-            nbt[k++] = v;
-            continue;
-        }
-        float *dst = stage + (t->data - m->params);
-        for (size_t j = 0; j < t->numel; j++) {
-            float v;
-            if (e->dtype == ST_F32) {
-                uint32_t u = rd32(e->data + 4 * j);
-                memcpy(&v, &u, 4);
-            } else {
-                uint16_t h = (uint16_t)(e->data[2 * j] | e->data[2 * j + 1] << 8);
-                v = e->dtype == ST_F16 ? st_f16_to_f32(h) : st_bf16_to_f32(h);
-            }
-            if (!isfinite(v)) {
-                model_set_error(m, "tensor '%s' holds a non-finite value (%g at index %zu)", t->name,
-                                (double)v, j);
-                free(stage);
-                st_free(&f);
-                return -1;
-            }
-            dst[j] = v;
-        }
-    }
-    memcpy(m->params, stage, (m->nparams + m->nbuffers) * sizeof(float));
-    memcpy(m->nbt, nbt, sizeof nbt);
-    free(stage);
-    st_free(&f);
-    m->err[0] = 0;
-    return 0;
-}
-
-int model_save_safetensors(Model *m, int half, uint8_t **out, size_t *len) {
-    StTensorIn in[MAX_TENSORS];
-    uint64_t shapes[MAX_TENSORS][4];
-    uint16_t *h16 = NULL;
-    if (half) {
-        h16 = malloc((m->nparams + m->nbuffers) * sizeof(uint16_t));
-        if (!h16) { model_set_error(m, "out of memory"); return -1; }
-        for (size_t i = 0; i < m->nparams + m->nbuffers; i++) h16[i] = st_f32_to_f16(m->params[i]);
-    }
-    for (int i = 0; i < m->ntensors; i++) {
-        const Tensor *t = &m->tensors[i];
-        for (int d = 0; d < t->ndim; d++) shapes[i][d] = (uint64_t)t->shape[d];
-        in[i].name = t->name;
-        in[i].ndim = t->ndim;
-        in[i].shape = shapes[i];
-        if (t->dtype == DTYPE_I64) {
-            in[i].dtype = ST_I64;
-            in[i].data = t->data_i64; // little-endian hosts only (x86, arm, wasm)
-        } else {
-            in[i].dtype = half ? ST_F16 : ST_F32;
-            in[i].data = half ? (const void *)(h16 + (t->data - m->params)) : (const void *)t->data;
-        }
-    }
-    const char *meta[] = {"format", "pt", "model", model_kind_name(m->kind)};
-    char err[256];
-    int rc = st_write(in, m->ntensors, meta, 2, out, len, err, sizeof err);
-    free(h16);
-    if (rc) model_set_error(m, "%s", err);
-    return rc;
-}
-
-int model_load_file(Model *m, const char *path) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) { model_set_error(m, "cannot open %s", path); return -1; }
-    uint8_t *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : (size_t)1 << 20;
-            uint8_t *b = realloc(buf, nc);
-            if (!b) { free(buf); fclose(fp); model_set_error(m, "out of memory reading %s", path); return -1; }
-            buf = b;
-            cap = nc;
-        }
-        size_t r = fread(buf + n, 1, cap - n, fp);
-        n += r;
-        if (r == 0) break;
-    }
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad) { free(buf); model_set_error(m, "error reading %s", path); return -1; }
-    int rc = model_load_safetensors(m, buf, n);
-    free(buf);
-    if (rc) {
-        char e[sizeof m->err];
-        memcpy(e, m->err, sizeof e);
-        model_set_error(m, "%.100s: %.200s", path, e);
-    }
-    return rc;
-}
-
-int model_save_file(Model *m, const char *path, int half) {
-    uint8_t *buf;
-    size_t n;
-    if (model_save_safetensors(m, half, &buf, &n)) return -1;
-    FILE *fp = fopen(path, "wb");
-    if (!fp) { free(buf); model_set_error(m, "cannot write %s", path); return -1; }
-    size_t w = fwrite(buf, 1, n, fp);
-    int rc = fclose(fp);
-    free(buf);
-    if (w != n || rc != 0) { model_set_error(m, "error writing %s", path); return -1; }
     return 0;
 }

@@ -14,6 +14,7 @@
 #define EXCITE_MODEL_H
 #include <stddef.h>
 #include <stdint.h>
+#include "optim.h"
 #include "rng.h"
 
 enum { NUM_CLASSES = 10, IMG_C = 3, IMG_H = 32, IMG_W = 32, IMG_SIZE = 3 * 32 * 32, NUM_BLOCKS = 3 };
@@ -31,17 +32,12 @@ typedef struct {
     size_t numel;
     int trainable;        // 1: parameter (has gradient and Adam moments); 0: buffer
     DType dtype;          // DTYPE_F32 or DTYPE_I64 (num_batches_tracked)
-    float *data;          // F32 tensors: points into the model's memory
+    size_t offset;        // F32 tensors: index of the first float in the model's float memory
+                          // (params, then buffers); for a parameter, also in the gradients and
+                          // in the Adam moments (model_adam_m/v)
+    float *data;          // F32 tensors: points into the model's memory (= params + offset)
     int64_t *data_i64;    // I64 tensors
 } Tensor;
-
-typedef struct {
-    float lr;             // default 1e-3
-    float beta1, beta2;   // 0.9, 0.999
-    float eps;            // 1e-8
-    float weight_decay;   // L2, added to the gradient as torch.optim.Adam does; default 0
-} AdamConfig;
-AdamConfig adam_default(void);
 
 typedef struct Model Model;
 
@@ -71,7 +67,7 @@ const float *model_probs(const Model *m);      // (B,10) after model_loss or mod
 float model_loss(Model *m, const uint8_t *y, int B);   // softmax cross-entropy, mean
 void model_zero_grad(Model *m);
 void model_backward(Model *m, const uint8_t *y, int B); // after forward + loss
-void model_adam_step(Model *m, const AdamConfig *cfg);
+void model_adam_step(Model *m, const AdamConfig *cfg); // adam_update (optim.h) on the model
 // One full step: forward (train mode), loss, zero_grad, backward, Adam. If the loss or any
 // gradient is not finite, the step is not applied (weights, moments and running
 // statistics stay as they were) and -1 is returned with a message naming the value.
@@ -107,7 +103,7 @@ int model_se_view(const Model *m, int block, int image, SEView *out);
 // eval forward, so feature maps and probs of that image are available after it.
 int model_gradcam(Model *m, const float *x, int cls, int block, float *cam, int *H, int *W);
 
-// ---- safetensors ----------------------------------------------------------------------
+// ---- safetensors (model_io.c) ---------------------------------------------------------
 // Load replaces every tensor or nothing: the file is fully checked first (header, dtypes
 // F32/F16 for floats and I64 for num_batches_tracked, shapes, offsets, missing and extra
 // keys, non-finite values) and the model is untouched on failure.

@@ -1,5 +1,6 @@
-// model_impl.h - the inside of a Model, shared by model.c (build, train, save/load) and
-// inspect.c (feature maps, SE internals, Grad-CAM). Not part of the public API.
+// model_impl.h - the inside of a Model, shared by model.c (build, train), model_io.c
+// (safetensors load/save) and inspect.c (feature maps, SE internals, Grad-CAM). Not part of
+// the public API.
 #ifndef EXCITE_MODEL_IMPL_H
 #define EXCITE_MODEL_IMPL_H
 #include "model.h"

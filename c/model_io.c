@@ -1,0 +1,222 @@
+// model_io.c - the state dict of a Model as safetensors: load (F32, F16 or BF16 floats, I64
+// num_batches_tracked; checked in full before anything changes) and save (F32, or F16 with
+// half), in memory and to files. Tensor names and shapes are PyTorch's (model.h).
+#include "model_impl.h"
+#include "safetensors.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void shape_str(char *out, size_t n, int ndim, const uint64_t *s) {
+    size_t k = (size_t)snprintf(out, n, "[");
+    for (int d = 0; d < ndim && k < n; d++)
+        k += (size_t)snprintf(out + k, n - k, d ? ", %llu" : "%llu", (unsigned long long)s[d]);
+    if (k < n) snprintf(out + k, n - k, "]");
+}
+
+static uint32_t rd32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+// Append ", 'name'" to a list, or ", ..." once it is full.
+static void append_name(char *list, size_t cap, const char *name) {
+    size_t k = strlen(list), n = strlen(name);
+    if (k >= 5 && strcmp(list + k - 3, "...") == 0) return;
+    const char *sep = k ? ", " : "";
+    size_t ns = strlen(sep);
+    if (k + ns + n + 2 + 6 < cap) {
+        memcpy(list + k, sep, ns);
+        list[k + ns] = '\'';
+        memcpy(list + k + ns + 1, name, n);
+        list[k + ns + 1 + n] = '\'';
+        list[k + ns + n + 2] = 0;
+    } else if (k + 6 < cap) {
+        memcpy(list + k, ", ...", 6);
+    }
+}
+
+int model_load_safetensors(Model *m, const uint8_t *data, size_t len) {
+    StFile f;
+    char err[256];
+    if (st_parse(&f, data, len, err, sizeof err)) {
+        model_set_error(m, "%s", err);
+        return -1;
+    }
+    // every model tensor present, with a usable dtype and the right shape
+    char missing[200] = "";
+    int nmissing = 0;
+    for (int i = 0; i < m->ntensors; i++) {
+        const Tensor *t = &m->tensors[i];
+        const StEntry *e = st_find(&f, t->name);
+        if (!e) {
+            append_name(missing, sizeof missing, t->name);
+            nmissing++;
+            continue;
+        }
+        int ok = t->dtype == DTYPE_I64 ? e->dtype == ST_I64
+                                      : (e->dtype == ST_F32 || e->dtype == ST_F16 || e->dtype == ST_BF16);
+        if (!ok) {
+            model_set_error(m, "tensor '%s' has dtype %s, expected %s", t->name, st_dtype_name(e->dtype),
+                            t->dtype == DTYPE_I64 ? "I64" : "F32, F16 or BF16");
+            st_free(&f);
+            return -1;
+        }
+        uint64_t want[4];
+        for (int d = 0; d < t->ndim; d++) want[d] = (uint64_t)t->shape[d];
+        int same = e->ndim == t->ndim;
+        for (int d = 0; same && d < t->ndim; d++) same = e->shape[d] == want[d];
+        if (!same) {
+            char a[96], b[96];
+            shape_str(a, sizeof a, e->ndim, e->shape);
+            shape_str(b, sizeof b, t->ndim, want);
+            model_set_error(m, "tensor '%s' has shape %s in the file, the %s model expects %s",
+                            t->name, a, model_kind_name(m->kind), b);
+            st_free(&f);
+            return -1;
+        }
+    }
+    if (nmissing) {
+        model_set_error(m, "%d tensor%s missing from the file (not a %s weights file?): %s", nmissing,
+                        nmissing > 1 ? "s" : "", model_kind_name(m->kind), missing);
+        st_free(&f);
+        return -1;
+    }
+    if (f.n_entries != m->ntensors) { // names are unique and all ours are present: extras
+        char extra[200] = "";
+        int nextra = 0;
+        for (int i = 0; i < f.n_entries; i++) {
+            if (model_find_tensor(m, f.entries[i].name)) continue;
+            append_name(extra, sizeof extra, f.entries[i].name);
+            nextra++;
+        }
+        model_set_error(m, "%d unexpected tensor%s in the file (not a %s weights file?): %s", nextra,
+                        nextra > 1 ? "s" : "", model_kind_name(m->kind), extra);
+        st_free(&f);
+        return -1;
+    }
+    // decode into a staging copy, checking values, then commit everything at once
+    float *stage = malloc((m->nparams + m->nbuffers) * sizeof(float));
+    if (!stage) {
+        model_set_error(m, "out of memory");
+        st_free(&f);
+        return -1;
+    }
+    int64_t nbt[NUM_BLOCKS];
+    int k = 0;
+    for (int i = 0; i < m->ntensors; i++) {
+        const Tensor *t = &m->tensors[i];
+        const StEntry *e = st_find(&f, t->name);
+        if (t->dtype == DTYPE_I64) {
+            uint64_t u = (uint64_t)rd32(e->data) | (uint64_t)rd32(e->data + 4) << 32;
+            int64_t v = (int64_t)u;
+            if (v < 0) {
+                model_set_error(m, "tensor '%s' is negative (%lld)", t->name, (long long)v);
+                free(stage);
+                st_free(&f);
+                return -1;
+            }
+            nbt[k++] = v;
+            continue;
+        }
+        float *dst = stage + t->offset;
+        for (size_t j = 0; j < t->numel; j++) {
+            float v;
+            if (e->dtype == ST_F32) {
+                uint32_t u = rd32(e->data + 4 * j);
+                memcpy(&v, &u, 4);
+            } else {
+                uint16_t h = (uint16_t)(e->data[2 * j] | e->data[2 * j + 1] << 8);
+                v = e->dtype == ST_F16 ? st_f16_to_f32(h) : st_bf16_to_f32(h);
+            }
+            if (!isfinite(v)) {
+                model_set_error(m, "tensor '%s' holds a non-finite value (%g at index %zu)", t->name,
+                                (double)v, j);
+                free(stage);
+                st_free(&f);
+                return -1;
+            }
+            dst[j] = v;
+        }
+    }
+    memcpy(m->params, stage, (m->nparams + m->nbuffers) * sizeof(float));
+    memcpy(m->nbt, nbt, sizeof nbt);
+    free(stage);
+    st_free(&f);
+    m->err[0] = 0;
+    return 0;
+}
+
+int model_save_safetensors(Model *m, int half, uint8_t **out, size_t *len) {
+    StTensorIn in[MAX_TENSORS];
+    uint64_t shapes[MAX_TENSORS][4];
+    uint16_t *h16 = NULL;
+    if (half) {
+        h16 = malloc((m->nparams + m->nbuffers) * sizeof(uint16_t));
+        if (!h16) { model_set_error(m, "out of memory"); return -1; }
+        for (size_t i = 0; i < m->nparams + m->nbuffers; i++) h16[i] = st_f32_to_f16(m->params[i]);
+    }
+    for (int i = 0; i < m->ntensors; i++) {
+        const Tensor *t = &m->tensors[i];
+        for (int d = 0; d < t->ndim; d++) shapes[i][d] = (uint64_t)t->shape[d];
+        in[i].name = t->name;
+        in[i].ndim = t->ndim;
+        in[i].shape = shapes[i];
+        if (t->dtype == DTYPE_I64) {
+            in[i].dtype = ST_I64;
+            in[i].data = t->data_i64; // little-endian hosts only (x86, arm, wasm)
+        } else {
+            in[i].dtype = half ? ST_F16 : ST_F32;
+            in[i].data = half ? (const void *)(h16 + t->offset) : (const void *)t->data;
+        }
+    }
+    const char *meta[] = {"format", "pt", "model", model_kind_name(m->kind)};
+    char err[256];
+    int rc = st_write(in, m->ntensors, meta, 2, out, len, err, sizeof err);
+    free(h16);
+    if (rc) model_set_error(m, "%s", err);
+    return rc;
+}
+
+int model_load_file(Model *m, const char *path) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) { model_set_error(m, "cannot open %s", path); return -1; }
+    uint8_t *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : (size_t)1 << 20;
+            uint8_t *b = realloc(buf, nc);
+            if (!b) { free(buf); fclose(fp); model_set_error(m, "out of memory reading %s", path); return -1; }
+            buf = b;
+            cap = nc;
+        }
+        size_t r = fread(buf + n, 1, cap - n, fp);
+        n += r;
+        if (r == 0) break;
+    }
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad) { free(buf); model_set_error(m, "error reading %s", path); return -1; }
+    int rc = model_load_safetensors(m, buf, n);
+    free(buf);
+    if (rc) {
+        char e[sizeof m->err];
+        memcpy(e, m->err, sizeof e);
+        model_set_error(m, "%.100s: %.200s", path, e);
+    }
+    return rc;
+}
+
+int model_save_file(Model *m, const char *path, int half) {
+    uint8_t *buf;
+    size_t n;
+    if (model_save_safetensors(m, half, &buf, &n)) return -1;
+    FILE *fp = fopen(path, "wb");
+    if (!fp) { free(buf); model_set_error(m, "cannot write %s", path); return -1; }
+    size_t w = fwrite(buf, 1, n, fp);
+    int rc = fclose(fp);
+    free(buf);
+    if (w != n || rc != 0) { model_set_error(m, "error writing %s", path); return -1; }
+    return 0;
+}
