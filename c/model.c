@@ -274,11 +274,14 @@ Model *model_create(ModelKind kind, uint64_t seed, int max_batch) {
     m->grads = arena_calloc(m->nparams, sizeof(float));
     m->adam_m = arena_calloc(m->nparams, sizeof(float));
     m->adam_v = arena_calloc(m->nparams, sizeof(float));
-    m->adam_undo = malloc(3 * m->nparams * sizeof(float));
-    if (!m->params || !m->grads || !m->adam_m || !m->adam_v || !m->adam_undo) {
+    m->undo = arena_calloc(3 * m->nparams, sizeof(float));
+    m->small_mem = malloc(2 * m->nbuffers * sizeof(float));
+    if (!m->params || !m->grads || !m->adam_m || !m->adam_v || !m->undo || !m->small_mem) {
         model_free(m);
         return NULL;
     }
+    m->undo_small.bn = m->small_mem;
+    m->pending.bn = m->small_mem + m->nbuffers;
     bind_pointers(m);
     init_params(m);
     if (model_reserve(m, max_batch > 0 ? max_batch : 1)) { model_free(m); return NULL; }
@@ -291,7 +294,8 @@ void model_free(Model *m) {
     free(m->grads);
     free(m->adam_m);
     free(m->adam_v);
-    free(m->adam_undo);
+    free(m->undo);
+    free(m->small_mem);
     free(m->a.mem);
     free(m->a.imem);
     free(m);
@@ -406,6 +410,7 @@ void model_backward(Model *m, const uint8_t *y, int B) {
 }
 
 void model_adam_step(Model *m, const AdamConfig *cfg) {
+    m->can_undo = 0;
     m->adam_t++;
     adam_update(cfg, m->adam_t, m->params, m->grads, m->adam_m, m->adam_v, NULL, m->nparams);
 }
@@ -424,18 +429,40 @@ static void param_name(const Model *m, size_t idx, char *out, size_t n) {
     snprintf(out, n, "parameter %zu", idx);
 }
 
-int model_train_step(Model *m, const float *x, const uint8_t *y, int B,
-                     const AdamConfig *cfg, float *loss, int *correct) {
-    // running statistics are all that a forward changes besides activations: keep them
-    float saved[BN_BUFFER_FLOATS];
-    int64_t saved_nbt[NUM_BLOCKS];
-    if (m->nbuffers != BN_BUFFER_FLOATS) { // build_tensor_list and the constant disagree
-        model_set_error(m, "internal error: %zu BN buffer floats, %d expected", m->nbuffers,
-                        (int)BN_BUFFER_FLOATS);
+// The part of the state besides parameters and moments that a step changes (the forward
+// updates the running statistics and draws dropout masks; Adam counts the step).
+static void small_save(const Model *m, StepState *st) {
+    memcpy(st->bn, m->params + m->nparams, m->nbuffers * sizeof(float));
+    memcpy(st->nbt, m->nbt, sizeof st->nbt);
+    st->adam_t = m->adam_t;
+    st->rng = m->rng;
+}
+static void small_restore(Model *m, const StepState *st) {
+    memcpy(m->params + m->nparams, st->bn, m->nbuffers * sizeof(float));
+    memcpy(m->nbt, st->nbt, sizeof st->nbt);
+    m->adam_t = st->adam_t;
+    m->rng = st->rng;
+}
+
+int model_undo_step(Model *m) {
+    if (!m->can_undo) {
+        model_set_error(m, "no training step to undo");
         return -1;
     }
-    memcpy(saved, m->params + m->nparams, m->nbuffers * sizeof(float));
-    memcpy(saved_nbt, m->nbt, sizeof saved_nbt);
+    size_t n = m->nparams;
+    memcpy(m->params, m->undo, n * sizeof(float));
+    memcpy(m->adam_m, m->undo + n, n * sizeof(float));
+    memcpy(m->adam_v, m->undo + 2 * n, n * sizeof(float));
+    small_restore(m, &m->undo_small);
+    m->can_undo = 0;
+    return 0;
+}
+
+int model_train_step_limit(Model *m, const float *x, const uint8_t *y, int B,
+                           const AdamConfig *cfg, double max_loss, float *loss, int *correct) {
+    // Until Adam runs, the step only changes the small state: keep it in `pending`, so
+    // that a refusal before Adam leaves the undo record (the step before) as it was.
+    small_save(m, &m->pending);
     if (model_forward(m, x, B, 1)) return -1;
     float l = model_loss(m, y, B);
     if (loss) *loss = l;
@@ -453,43 +480,50 @@ int model_train_step(Model *m, const float *x, const uint8_t *y, int B,
     char what[200] = "";
     if (!isfinite(l)) {
         snprintf(what, sizeof what, "the loss is %s", isnan(l) ? "NaN" : l > 0 ? "inf" : "-inf");
-    } else {
+    } else if (l > max_loss) {
+        snprintf(what, sizeof what, "the loss %g exceeds %g", (double)l, max_loss);
+    }
+    if (!what[0]) {
         model_zero_grad(m);
         model_backward(m, y, B);
-        // Adam in one pass, keeping the old params, m and v in adam_undo; if a gradient or
-        // an update is not finite (rare), find the first one for the message and undo.
+        // Adam in one pass, writing the old params, m and v to the undo record, which with
+        // the pending small state becomes the state before this step.
         m->adam_t++;
-        if (adam_update(cfg, m->adam_t, m->params, m->grads, m->adam_m, m->adam_v, m->adam_undo,
-                        m->nparams)) {
-            size_t n = m->nparams, i;
-            char nm[64];
-            for (i = 0; i < n && isfinite(m->grads[i]); i++) {}
-            if (i < n) {
-                param_name(m, i, nm, sizeof nm);
-                snprintf(what, sizeof what, "the gradient of %.60s is %s (loss %g)", nm,
-                         isnan(m->grads[i]) ? "NaN" : m->grads[i] > 0 ? "inf" : "-inf", (double)l);
-            } else {
-                for (i = 0; i < n && isfinite(m->params[i]) && isfinite(m->adam_m[i]) &&
-                            isfinite(m->adam_v[i]);
-                     i++) {}
-                param_name(m, i, nm, sizeof nm);
-                snprintf(what, sizeof what, "the update of %.60s would not be finite (loss %g)", nm,
-                         (double)l);
-            }
-            memcpy(m->params, m->adam_undo, n * sizeof(float));
-            memcpy(m->adam_m, m->adam_undo + n, n * sizeof(float));
-            memcpy(m->adam_v, m->adam_undo + 2 * n, n * sizeof(float));
-            m->adam_t--;
+        int bad = adam_update(cfg, m->adam_t, m->params, m->grads, m->adam_m, m->adam_v, m->undo,
+                              m->nparams);
+        StepState tmp = m->undo_small;
+        m->undo_small = m->pending;
+        m->pending = tmp;
+        m->can_undo = 1;
+        if (!bad) return 0;
+        // a gradient or an update is not finite (rare): name the first one, then undo
+        size_t n = m->nparams, i;
+        char nm[64];
+        for (i = 0; i < n && isfinite(m->grads[i]); i++) {}
+        if (i < n) {
+            param_name(m, i, nm, sizeof nm);
+            snprintf(what, sizeof what, "the gradient of %.60s is %s (loss %g)", nm,
+                     isnan(m->grads[i]) ? "NaN" : m->grads[i] > 0 ? "inf" : "-inf", (double)l);
+        } else {
+            for (i = 0; i < n && isfinite(m->params[i]) && isfinite(m->adam_m[i]) &&
+                        isfinite(m->adam_v[i]);
+                 i++) {}
+            param_name(m, i, nm, sizeof nm);
+            snprintf(what, sizeof what, "the update of %.60s would not be finite (loss %g)", nm,
+                     (double)l);
         }
+        model_undo_step(m); // back to the state before this step; nothing is left to undo
+    } else {
+        small_restore(m, &m->pending);
     }
-    if (what[0]) {
-        memcpy(m->params + m->nparams, saved, m->nbuffers * sizeof(float));
-        memcpy(m->nbt, saved_nbt, sizeof saved_nbt);
-        model_set_error(m, "training step refused: %s; weights left unchanged (learning rate too high?)",
-                        what);
-        return -1;
-    }
-    return 0;
+    model_set_error(m, "training step refused: %s; weights left unchanged (learning rate too high?)",
+                    what);
+    return -1;
+}
+
+int model_train_step(Model *m, const float *x, const uint8_t *y, int B,
+                     const AdamConfig *cfg, float *loss, int *correct) {
+    return model_train_step_limit(m, x, y, B, cfg, INFINITY, loss, correct);
 }
 
 int model_eval_batch(Model *m, const float *x, const uint8_t *y, int B,

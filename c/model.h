@@ -69,10 +69,20 @@ void model_zero_grad(Model *m);
 void model_backward(Model *m, const uint8_t *y, int B); // after forward + loss
 void model_adam_step(Model *m, const AdamConfig *cfg); // adam_update (optim.h) on the model
 // One full step: forward (train mode), loss, zero_grad, backward, Adam. If the loss or any
-// gradient is not finite, the step is not applied (weights, moments and running
-// statistics stay as they were) and -1 is returned with a message naming the value.
+// gradient or update is not finite, the step is not applied (weights, moments, running
+// statistics, Adam's step count and the dropout generator stay as they were) and -1 is
+// returned with a message naming the value; *loss is set either way.
 int model_train_step(Model *m, const float *x, const uint8_t *y, int B,
                      const AdamConfig *cfg, float *loss, int *correct);
+// The same, also refusing a step whose loss is above max_loss (before the backward pass).
+int model_train_step_limit(Model *m, const float *x, const uint8_t *y, int B,
+                           const AdamConfig *cfg, double max_loss, float *loss, int *correct);
+// Back to the state before the last applied training step (the same state list as above),
+// once: the model keeps one step of history, written by Adam's pass. -1 (with a message) if
+// there is none: no step yet, already undone, or the last step was refused after Adam ran
+// (its undo was used), or weights were loaded or model_adam_step ran since. Writes through
+// Tensor.data are not tracked: undo restores what the step saw before it.
+int model_undo_step(Model *m);
 // Eval-mode forward of a batch: sum of per-image losses, number correct, predictions.
 int model_eval_batch(Model *m, const float *x, const uint8_t *y, int B,
                      double *loss_sum, int *correct, uint8_t *pred /* (B) or NULL */);

@@ -15,10 +15,14 @@ static inline int blk_c(int i) { return BLK_C(i); }
 static inline int blk_h(int i) { return 32 >> i; }
 static inline int blk_r(int i) { return (32 << i) / 16; }
 
-// The non-trainable floats after the parameters: each block's BN running mean and
-// variance (C each). model_train_step keeps a copy of them in an array of this size.
-enum { BN_BUFFER_FLOATS = 2 * (BLK_C(0) + BLK_C(1) + BLK_C(2)) };
-_Static_assert(NUM_BLOCKS == 3, "BN_BUFFER_FLOATS adds up the channels of three blocks");
+// What a training step changes besides the parameters and Adam moments: the running
+// statistics, num_batches_tracked, Adam's step count and the dropout generator.
+typedef struct {
+    float *bn;                 // nbuffers floats: params[nparams..)
+    int64_t nbt[NUM_BLOCKS];
+    int64_t adam_t;
+    Rng rng;
+} StepState;
 
 // Named views into one flat float buffer: the parameters, or (same offsets) the gradients.
 typedef struct {
@@ -71,11 +75,17 @@ struct Model {
     int ntensors;
     Tensor tensors[MAX_TENSORS];   // state-dict order
     size_t nparams;                // trainable floats: params[0..nparams)
-    size_t nbuffers;               // running statistics after them: params[nparams..), BN_BUFFER_FLOATS
+    size_t nbuffers;               // running statistics after them: params[nparams..)
     float *params;                 // nparams + nbuffers floats
     float *grads;                  // nparams floats, same offsets as params
     float *adam_m, *adam_v;        // nparams floats each
-    float *adam_undo;              // 3 * nparams floats: params, m, v before the last guarded step
+    // The one rollback: the state before the last applied model_train_step (model_undo_step).
+    // undo: params | adam_m | adam_v (3 * nparams floats, written by Adam's pass); undo_small:
+    // the rest; pending: the small state at the start of the step in progress.
+    float *undo;
+    StepState undo_small, pending;
+    float *small_mem;              // 2 * nbuffers floats: the bn arrays of the two StepStates
+    int can_undo;
     int64_t adam_t;
     int64_t nbt[NUM_BLOCKS];       // bnN.num_batches_tracked
     float *running_mean[NUM_BLOCKS], *running_var[NUM_BLOCKS]; // (C), inside params

@@ -141,6 +141,7 @@ int model_load_safetensors(Model *m, const uint8_t *data, size_t len) {
     }
     memcpy(m->params, stage, (m->nparams + m->nbuffers) * sizeof(float));
     memcpy(m->nbt, nbt, sizeof nbt);
+    m->can_undo = 0; // the step before is not the step before these weights
     free(stage);
     st_free(&f);
     m->err[0] = 0;

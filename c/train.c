@@ -114,15 +114,6 @@ typedef struct {
     Rng data_rng;           // augmentation
 } LoopState;
 
-typedef struct {
-    float *f32;             // every F32 tensor of the state dict, concatenated
-    int64_t *i64;           // every I64 tensor
-    float *adam_m, *adam_v;
-    int64_t adam_t;
-    Rng model_rng;
-    LoopState s;
-} Snapshot;
-
 struct Trainer {
     TrainConfig cfg;
     Model *m;
@@ -136,9 +127,8 @@ struct Trainer {
     int perm_epoch;
     float *x;
     uint8_t *y;
-    size_t n_f32, n_i64, n_params;
-    Snapshot snap[2];
-    int good;               // index of the last good snapshot, -1 if none
+    LoopState prev;         // the loop's state before the model's last step (model_undo_step)
+    int has_prev;           // 1: prev and the model's undo are of the last step
     char err[1024];
 };
 
@@ -151,58 +141,12 @@ static void shuffle_for_epoch(Trainer *t) {
     t->perm_epoch = t->s.epoch;
 }
 
-static void snapshot_take(Trainer *t, Snapshot *sn) {
-    Model *m = t->m;
-    size_t of = 0, oi = 0;
-    for (int i = 0; i < model_num_tensors(m); i++) {
-        const Tensor *ts = model_tensor(m, i);
-        if (ts->dtype == DTYPE_I64) {
-            memcpy(sn->i64 + oi, ts->data_i64, ts->numel * sizeof(int64_t));
-            oi += ts->numel;
-        } else {
-            memcpy(sn->f32 + of, ts->data, ts->numel * sizeof(float));
-            of += ts->numel;
-        }
-    }
-    memcpy(sn->adam_m, model_adam_m(m), t->n_params * sizeof(float));
-    memcpy(sn->adam_v, model_adam_v(m), t->n_params * sizeof(float));
-    sn->adam_t = *model_adam_t(m);
-    sn->model_rng = *model_rng(m);
-    sn->s = t->s;
-}
-
-static void snapshot_restore(Trainer *t, const Snapshot *sn) {
-    Model *m = t->m;
-    size_t of = 0, oi = 0;
-    for (int i = 0; i < model_num_tensors(m); i++) {
-        const Tensor *ts = model_tensor(m, i);
-        if (ts->dtype == DTYPE_I64) {
-            memcpy(ts->data_i64, sn->i64 + oi, ts->numel * sizeof(int64_t));
-            oi += ts->numel;
-        } else {
-            memcpy(ts->data, sn->f32 + of, ts->numel * sizeof(float));
-            of += ts->numel;
-        }
-    }
-    memcpy(model_adam_m(m), sn->adam_m, t->n_params * sizeof(float));
-    memcpy(model_adam_v(m), sn->adam_v, t->n_params * sizeof(float));
-    *model_adam_t(m) = sn->adam_t;
-    *model_rng(m) = sn->model_rng;
-    t->s = sn->s;
-}
-
 void trainer_free(Trainer *t) {
     if (!t) return;
     model_free(t->m);
     free(t->perm);
     free(t->x);
     free(t->y);
-    for (int k = 0; k < 2; k++) {
-        free(t->snap[k].f32);
-        free(t->snap[k].i64);
-        free(t->snap[k].adam_m);
-        free(t->snap[k].adam_v);
-    }
     free(t);
 }
 
@@ -268,7 +212,6 @@ static Trainer *trainer_new(const TrainConfig *cfg, const Dataset *train, const 
     t->is_val = cfg->val > 0;
     t->eval_set = t->is_val ? &t->val_view : test;
     t->batches = (t->train_view.n + cfg->batch_size - 1) / cfg->batch_size;
-    t->good = -1;
     t->perm_epoch = -1;
     // buffers for the largest batch that can occur: a batch size above the number of
     // training images costs no memory
@@ -279,20 +222,6 @@ static Trainer *trainer_new(const TrainConfig *cfg, const Dataset *train, const 
     t->y = malloc((size_t)cap);
     if (!t->m || !t->perm || !t->x || !t->y) goto oom;
     model_set_dropout(t->m, cfg->dropout);
-    for (int i = 0; i < model_num_tensors(t->m); i++) {
-        const Tensor *ts = model_tensor(t->m, i);
-        if (ts->dtype == DTYPE_I64) t->n_i64 += ts->numel;
-        else t->n_f32 += ts->numel;
-    }
-    t->n_params = model_num_params(t->m);
-    for (int k = 0; k < 2; k++) {
-        Snapshot *sn = &t->snap[k];
-        sn->f32 = malloc((t->n_f32 ? t->n_f32 : 1) * sizeof(float));
-        sn->i64 = malloc((t->n_i64 ? t->n_i64 : 1) * sizeof(int64_t));
-        sn->adam_m = malloc(t->n_params * sizeof(float));
-        sn->adam_v = malloc(t->n_params * sizeof(float));
-        if (!sn->f32 || !sn->i64 || !sn->adam_m || !sn->adam_v) goto oom;
-    }
     t->s.lr = cfg->lr;
     t->s.best_loss = INFINITY;
     t->s.plateau = plateau_default();
@@ -341,8 +270,7 @@ int trainer_step(Trainer *t, BatchRecord *rec) {
         return TRAIN_ERROR;
     }
     if (t->perm_epoch != t->s.epoch) shuffle_for_epoch(t);
-    int cur = t->good == 0 ? 1 : 0;
-    snapshot_take(t, &t->snap[cur]);
+    LoopState before = t->s;
 
     const int B0 = t->cfg.batch_size;
     int start = t->s.position * B0;
@@ -354,29 +282,35 @@ int trainer_step(Trainer *t, BatchRecord *rec) {
     float loss = NAN;
     int correct = 0;
     double t0 = now_seconds();
-    int rc = model_train_step(t->m, t->x, t->y, B, &ac, &loss, &correct);
+    // The explosion test (train.h) as a limit on the loss, so that the model refuses such a
+    // step before Adam and keeps its undo of the step before. fmax ignores a running mean
+    // that is not a number: such a mean stops the run rather than switching the test off.
+    double limit = t->cfg.explode_abs;
+    if (t->s.step >= 9) limit = fmin(limit, fmax(10.0, t->cfg.explode_ratio * t->s.loss_ema));
+    int rc = model_train_step_limit(t->m, t->x, t->y, B, &ac, limit, &loss, &correct);
     double dt = now_seconds() - t0;
     int step = t->s.step + 1;
 
     const char *what = NULL;
     char why[300];
-    if (rc != 0) {
+    if (rc != 0 && !(isfinite(loss) && loss > limit)) {
         snprintf(why, sizeof why, "%.250s", model_error(t->m));
         what = why;
-    } else if (loss > t->cfg.explode_abs) {
+    } else if (rc != 0 && loss > t->cfg.explode_abs) {
         snprintf(why, sizeof why, "loss %g exceeds %g", (double)loss, (double)t->cfg.explode_abs);
         what = why;
-    } else if (t->s.step >= 9 && loss > 10.0f && !(loss <= t->cfg.explode_ratio * t->s.loss_ema)) {
-        // written so that a running mean that is not a number stops the run rather than
-        // switching the test off
+    } else if (rc != 0) {
         snprintf(why, sizeof why, "loss %g is more than %g times the running mean %g",
                  (double)loss, (double)t->cfg.explode_ratio, t->s.loss_ema);
         what = why;
     }
     if (what) {
         int epoch = t->s.epoch + 1, batch = t->s.position + 1;
-        const Snapshot *back = t->good >= 0 ? &t->snap[t->good] : &t->snap[cur];
-        snapshot_restore(t, back);
+        // The model is back to its state before this step (a refused step changes nothing);
+        // the step before goes too, with the loop's state before it.
+        if (t->has_prev && model_undo_step(t->m) == 0) t->s = t->prev;
+        else t->s = before;
+        t->has_prev = 0;
         snprintf(t->err, sizeof t->err,
                  "training diverged at step %d (epoch %d, batch %d): %s. The model is back to "
                  "its state before step %d, the last whose loss was normal. Hint: the learning "
@@ -385,7 +319,8 @@ int trainer_step(Trainer *t, BatchRecord *rec) {
         if (rec) memset(rec, 0, sizeof *rec);
         return TRAIN_DIVERGED;
     }
-    t->good = cur;
+    t->prev = before;
+    t->has_prev = 1;
     t->s.loss_ema = t->s.step == 0 ? loss : 0.9 * t->s.loss_ema + 0.1 * loss;
     t->s.step = step;
     t->s.position++;
