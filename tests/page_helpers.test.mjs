@@ -2,7 +2,8 @@
 // without doing any work (no document, no window), and what they compute is right: the
 // Evaluate panel's gathering of the core's chunk results and its paired comparison, the tab
 // keys, the data source choice, message text, the image note, the engine line, argmax and
-// the analysis cache key, the worker fallback, and the chart wrapper's own series.
+// the analysis cache key, the worker fallback, the chart wrapper's own series, and the
+// Inspect panel's helpers (URL state, gallery pages and keys, embedded parts, SE order, scale).
 import { gatherChunks, pairedDifference, classAccuracy, rowShare, bothTrained } from '../web/js/evaluation.mjs';
 import { tabAfterKey } from '../web/js/shell/tabs.mjs';
 import { sourceFor } from '../web/js/data-sets.mjs';
@@ -16,6 +17,7 @@ import { initialLang, PANEL_UPDATES } from '../web/js/app.mjs';
 import { makeScale, coolwarm, viridis, fmt3 } from '../web/js/colormap.mjs';
 import { CLASS_NAMES, className } from '../web/js/i18n.mjs';
 import { CLASSES } from '../wasm/excite.mjs';
+import * as inspectH from '../web/js/panels/inspect-helpers.mjs';
 
 let failures = 0;
 function check(ok, what) {
@@ -94,6 +96,35 @@ check(s.min === -2 && s.max === 2 && eq(s.color(0), coolwarm(0.5)) && eq(makeSca
 check(eq(coolwarm(0), [59, 76, 192]) && eq(coolwarm(1), [180, 4, 38]) && eq(coolwarm(NaN), coolwarm(0)), 'coolwarm: its end points; NaN is the low end');
 check(fmt3(0) === '0' && fmt3(0.123456) === '0.123' && fmt3(12345) === '1.23e+4', 'fmt3: 3 significant digits, exponent outside 0.001..1000');
 check(CLASS_NAMES.en === CLASSES && className(3, 'en') === 'cat' && className(3, 'zh') === '猫', 'class names: the English ones are the core module\'s CLASSES');
+
+// ---- Inspect: state from the URL, the gallery, embedded parts, SE channels
+const urlOf = (q) => { const u = new URLSearchParams(q); return { get: (k) => u.get(k), getInt: (k, f) => (u.has(k) && /^-?\d+$/.test(u.get(k)) ? Number(u.get(k)) : f) }; };
+check(eq(inspectH.initialState(urlOf('')), { model: 'CNN_SE', cls: null, block: 2 }) &&
+  eq(inspectH.initialState(urlOf('model=CNN&cls=0&block=1')), { model: 'CNN', cls: 0, block: 1 }) &&
+  eq(inspectH.initialState(urlOf('model=X&cls=10&block=3')), { model: 'CNN_SE', cls: null, block: 2 }) &&
+  eq(inspectH.initialState(urlOf('cls=-1&block=-1')), { model: 'CNN_SE', cls: null, block: 2 }),
+  'inspect initialState: CNN_SE, each model\'s top class and block 3 by default; class 0 kept; out-of-range values take the default');
+// 7 images of each class except class 9 with 6 (labels 0..9 repeating, 69 images): 2 pages of 3
+const glabels = Uint8Array.from({ length: 69 }, (_, i) => i % 10);
+const p0 = inspectH.galleryPage(glabels, 69, 0), p1 = inspectH.galleryPage(glabels, 69, 1), p2 = inspectH.galleryPage(glabels, 69, 2);
+check(p0.length === 30 && eq(p0.slice(0, 4), [{ index: 0, cls: 0 }, { index: 10, cls: 0 }, { index: 20, cls: 0 }, { index: 1, cls: 1 }]) &&
+  eq(p1[0], { index: 30, cls: 0 }) && eq(p2, p0), `inspect galleryPage: 3 per class in label order, pages as many as the rarest class fills, wrapping (${p0.length}, ${JSON.stringify(p1[0])})`);
+const few = inspectH.galleryPage(Uint8Array.from([0, 0, 1]), 3, 5);
+check(eq(few, [{ index: 0, cls: 0 }, { index: 1, cls: 0 }, { index: 2, cls: 1 }]), 'inspect galleryPage: with a class missing, one page of what there is');
+check(inspectH.galleryKeyTarget('ArrowRight', 2, 30, 6) === 3 && inspectH.galleryKeyTarget('ArrowDown', 2, 30, 6) === 8 &&
+  inspectH.galleryKeyTarget('ArrowUp', 2, 30, 6) === 0 && inspectH.galleryKeyTarget('ArrowLeft', 0, 30, 6) === 0 &&
+  inspectH.galleryKeyTarget('End', 2, 30, 6) === 29 && inspectH.galleryKeyTarget('Home', 7, 30, 6) === 0 && inspectH.galleryKeyTarget('a', 2, 30, 6) === null,
+  'inspect galleryKeyTarget: arrows by one and by a row, clamped; Home/End; other keys none');
+check(eq(inspectH.viewParts('gradcam,x,pred', ['pick', 'pred', 'gradcam']), ['gradcam', 'pred']) && eq(inspectH.viewParts(null, ['pick']), []),
+  'inspect viewParts: the known parts of ?view=, in its order');
+const sv = Float32Array.from([0.2, 0.9, 0.5, 0.1]);
+const order = inspectH.seOrder(sv, 4), sum = inspectH.seSummary(sv, order);
+check(eq(order, [1, 2, 0, 3]) && Math.abs(sum.min - 0.1) < 1e-6 && Math.abs(sum.max - 0.9) < 1e-6 && Math.abs(sum.mean - 0.425) < 1e-6,
+  `inspect seOrder/seSummary: channels from the largest s, its range and mean (${order}, ${JSON.stringify(sum)})`);
+const relu = Float32Array.from({ length: 1000 }, (_, i) => (i === 999 ? 1000 : i / 1000));
+const sc = inspectH.activationScale(relu), flat = inspectH.activationScale(new Float32Array(8));
+check(sc.min === 0 && sc.max > 0.95 && sc.max < 1 && flat.max === 1e-6, `inspect activationScale: 0 to the 99th percentile (one outlier ignored), never empty (${sc.max}, ${flat.max})`);
+check(inspectH.pct(0.5) === '50.0%' && inspectH.pct(0.996) === '100%' && inspectH.pct(0.0123) === '1.2%', 'inspect pct: one decimal below 99.5 %');
 
 if (failures) { console.log(`${failures} check(s) failed`); process.exit(1); }
 console.log('all checks passed');
