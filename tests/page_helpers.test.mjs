@@ -3,7 +3,8 @@
 // Evaluate panel's gathering of the core's chunk results and its paired comparison, the tab
 // keys, the data source choice, message text, the image note, the engine line, argmax and
 // the analysis cache key, the worker fallback, the chart wrapper's own series, and the
-// Inspect panel's helpers (URL state, gallery pages and keys, embedded parts, SE order, scale).
+// Inspect panel's helpers (URL state, gallery pages and keys, embedded parts, SE order, scale),
+// the SE anatomy panel's (?ca=, ?ch=, top and bottom channels, channel means, FC terms).
 import { gatherChunks, pairedDifference, classAccuracy, rowShare, bothTrained } from '../web/js/evaluation.mjs';
 import { tabAfterKey } from '../web/js/shell/tabs.mjs';
 import { sourceFor } from '../web/js/data-sets.mjs';
@@ -18,6 +19,7 @@ import { makeScale, coolwarm, viridis, fmt3 } from '../web/js/colormap.mjs';
 import { CLASS_NAMES, className } from '../web/js/i18n.mjs';
 import { CLASSES } from '../wasm/excite.mjs';
 import * as inspectH from '../web/js/panels/inspect-helpers.mjs';
+import * as anat from '../web/js/panels/anatomy-helpers.mjs';
 
 let failures = 0;
 function check(ok, what) {
@@ -125,6 +127,30 @@ const relu = Float32Array.from({ length: 1000 }, (_, i) => (i === 999 ? 1000 : i
 const sc = inspectH.activationScale(relu), flat = inspectH.activationScale(new Float32Array(8));
 check(sc.min === 0 && sc.max > 0.95 && sc.max < 1 && flat.max === 1e-6, `inspect activationScale: 0 to the 99th percentile (one outlier ignored), never empty (${sc.max}, ${flat.max})`);
 check(inspectH.pct(0.5) === '50.0%' && inspectH.pct(0.996) === '100%' && inspectH.pct(0.0123) === '1.2%', 'inspect pct: one decimal below 99.5 %');
+
+// ---- SE anatomy: URL, channels, means, the terms behind a value
+check(anat.blockFromParam('2') === 1 && anat.blockFromParam('3') === 2 && anat.blockFromParam('4') === 0 && anat.blockFromParam(null) === 0 && anat.blockFromParam('x') === 0,
+  'anatomy blockFromParam: ?ca=1..3 is block 0..2, anything else block 0');
+check(eq(anat.channelsFromParam('3,17'), [3, 17]) && eq(anat.channelsFromParam('0,-1,x,5'), [0, 5]) && anat.channelsFromParam('-2') === null && anat.channelsFromParam('') === null,
+  'anatomy channelsFromParam: the non-negative channels of ?ch=, null when none');
+const tb = anat.topBottom(Float32Array.from([0.5, 0.9, 0.1, 0.9, 0.3]), 2);
+check(eq(tb, { high: [1, 3], low: [2, 4] }), `anatomy topBottom: largest s first (ties in channel order), smallest first (${JSON.stringify(tb)})`);
+const cm = anat.channelMean(Float32Array.from([1, 2, 3, 5, 6, 7]), 2, 3);
+check(eq(Array.from(cm), [3, 4, 5]), `anatomy channelMean: the mean over channels at each position (${Array.from(cm)})`);
+const ss = anat.sSummary(Float32Array.from([0.2, 0.6]), Float32Array.from([0, 1])), dead = anat.sSummary(Float32Array.from([0.5, 0.5]), new Float32Array(2));
+check(Math.abs(ss.min - 0.2) < 1e-6 && Math.abs(ss.max - 0.6) < 1e-6 && Math.abs(ss.mean - 0.4) < 1e-6 && !ss.dead && dead.dead,
+  'anatomy sSummary: range and mean of s; dead when every hidden unit is 0');
+check(anat.channelsMax([Float32Array.from([1, 9, 2, 3]), Float32Array.from([4, 0, 0, 8])], [0], 2) === 9 && anat.channelsMax([new Float32Array(2)], [0], 2) === 0,
+  'anatomy channelsMax: over the listed channels of all maps, at least 0');
+const w1 = Float32Array.from([1, -2, 3, 0.5, 0.5, 0.5]);   // FC1 (R=2, C=3)
+const f1 = anat.fc1Terms(w1, Float32Array.from([1, 2, 0.1]), 0, 3, 2);
+check(eq(Array.from(f1.row), [1, -2, 3]) && eq(f1.terms.map((x) => +x.toFixed(6)), [1, -4, 0.3]) && eq(f1.top.map(([, c]) => c), [1, 0]),
+  `anatomy fc1Terms: unit 0's weight row, w*pooled per channel, the largest in magnitude first (${f1.top})`);
+const f2 = anat.fc2Terms(Float32Array.from([1, 2, 3, 4]), Float32Array.from([0.5, 0]), 1, 2);
+check(eq(f2, [{ k: 0, w: 3, h: 0.5, p: 1.5 }, { k: 1, w: 4, h: 0, p: 0 }]), 'anatomy fc2Terms: output 1 is w2[1, k] * hidden[k] over k');
+const px = anat.chwToRGBA(Uint8Array.from({ length: 2 * 3072 }, (_, i) => i % 251), 3072);
+check(px.length === 4096 && px[0] === 3072 % 251 && px[1] === 4096 % 251 && px[2] === 5120 % 251 && px[3] === 255 && px[4] === 3073 % 251,
+  'anatomy chwToRGBA: pixel i takes R, G, B from the three planes at the offset, alpha 255');
 
 if (failures) { console.log(`${failures} check(s) failed`); process.exit(1); }
 console.log('all checks passed');
