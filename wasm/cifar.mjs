@@ -5,8 +5,8 @@
 // (3,32,32) pixels. Results: { n, images: Uint8Array(n*3072), labels: Uint8Array(n) }.
 // Runs in pages, workers and Node.js 18+; pure JavaScript, no WebAssembly.
 
-export const CIFAR_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer',
-                              'dog', 'frog', 'horse', 'ship', 'truck'];
+import { CLASSES } from './excite.mjs';   // the class names, in label order (one list)
+
 export const RECORD = 3073;
 export const PER_BATCH = 10000;
 export const TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin',
@@ -36,7 +36,7 @@ function splitRecords(buf, n, images, labels, at, what) {
 
 function parseClassNames(text) {
     const names = text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
-    return names.length === 10 ? names : CIFAR_CLASSES.slice();
+    return names.length === 10 ? names : CLASSES.slice();
 }
 
 // Assemble the first `want` records of several batch buffers (in order).
@@ -141,7 +141,7 @@ export async function loadCifarFromServer({ baseUrl = '/data/cifar10/', trainSiz
     }
     const testBufs = testSize > 0 ? [await fetchRecords(new URL(TEST_FILE, base).href, testSize, onChunk, signal)] : [];
 
-    let classes = CIFAR_CLASSES.slice();
+    let classes = CLASSES.slice();
     try {
         const r = await fetch(new URL(META_FILE, base).href, { signal });
         if (r.ok) classes = parseClassNames(await r.text());
@@ -329,6 +329,6 @@ export async function loadCifarFromTarGz(file, { trainSize = 5000, testSize = 10
     return {
         train: assemble(trainBufs.filter((b, f) => wantTrain[f] > 0), TRAIN_FILES, trainSize),
         test: assemble(testSize > 0 ? [testBuf] : [], [TEST_FILE], testSize),
-        classes: classes || CIFAR_CLASSES.slice(),
+        classes: classes || CLASSES.slice(),
     };
 }
