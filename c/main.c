@@ -32,27 +32,23 @@ static const char *USAGE =
     "Data: --data DIR, else $CIFAR10_DIR, else data/cifar10 (the official binary batches).\n"
     "Exit status: 0 ok, 1 error, 2 bad usage, 3 training diverged.\n";
 
-static const char *TRAIN_HELP =
+// `excite train --help`: TRAIN_HELP_HEAD, one line per setting of TRAIN_SETTINGS
+// (train_settings.h: flag, default, range, help), then TRAIN_HELP_TAIL.
+static const char *TRAIN_HELP_HEAD =
     "usage: excite train [options]\n"
     "Trains on the CIFAR-10 training batches and evaluates on the test batch after every epoch.\n"
     "\n"
-    "  --model cnn|cnn_se      network (default cnn)\n"
-    "  --epochs N              epochs (default 10)\n"
-    "  --batch N               batch size (default 64)\n"
-    "  --lr X                  Adam learning rate (default 0.001)\n"
-    "  --weight-decay X        Adam L2 weight decay (default 0)\n"
-    "  --dropout P             dropout before fc2 (default 0.5)\n"
-    "  --augment               random crop (4-pixel padding) + horizontal flip\n"
-    "  --seed N                one seed for initialisation, shuffling, augmentation, dropout (default 1)\n"
+    "Settings (stored in checkpoints):\n";
+
+static const char *TRAIN_HELP_TAIL =
+    "\n"
+    "Data and files:\n"
     "  --limit N               use the first N training images (default all 50000)\n"
     "  --test-limit N          use the first N test images (default all 10000)\n"
-    "  --val N                 hold out the last N training images as validation: the scheduler\n"
-    "                          watches their loss; the test set is evaluated once, at the end\n"
-    "  --plateau-factor X      ReduceLROnPlateau factor (0.5), --plateau-patience N (3),\n"
-    "  --plateau-threshold X   relative threshold (1e-4), --min-lr X (0)\n"
     "  --data DIR              CIFAR-10 folder\n"
     "  --csv PREFIX            write PREFIX-batches.csv (one row per batch) and PREFIX-epochs.csv\n"
-    "                          (one row per epoch); rows are appended when resuming\n"
+    "                          (one row per epoch); rows are appended when resuming. The columns\n"
+    "                          are described in c/train.h; the page's CSV downloads are the same\n"
     "  --checkpoint FILE       save the full training state at each epoch end\n"
     "  --resume FILE           continue a checkpoint exactly (same result as an uninterrupted run);\n"
     "                          settings come from the checkpoint, --epochs sets the new total;\n"
@@ -171,29 +167,6 @@ static int parse_int(const char *opt, const char *v, long lo, long hi, int *out)
         return -1;
     }
     *out = (int)x;
-    return 0;
-}
-
-static int parse_u64(const char *opt, const char *v, uint64_t *out) {
-    char *end;
-    errno = 0;
-    unsigned long long x = v ? strtoull(v, &end, 10) : 0;
-    if (!v || end == v || *end || errno || v[0] == '-') {
-        fail(2, "--%s needs a non-negative integer (got \"%s\")", opt, v ? v : "");
-        return -1;
-    }
-    *out = (uint64_t)x;
-    return 0;
-}
-
-static int parse_float(const char *opt, const char *v, double lo, double hi, float *out) {
-    char *end;
-    double x = v ? strtod(v, &end) : 0;
-    if (!v || end == v || *end || !isfinite(x) || x < lo || x > hi) {
-        fail(2, "--%s needs a number in [%g, %g] (got \"%s\")", opt, lo, hi, v ? v : "");
-        return -1;
-    }
-    *out = (float)x;
     return 0;
 }
 
@@ -371,97 +344,135 @@ static void print_eval_details(const EvalResult *r, char names[10][32]) {
     }
 }
 
-static int cmd_train(int argc, char **argv) {
-    TrainConfig cfg = train_config_default();
-    const char *data = NULL, *csv = NULL, *ckpt = NULL, *resume = NULL, *save = NULL;
-    const char *save_best = NULL;
-    int limit = 0, test_limit = 0, half = 0, quiet = 0, threads = default_threads();
-    int epochs_given = 0, kind = MODEL_CNN;
-    const char *setting_given = NULL;   // a setting that a checkpoint fixes
+// What `excite train` was asked to do (parse_train_args).
+typedef struct {
+    TrainConfig cfg;
+    const char *data, *csv, *ckpt, *resume, *save, *save_best;
+    int limit, test_limit, half, quiet, threads;
+    int epochs_given;
+    char setting_given[64];   // "--lr", ...: a setting option, which a checkpoint fixes
+} TrainArgs;
+
+static void print_train_help(void) {
+    fputs(TRAIN_HELP_HEAD, stdout);
+    TrainConfig d = train_config_default();
+    for (int i = 0; i < TRAIN_SETTING_COUNT; i++) {
+        const TrainSetting *s = &TRAIN_SETTING[i];
+        if (!s->flag) continue;
+        char opt[64], def[64], range[64] = "";
+        snprintf(opt, sizeof opt, "--%s%s%s", s->flag, *s->arg ? " " : "", s->arg);
+        train_setting_format(&d, i, def, sizeof def);
+        if (s->type == TS_KIND) for (char *c = def; *c; c++) *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        if (s->type == TS_BOOL) snprintf(def, sizeof def, "off");
+        if (s->type == TS_FLOAT) snprintf(def, sizeof def, "%g", s->def);
+        if (s->type == TS_INT) snprintf(range, sizeof range, "; %.0f..%.0f", s->min, s->max);
+        if (s->type == TS_FLOAT) snprintf(range, sizeof range, "; %g..%g", s->min, s->max);
+        printf("  %-22s  ", opt);
+        for (const char *h = s->help; *h; h++) {
+            if (*h == '\n') printf("\n%26s", "");
+            else putchar(*h);
+        }
+        printf(" (default %s%s)\n", def, range);
+    }
+    fputs(TRAIN_HELP_TAIL, stdout);
+}
+
+// 0: parsed into o; 1: --help printed; 2: bad usage (message printed).
+static int parse_train_args(int argc, char **argv, TrainArgs *o) {
+    memset(o, 0, sizeof *o);
+    o->cfg = train_config_default();
+    o->threads = default_threads();
+    // options without a value: the BOOL settings and these
+    char flags[256] = "|half|quiet|help|";
+    for (int i = 0; i < TRAIN_SETTING_COUNT; i++)
+        if (TRAIN_SETTING[i].type == TS_BOOL && TRAIN_SETTING[i].flag)
+            snprintf(flags + strlen(flags), sizeof flags - strlen(flags), "%s|", TRAIN_SETTING[i].flag);
     Args a = {argc, argv, 0, NULL, NULL};
     const char *pos;
     int r;
-    while ((r = next_opt(&a, "|augment|half|quiet|help|", &pos)) > 0) {
+    while ((r = next_opt(&a, flags, &pos)) > 0) {
         if (pos) return fail(2, "train: unexpected argument \"%s\" (see excite train --help)", pos);
         const char *n = a.name, *v = a.value;
-        int bad = 0;
-        if (!strcmp(n, "help")) { fputs(TRAIN_HELP, stdout); return 0; }
-        else if (!strcmp(n, "epochs")) { bad = parse_int(n, v, 0, 100000, &cfg.epochs); epochs_given = 1; }
-        else if (!strcmp(n, "data")) data = v;
-        else if (!strcmp(n, "csv")) csv = v;
-        else if (!strcmp(n, "checkpoint")) ckpt = v;
-        else if (!strcmp(n, "resume")) resume = v;
-        else if (!strcmp(n, "save")) save = v;
-        else if (!strcmp(n, "save-best")) save_best = v;
-        else if (!strcmp(n, "half")) half = 1;
-        else if (!strcmp(n, "quiet")) quiet = 1;
-        else if (!strcmp(n, "threads")) bad = parse_int(n, v, 1, 256, &threads);
-        else {
-            setting_given = argv[a.i - 1];
-            if (!strcmp(n, "model")) bad = parse_kind(v, &kind);
-            else if (!strcmp(n, "batch")) bad = parse_int(n, v, 1, 4096, &cfg.batch_size);
-            else if (!strcmp(n, "lr")) bad = parse_float(n, v, 1e-12, 1e6, &cfg.lr);
-            else if (!strcmp(n, "weight-decay")) bad = parse_float(n, v, 0, 1e6, &cfg.weight_decay);
-            else if (!strcmp(n, "dropout")) bad = parse_float(n, v, 0, 0.999, &cfg.dropout);
-            else if (!strcmp(n, "augment")) cfg.augment = 1;
-            else if (!strcmp(n, "seed")) bad = parse_u64(n, v, &cfg.seed);
-            else if (!strcmp(n, "limit")) bad = parse_int(n, v, 1, 1 << 30, &limit);
-            else if (!strcmp(n, "test-limit")) bad = parse_int(n, v, 1, 1 << 30, &test_limit);
-            else if (!strcmp(n, "val")) bad = parse_int(n, v, 0, 1 << 30, &cfg.val);
-            else if (!strcmp(n, "plateau-factor")) bad = parse_float(n, v, 1e-6, 0.999999, &cfg.plateau_factor);
-            else if (!strcmp(n, "plateau-patience")) bad = parse_int(n, v, 0, 1000000, &cfg.plateau_patience);
-            else if (!strcmp(n, "plateau-threshold")) bad = parse_float(n, v, 0, 1, &cfg.plateau_threshold);
-            else if (!strcmp(n, "min-lr")) bad = parse_float(n, v, 0, 1e6, &cfg.min_lr);
-            else return fail(2, "train: unknown option --%s (see excite train --help)", n);
-        }
-        if (bad) return 2;
+        int setting = train_setting_by_flag(n);
+        if (setting >= 0) {
+            char e[160];
+            int bad = TRAIN_SETTING[setting].type == TS_BOOL
+                          ? train_setting_set(&o->cfg, setting, 1, e, sizeof e)
+                          : train_setting_parse(&o->cfg, setting, v, e, sizeof e);
+            if (bad) return fail(2, "--%s %s (got \"%s\")", n, e, v ? v : "");
+            // --epochs sets the new total of a resumed run; the others are the checkpoint's
+            if (!strcmp(TRAIN_SETTING[setting].name, "epochs")) o->epochs_given = 1;
+            else snprintf(o->setting_given, sizeof o->setting_given, "--%s", n);
+        } else if (!strcmp(n, "help")) { print_train_help(); return 1; }
+        else if (!strcmp(n, "data")) o->data = v;
+        else if (!strcmp(n, "csv")) o->csv = v;
+        else if (!strcmp(n, "checkpoint")) o->ckpt = v;
+        else if (!strcmp(n, "resume")) o->resume = v;
+        else if (!strcmp(n, "save")) o->save = v;
+        else if (!strcmp(n, "save-best")) o->save_best = v;
+        else if (!strcmp(n, "half")) o->half = 1;
+        else if (!strcmp(n, "quiet")) o->quiet = 1;
+        else if (!strcmp(n, "threads")) { if (parse_int(n, v, 1, 256, &o->threads)) return 2; }
+        else if (!strcmp(n, "limit") || !strcmp(n, "test-limit")) {
+            snprintf(o->setting_given, sizeof o->setting_given, "--%s", n);
+            if (parse_int(n, v, 1, 1 << 30, n[0] == 'l' ? &o->limit : &o->test_limit)) return 2;
+        } else return fail(2, "train: unknown option --%s (see excite train --help)", n);
     }
     if (r < 0) return 2;
-    cfg.kind = (ModelKind)kind;
-    threads_set(threads);
+    if (o->resume && o->setting_given[0])
+        return fail(2, "train: %s cannot be combined with --resume: the checkpoint holds the "
+                    "run's settings (only --epochs, --data, --csv, --checkpoint, --save, "
+                    "--save-best, --half, --threads, --quiet apply)", o->setting_given);
+    return 0;
+}
 
+// The data and the trainer of a run: a new one, or the checkpoint o->resume continued (its
+// settings replace o->cfg, with --epochs as the new total). NULL: message printed.
+static Trainer *open_trainer(TrainArgs *o, Dataset *train, Dataset *test) {
     char err[1024];
     uint8_t *ck = NULL;
     size_t cklen = 0;
-    int train_images = limit, test_images = test_limit;
-    if (resume) {
-        if (setting_given)
-            return fail(2, "train: %s cannot be combined with --resume: the checkpoint holds the "
-                        "run's settings (only --epochs, --data, --csv, --checkpoint, --save, "
-                        "--save-best, --half, --threads, --quiet apply)", setting_given);
-        if (read_all(resume, &ck, &cklen, err, sizeof err)) return fail(1, "%s", err);
-        int epochs = cfg.epochs;
-        if (checkpoint_read_config(ck, cklen, &cfg, &train_images, &test_images, err, sizeof err)) {
+    int train_images = o->limit, test_images = o->test_limit;
+    if (o->resume) {
+        if (read_all(o->resume, &ck, &cklen, err, sizeof err)) return fail(1, "%s", err), NULL;
+        int epochs = o->cfg.epochs;
+        if (checkpoint_read_config(ck, cklen, &o->cfg, &train_images, &test_images, err, sizeof err)) {
             free(ck);
-            return fail(1, "%s: %s", resume, err);
+            return fail(1, "%s: %s", o->resume, err), NULL;
         }
-        if (epochs_given) cfg.epochs = epochs;
-        if (!ckpt) ckpt = resume;
+        if (o->epochs_given) o->cfg.epochs = epochs;
+        if (!o->ckpt) o->ckpt = o->resume;
     }
-
-    const char *dir = data_dir(data);
-    Dataset train = {0, NULL, NULL}, test = {0, NULL, NULL};
-    if (cifar_load(&train, dir, 1, train_images, err, sizeof err) ||
-        cifar_load(&test, dir, 0, test_images, err, sizeof err)) {
+    const char *dir = data_dir(o->data);
+    if (cifar_load(train, dir, 1, train_images, err, sizeof err) ||
+        cifar_load(test, dir, 0, test_images, err, sizeof err)) {
         free(ck);
-        dataset_free(&train);
-        return fail(1, "%s", err);
+        return fail(1, "%s", err), NULL;
     }
-    if ((train_images > 0 && train.n < train_images) || (test_images > 0 && test.n < test_images))
-        fprintf(stderr, "excite: note: only %d training and %d test images in %s\n", train.n,
-                test.n, dir);
-
-    Trainer *t = resume ? trainer_resume(ck, cklen, &train, &test, err, sizeof err)
-                        : trainer_create(&cfg, &train, &test, err, sizeof err);
+    if ((train_images > 0 && train->n < train_images) || (test_images > 0 && test->n < test_images))
+        fprintf(stderr, "excite: note: only %d training and %d test images in %s\n", train->n,
+                test->n, dir);
+    Trainer *t = o->resume ? trainer_resume(ck, cklen, train, test, err, sizeof err)
+                           : trainer_create(&o->cfg, train, test, err, sizeof err);
     free(ck);
+    if (!t) return fail(1, "%s%s%s", o->resume ? o->resume : "", o->resume ? ": " : "", err), NULL;
+    if (o->resume) trainer_set_epochs(t, o->cfg.epochs);
+    o->cfg = *trainer_config(t);
+    return t;
+}
+
+// Trains as o says: progress, CSV files, checkpoints, final evaluation and weights. Exit status.
+static int run_train(TrainArgs *o) {
+    threads_set(o->threads);
+    Dataset train = {0, NULL, NULL}, test = {0, NULL, NULL};
+    Trainer *t = open_trainer(o, &train, &test);
     if (!t) {
         dataset_free(&train);
         dataset_free(&test);
-        return fail(1, "%s%s%s", resume ? resume : "", resume ? ": " : "", err);
+        return 1;
     }
-    if (resume) trainer_set_epochs(t, cfg.epochs);
-    cfg = *trainer_config(t);
-
+    const TrainConfig cfg = o->cfg;
+    const char *csv = o->csv;
     FILE *bcsv = NULL, *ecsv = NULL;
     int status = 0;
     if (csv) {
@@ -481,15 +492,15 @@ static int cmd_train(int argc, char **argv) {
             valtxt, test.n, cfg.batch_size, (double)cfg.lr,
             cfg.augment ? "augmented" : "no augmentation", (unsigned long long)cfg.seed,
             threads_get(), threads_get() == 1 ? "" : "s", gemm_kernel_name());
-    if (resume)
-        fprintf(stderr, "excite: resuming %s at epoch %d, batch %d (step %d), lr %g\n", resume,
+    if (o->resume)
+        fprintf(stderr, "excite: resuming %s at epoch %d, batch %d (step %d), lr %g\n", o->resume,
                 trainer_epoch(t) + 1, trainer_position(t), trainer_step_count(t),
                 (double)trainer_lr(t));
 
     Progress p;
     memset(&p, 0, sizeof p);
     p.tty = isatty(2);
-    p.quiet = quiet;
+    p.quiet = o->quiet;
     p.start = now_seconds();
     p.steps_at_start = trainer_step_count(t);
     p.total_batches = cfg.epochs * trainer_batches(t);
@@ -497,11 +508,11 @@ static int cmd_train(int argc, char **argv) {
     p.train_images_per_epoch = train.n - cfg.val;
     p.batch_size = cfg.batch_size;
     p.trainer = t;
-    p.save_best = save_best;
-    p.half = half;
-    TrainRun run = {bcsv, ecsv, ckpt, on_progress, &p};
+    p.save_best = o->save_best;
+    p.half = o->half;
+    TrainRun run = {bcsv, ecsv, o->ckpt, on_progress, &p};
     int rc = trainer_run(t, &run);
-    if (p.tty && !quiet) fprintf(stderr, "\r%*s\r", 100, "");
+    if (p.tty && !o->quiet) fprintf(stderr, "\r%*s\r", 100, "");
     if (rc == TRAIN_ERROR) {
         status = fail(1, "%s", trainer_error(t));
         goto done;
@@ -512,6 +523,7 @@ static int cmd_train(int argc, char **argv) {
         if (csv) fprintf(stderr, "excite: the CSV rows so far are in %s-batches.csv and %s-epochs.csv\n", csv, csv);
     } else {
         EvalResult er;
+        char err[1024];
         if (evaluate(trainer_model(t), &test, cfg.batch_size, &er, err, sizeof err)) {
             status = fail(1, "%s", err);
             goto done;
@@ -520,13 +532,13 @@ static int cmd_train(int argc, char **argv) {
         fprintf(stderr, "excite: %.1f s of training in this run\n", now_seconds() - p.start);
     }
     if (p.save_failed && status == 0) status = 1;
-    if (save) {
-        if (model_save_file(trainer_model(t), save, half)) {
-            status = fail(1, "%s: %s", save, model_error(trainer_model(t)));
+    if (o->save) {
+        if (model_save_file(trainer_model(t), o->save, o->half)) {
+            status = fail(1, "%s: %s", o->save, model_error(trainer_model(t)));
             goto done;
         }
         fprintf(stderr, "excite: %s weights written to %s%s\n",
-                rc == TRAIN_DIVERGED ? "last good" : "final", save, half ? " (F16)" : "");
+                rc == TRAIN_DIVERGED ? "last good" : "final", o->save, o->half ? " (F16)" : "");
     }
 done:
     // A CSV file that could not be written fails the run (its rows are incomplete).
@@ -536,6 +548,13 @@ done:
     dataset_free(&train);
     dataset_free(&test);
     return status;
+}
+
+static int cmd_train(int argc, char **argv) {
+    TrainArgs o;
+    int r = parse_train_args(argc, argv, &o);
+    if (r) return r == 1 ? 0 : r;
+    return run_train(&o);
 }
 
 // ---- eval / predict / info -------------------------------------------------------------

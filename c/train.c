@@ -1,18 +1,17 @@
-// train.c - the training loop, evaluation, CSV records and checkpoints (train.h). One loop
+// train.c - the training loop, evaluation and the CSV rows of its records (train.h). One loop
 // for both: `excite train` runs it natively, and the page runs it in WebAssembly through
-// wasm/api.c (ex_trainer_*, driven step by step by wasm/worker.mjs).
+// wasm/api.c (ex_trainer_*, driven step by step by wasm/worker.mjs). Checkpoints are
+// checkpoint.c; the settings and their checks, train_settings.c.
 #include "train.h"
 #include "errors.h"
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "optim.h"
-#include "safetensors.h"
+#include "train_impl.h"
 
-#define CHECKPOINT_FORMAT "excite-checkpoint-1"
 static const uint64_t DATA_RNG_TAG = 0xDA7A5EED00000001ull;
 static const uint64_t SHUFFLE_TAG = 0x5F1E5EED00000000ull;
 
@@ -20,28 +19,6 @@ static double now_seconds(void) {
     struct timespec ts;
     if (timespec_get(&ts, TIME_UTC) != TIME_UTC) return 0;
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-TrainConfig train_config_default(void) {
-    TrainConfig c;
-    memset(&c, 0, sizeof c);
-    c.kind = MODEL_CNN;
-    c.seed = 1;
-    c.epochs = 10;
-    c.batch_size = 64;
-    c.augment = 0;
-    c.lr = 1e-3f;
-    c.weight_decay = 0;
-    c.dropout = 0.5f;
-    Plateau p = plateau_default();
-    c.plateau_factor = p.factor;
-    c.plateau_patience = p.patience;
-    c.plateau_threshold = p.threshold;
-    c.min_lr = p.min_lr;
-    c.val = 0;
-    c.explode_abs = 1e3f;
-    c.explode_ratio = 100.0f;
-    return c;
 }
 
 // ---- evaluation -----------------------------------------------------------------------
@@ -100,38 +77,6 @@ int evaluate_predictions(Model *m, const Dataset *d, int batch_size, EvalResult 
 
 // ---- the trainer ----------------------------------------------------------------------
 
-// Everything of the loop that a checkpoint and the divergence guard must restore.
-typedef struct {
-    int epoch, position, step;
-    float lr;
-    Plateau plateau;
-    double loss_ema;        // running mean of the loss (divergence guard)
-    double ep_loss_sum;     // sum over the epoch's images of the loss
-    long ep_correct, ep_seen;
-    double ep_seconds;
-    double best_loss;       // lowest evaluated loss so far, and its epoch (from 1)
-    int best_epoch;
-    Rng data_rng;           // augmentation
-} LoopState;
-
-struct Trainer {
-    TrainConfig cfg;
-    Model *m;
-    Dataset train_view, val_view;
-    const Dataset *test;
-    const Dataset *eval_set;
-    int is_val;
-    int batches;            // per epoch
-    LoopState s;
-    int *perm;
-    int perm_epoch;
-    float *x;
-    uint8_t *y;
-    LoopState prev;         // the loop's state before the model's last step (model_undo_step)
-    int has_prev;           // 1: prev and the model's undo are of the last step
-    char err[1024];
-};
-
 static void shuffle_for_epoch(Trainer *t) {
     int n = t->train_view.n;
     for (int i = 0; i < n; i++) t->perm[i] = i;
@@ -150,43 +95,9 @@ void trainer_free(Trainer *t) {
     free(t);
 }
 
-static int check_config(const TrainConfig *c, char *err, size_t errlen) {
-    if (c->kind != MODEL_CNN && c->kind != MODEL_CNN_SE) {
-        set_err(err, errlen, "unknown model kind %d", (int)c->kind);
-        return -1;
-    }
-    if (c->epochs < 0 || c->batch_size < 1 || c->batch_size > 65536) {
-        set_err(err, errlen, "epochs must be >= 0 and the batch size in 1..65536 (got %d, %d)",
-                c->epochs, c->batch_size);
-        return -1;
-    }
-    if (!(c->lr > 0) || !isfinite(c->lr) || !(c->weight_decay >= 0) || !isfinite(c->weight_decay)) {
-        set_err(err, errlen, "the learning rate must be > 0 and weight decay >= 0 (got %g, %g)",
-                (double)c->lr, (double)c->weight_decay);
-        return -1;
-    }
-    if (!(c->dropout >= 0 && c->dropout < 1)) {
-        set_err(err, errlen, "dropout must be in [0, 1) (got %g)", (double)c->dropout);
-        return -1;
-    }
-    if (!(c->plateau_factor > 0 && c->plateau_factor < 1) || c->plateau_patience < 0 ||
-        !(c->plateau_threshold >= 0) || !isfinite(c->plateau_threshold) || !(c->min_lr >= 0) ||
-        !isfinite(c->min_lr)) {
-        set_err(err, errlen, "scheduler: factor must be in (0, 1), patience, threshold and "
-                "min_lr finite and >= 0");
-        return -1;
-    }
-    if (c->val < 0 || !(c->explode_abs > 0) || !(c->explode_ratio > 1) || !isfinite(c->explode_abs) ||
-        !isfinite(c->explode_ratio)) {
-        set_err(err, errlen, "val must be >= 0, explode_abs > 0 and explode_ratio > 1 (both finite)");
-        return -1;
-    }
-    return 0;
-}
-
-static Trainer *trainer_new(const TrainConfig *cfg, const Dataset *train, const Dataset *test,
-                            char *err, size_t errlen) {
-    if (check_config(cfg, err, errlen)) return NULL;
+Trainer *trainer_new(const TrainConfig *cfg, const Dataset *train, const Dataset *test,
+                     char *err, size_t errlen) {
+    if (train_config_check(cfg, err, errlen)) return NULL;
     if (cfg->val >= train->n) {
         set_err(err, errlen, "--val %d leaves no training images (the training set has %d)",
                 cfg->val, train->n);
@@ -255,8 +166,10 @@ double trainer_best_loss(const Trainer *t) { return t->s.best_loss; }
 int trainer_best_epoch(const Trainer *t) { return t->s.best_epoch; }
 void trainer_set_epochs(Trainer *t, int epochs) { t->cfg.epochs = epochs < 0 ? 0 : epochs; }
 int trainer_set_lr(Trainer *t, float lr) {
-    if (!(lr > 0) || !isfinite(lr)) {
-        set_err(t->err, sizeof t->err, "learning rate must be a finite number > 0 (got %g)", (double)lr);
+    TrainConfig c = t->cfg;
+    char e[160];
+    if (train_setting_set(&c, train_setting_index("lr"), lr, e, sizeof e)) {
+        set_err(t->err, sizeof t->err, "learning rate %g: %s", (double)lr, e);
         return -1;
     }
     t->s.lr = lr;
@@ -389,14 +302,26 @@ void train_csv_header(FILE *f, int batch_file, int is_val) {
                                   : is_val ? TRAIN_CSV_EPOCH_COLUMNS_VAL : TRAIN_CSV_EPOCH_COLUMNS);
 }
 
+int train_csv_batch_row(char *out, size_t n, const BatchRecord *r) {
+    return snprintf(out, n, "%d,%d,%d,%.6f,%.6f,%.6g,%.1f", r->epoch, r->batch, r->step,
+                    (double)r->loss, (double)r->accuracy, (double)r->lr, r->images_per_sec);
+}
+
+int train_csv_epoch_row(char *out, size_t n, const EpochRecord *r) {
+    return snprintf(out, n, "%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.3f", r->epoch, r->train_loss,
+                    r->train_acc, r->test_loss, r->test_acc, (double)r->lr, r->seconds);
+}
+
 void train_csv_batch(FILE *f, const BatchRecord *r) {
-    fprintf(f, "%d,%d,%d,%.6f,%.6f,%.6g,%.1f\n", r->epoch, r->batch, r->step, (double)r->loss,
-            (double)r->accuracy, (double)r->lr, r->images_per_sec);
+    char row[TRAIN_CSV_ROW_MAX];
+    train_csv_batch_row(row, sizeof row, r);
+    fprintf(f, "%s\n", row);
 }
 
 void train_csv_epoch(FILE *f, const EpochRecord *r) {
-    fprintf(f, "%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.3f\n", r->epoch, r->train_loss, r->train_acc,
-            r->test_loss, r->test_acc, (double)r->lr, r->seconds);
+    char row[TRAIN_CSV_ROW_MAX];
+    train_csv_epoch_row(row, sizeof row, r);
+    fprintf(f, "%s\n", row);
 }
 
 // Flushes a CSV stream; -1 (message in t->err) if it or an earlier write failed.
@@ -435,466 +360,4 @@ int trainer_run(Trainer *t, const TrainRun *run) {
         if (run && run->progress) run->progress(run->ctx, t, &br, NULL);
     }
     return TRAIN_OK;
-}
-
-// ---- checkpoints ----------------------------------------------------------------------
-
-enum { META_MAX = 40 };
-typedef struct {
-    const char *kv[2 * META_MAX];
-    char buf[META_MAX][2][96];
-    int n;
-} Meta;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void meta_add(Meta *m, const char *key, const char *fmt, ...) {
-    if (m->n >= META_MAX) return;
-    snprintf(m->buf[m->n][0], sizeof m->buf[m->n][0], "%s", key);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m->buf[m->n][1], sizeof m->buf[m->n][1], fmt, ap);
-    va_end(ap);
-    m->kv[2 * m->n] = m->buf[m->n][0];
-    m->kv[2 * m->n + 1] = m->buf[m->n][1];
-    m->n++;
-}
-
-static void meta_rng(Meta *m, const char *key, const Rng *r) {
-    meta_add(m, key, "%lu,%lu,%lu,%lu", (unsigned long)r->s[0], (unsigned long)r->s[1],
-             (unsigned long)r->s[2], (unsigned long)r->s[3]);
-}
-
-int trainer_save_checkpoint(Trainer *t, uint8_t **out, size_t *len) {
-    Model *m = t->m;
-    int nt = model_num_tensors(m);
-    int ntrain = 0;
-    for (int i = 0; i < nt; i++) ntrain += model_tensor(m, i)->trainable;
-    int total = nt + 2 * ntrain;
-    StTensorIn *ti = calloc((size_t)total, sizeof *ti);
-    uint64_t *shapes = calloc((size_t)total * 4, sizeof *shapes);
-    char (*names)[128] = calloc((size_t)2 * ntrain, sizeof *names);
-    if (!ti || !shapes || !names) {
-        free(ti); free(shapes); free(names);
-        set_err(t->err, sizeof t->err, "checkpoint: out of memory");
-        return -1;
-    }
-    int k = 0, kn = 0;
-    size_t off = 0;
-    for (int pass = 0; pass < 3; pass++) {
-        off = 0;
-        for (int i = 0; i < nt; i++) {
-            const Tensor *ts = model_tensor(m, i);
-            if (pass > 0 && !ts->trainable) continue;
-            StTensorIn *o = &ti[k];
-            for (int d = 0; d < ts->ndim; d++) shapes[k * 4 + d] = (uint64_t)ts->shape[d];
-            o->ndim = ts->ndim;
-            o->shape = &shapes[k * 4];
-            if (pass == 0) {
-                o->name = ts->name;
-                o->dtype = ts->dtype == DTYPE_I64 ? ST_I64 : ST_F32;
-                o->data = ts->dtype == DTYPE_I64 ? (const void *)ts->data_i64 : (const void *)ts->data;
-            } else {
-                snprintf(names[kn], sizeof names[kn], "adam.%s.%s", pass == 1 ? "m" : "v", ts->name);
-                o->name = names[kn++];
-                o->dtype = ST_F32;
-                o->data = (pass == 1 ? model_adam_m(m) : model_adam_v(m)) + off;
-                off += ts->numel;
-            }
-            k++;
-        }
-    }
-    const TrainConfig *c = &t->cfg;
-    const LoopState *s = &t->s;
-    Meta *md = calloc(1, sizeof *md);
-    if (!md) {
-        free(ti); free(shapes); free(names);
-        set_err(t->err, sizeof t->err, "checkpoint: out of memory");
-        return -1;
-    }
-    meta_add(md, "format", "pt");
-    meta_add(md, "checkpoint_format", CHECKPOINT_FORMAT);
-    meta_add(md, "model", "%s", model_kind_name(c->kind));
-    meta_add(md, "config.seed", "%llu", (unsigned long long)c->seed);
-    meta_add(md, "config.epochs", "%d", c->epochs);
-    meta_add(md, "config.batch_size", "%d", c->batch_size);
-    meta_add(md, "config.augment", "%d", c->augment);
-    meta_add(md, "config.lr", "%.9g", (double)c->lr);
-    meta_add(md, "config.weight_decay", "%.9g", (double)c->weight_decay);
-    meta_add(md, "config.dropout", "%.9g", (double)c->dropout);
-    meta_add(md, "config.plateau_factor", "%.9g", (double)c->plateau_factor);
-    meta_add(md, "config.plateau_patience", "%d", c->plateau_patience);
-    meta_add(md, "config.plateau_threshold", "%.9g", (double)c->plateau_threshold);
-    meta_add(md, "config.min_lr", "%.9g", (double)c->min_lr);
-    meta_add(md, "config.val", "%d", c->val);
-    meta_add(md, "config.explode_abs", "%.9g", (double)c->explode_abs);
-    meta_add(md, "config.explode_ratio", "%.9g", (double)c->explode_ratio);
-    meta_add(md, "data.train_images", "%d", t->train_view.n + t->val_view.n);
-    meta_add(md, "data.test_images", "%d", t->test ? t->test->n : 0);
-    meta_add(md, "state.epoch", "%d", s->epoch);
-    meta_add(md, "state.position", "%d", s->position);
-    meta_add(md, "state.step", "%d", s->step);
-    meta_add(md, "state.lr", "%.9g", (double)s->lr);
-    meta_add(md, "state.plateau_best", "%.17g", s->plateau.best);
-    meta_add(md, "state.plateau_bad_epochs", "%d", s->plateau.num_bad_epochs);
-    meta_add(md, "state.loss_ema", "%.17g", s->loss_ema);
-    meta_add(md, "state.best_loss", "%.17g", s->best_loss);
-    meta_add(md, "state.best_epoch", "%d", s->best_epoch);
-    meta_add(md, "state.epoch_loss_sum", "%.17g", s->ep_loss_sum);
-    meta_add(md, "state.epoch_correct", "%ld", s->ep_correct);
-    meta_add(md, "state.epoch_seen", "%ld", s->ep_seen);
-    meta_add(md, "state.epoch_seconds", "%.17g", s->ep_seconds);
-    meta_add(md, "state.adam_t", "%lld", (long long)*model_adam_t(m));
-    meta_rng(md, "state.rng_data", &s->data_rng);
-    meta_rng(md, "state.rng_model", model_rng(m));
-    char e[300];
-    int rc = st_write(ti, k, md->kv, md->n, out, len, e, sizeof e);
-    if (rc) set_err(t->err, sizeof t->err, "checkpoint: %s", e);
-    free(ti); free(shapes); free(names); free(md);
-    return rc ? -1 : 0;
-}
-
-int trainer_save_checkpoint_file(Trainer *t, const char *path) {
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    if (trainer_save_checkpoint(t, &buf, &len)) return -1;
-    // Written next to the target and renamed, so a crash never leaves half a checkpoint.
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(buf, 1, len, f) == len;
-    if (f && fclose(f)) ok = 0;
-    free(buf);
-    if (!ok || rename(tmp, path)) {
-        remove(tmp);
-        set_err(t->err, sizeof t->err, "checkpoint: cannot write %s", path);
-        return -1;
-    }
-    return 0;
-}
-
-// Metadata readers: each returns -1 (with a message) when the key is missing or malformed.
-static int meta_str(const StFile *f, const char *key, const char **v, char *err, size_t errlen) {
-    *v = st_find_meta(f, key);
-    if (!*v) {
-        set_err(err, errlen, "checkpoint: metadata %s is missing", key);
-        return -1;
-    }
-    return 0;
-}
-// Numbers must be finite (NaN would slip through every later comparison); inf_ok lets
-// "inf" through for the two "best so far" values, which start at +inf.
-static int meta_number(const StFile *f, const char *key, double *out, int inf_ok, char *err,
-                       size_t errlen) {
-    const char *v;
-    if (meta_str(f, key, &v, err, errlen)) return -1;
-    char *end;
-    *out = strtod(v, &end);
-    if (end == v || *end) {
-        set_err(err, errlen, "checkpoint: metadata %s = \"%.40s\" is not a number", key, v);
-        return -1;
-    }
-    if (!isfinite(*out) && !(inf_ok && *out == INFINITY)) {
-        set_err(err, errlen, "checkpoint: metadata %s = \"%.40s\" is not a finite number", key, v);
-        return -1;
-    }
-    return 0;
-}
-static int meta_double(const StFile *f, const char *key, double *out, char *err, size_t errlen) {
-    return meta_number(f, key, out, 0, err, errlen);
-}
-static int meta_best(const StFile *f, const char *key, double *out, char *err, size_t errlen) {
-    return meta_number(f, key, out, 1, err, errlen);
-}
-static int meta_float(const StFile *f, const char *key, float *out, char *err, size_t errlen) {
-    double d;
-    if (meta_number(f, key, &d, 0, err, errlen)) return -1;
-    *out = strtof(st_find_meta(f, key), NULL); // directly, not through the double (%.9g round trip)
-    if (!isfinite(*out)) {
-        set_err(err, errlen, "checkpoint: metadata %s = %g is out of the float range", key, d);
-        return -1;
-    }
-    return 0;
-}
-static int meta_ll(const StFile *f, const char *key, long long *out, char *err, size_t errlen) {
-    const char *v;
-    if (meta_str(f, key, &v, err, errlen)) return -1;
-    char *end;
-    *out = strtoll(v, &end, 10);
-    if (end == v || *end) {
-        set_err(err, errlen, "checkpoint: metadata %s = \"%.40s\" is not an integer", key, v);
-        return -1;
-    }
-    return 0;
-}
-static int meta_int(const StFile *f, const char *key, int *out, char *err, size_t errlen) {
-    long long v;
-    if (meta_ll(f, key, &v, err, errlen)) return -1;
-    if (v < -2147483647LL || v > 2147483647LL) {
-        set_err(err, errlen, "checkpoint: metadata %s is out of range", key);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
-static int meta_rng_read(const StFile *f, const char *key, Rng *r, char *err, size_t errlen) {
-    const char *v;
-    if (meta_str(f, key, &v, err, errlen)) return -1;
-    const char *p = v;
-    for (int i = 0; i < 4; i++) {
-        char *end;
-        unsigned long long x = strtoull(p, &end, 10);
-        if (end == p || x > 0xffffffffull || (i < 3 && *end != ',') || (i == 3 && *end)) {
-            set_err(err, errlen, "checkpoint: metadata %s = \"%.60s\" is not 4 numbers", key, v);
-            return -1;
-        }
-        r->s[i] = (uint32_t)x;
-        p = end + 1;
-    }
-    return 0;
-}
-
-static int parse_config(const StFile *f, TrainConfig *c, int *ntrain, int *ntest, char *err,
-                        size_t errlen) {
-    const char *v;
-    if (meta_str(f, "checkpoint_format", &v, err, errlen)) {
-        set_err(err, errlen, "not an excite checkpoint (no \"checkpoint_format\" metadata): a "
-                "weights file cannot be resumed");
-        return -1;
-    }
-    if (strcmp(v, CHECKPOINT_FORMAT) != 0) {
-        set_err(err, errlen, "checkpoint format \"%.40s\" is not %s", v, CHECKPOINT_FORMAT);
-        return -1;
-    }
-    *c = train_config_default();
-    if (meta_str(f, "model", &v, err, errlen)) return -1;
-    if (!strcmp(v, "CNN")) c->kind = MODEL_CNN;
-    else if (!strcmp(v, "CNN_SE")) c->kind = MODEL_CNN_SE;
-    else {
-        set_err(err, errlen, "checkpoint: unknown model \"%.40s\"", v);
-        return -1;
-    }
-    long long seed;
-    if (meta_str(f, "config.seed", &v, err, errlen)) return -1;
-    char *end;
-    seed = (long long)strtoull(v, &end, 10);
-    if (end == v || *end) {
-        set_err(err, errlen, "checkpoint: config.seed is not an integer");
-        return -1;
-    }
-    c->seed = (uint64_t)seed;
-    if (meta_int(f, "config.epochs", &c->epochs, err, errlen) ||
-        meta_int(f, "config.batch_size", &c->batch_size, err, errlen) ||
-        meta_int(f, "config.augment", &c->augment, err, errlen) ||
-        meta_float(f, "config.lr", &c->lr, err, errlen) ||
-        meta_float(f, "config.weight_decay", &c->weight_decay, err, errlen) ||
-        meta_float(f, "config.dropout", &c->dropout, err, errlen) ||
-        meta_float(f, "config.plateau_factor", &c->plateau_factor, err, errlen) ||
-        meta_int(f, "config.plateau_patience", &c->plateau_patience, err, errlen) ||
-        meta_float(f, "config.plateau_threshold", &c->plateau_threshold, err, errlen) ||
-        meta_float(f, "config.min_lr", &c->min_lr, err, errlen) ||
-        meta_int(f, "config.val", &c->val, err, errlen) ||
-        meta_float(f, "config.explode_abs", &c->explode_abs, err, errlen) ||
-        meta_float(f, "config.explode_ratio", &c->explode_ratio, err, errlen) ||
-        meta_int(f, "data.train_images", ntrain, err, errlen) ||
-        meta_int(f, "data.test_images", ntest, err, errlen))
-        return -1;
-    return check_config(c, err, errlen);
-}
-
-int checkpoint_read_config(const uint8_t *data, size_t len, TrainConfig *cfg, int *train_images,
-                           int *test_images, char *err, size_t errlen) {
-    StFile f;
-    char e[300];
-    if (st_parse(&f, data, len, e, sizeof e)) {
-        set_err(err, errlen, "checkpoint: %s", e);
-        return -1;
-    }
-    int rc = parse_config(&f, cfg, train_images, test_images, err, errlen);
-    st_free(&f);
-    return rc;
-}
-
-// Load the state-dict part of f into m through model_load_safetensors, so every check of
-// a weights file (names, shapes, dtypes, values) applies to checkpoints too.
-static int load_state_dict_part(Model *m, const StFile *f, char *err, size_t errlen) {
-    int n = 0;
-    for (int i = 0; i < f->n_entries; i++)
-        if (strncmp(f->entries[i].name, "adam.", 5) != 0) n++;
-    StTensorIn *ti = calloc((size_t)(n ? n : 1), sizeof *ti);
-    if (!ti) {
-        set_err(err, errlen, "checkpoint: out of memory");
-        return -1;
-    }
-    int k = 0;
-    for (int i = 0; i < f->n_entries; i++) {
-        const StEntry *e = &f->entries[i];
-        if (strncmp(e->name, "adam.", 5) == 0) continue;
-        ti[k].name = e->name;
-        ti[k].dtype = e->dtype;
-        ti[k].ndim = e->ndim;
-        ti[k].shape = e->shape;
-        ti[k].data = e->data;
-        k++;
-    }
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    char e[300];
-    int rc = st_write(ti, k, NULL, 0, &buf, &len, e, sizeof e);
-    free(ti);
-    if (rc) {
-        set_err(err, errlen, "checkpoint: %s", e);
-        return -1;
-    }
-    rc = model_load_safetensors(m, buf, len);
-    free(buf);
-    if (rc) {
-        set_err(err, errlen, "checkpoint: %s", model_error(m));
-        return -1;
-    }
-    return 0;
-}
-
-static int load_moments(Model *m, const StFile *f, char *err, size_t errlen) {
-    size_t off = 0;
-    float *dst[2] = {model_adam_m(m), model_adam_v(m)};
-    for (int i = 0; i < model_num_tensors(m); i++) {
-        const Tensor *ts = model_tensor(m, i);
-        if (!ts->trainable) continue;
-        for (int w = 0; w < 2; w++) {
-            char name[160];
-            snprintf(name, sizeof name, "adam.%s.%s", w ? "v" : "m", ts->name);
-            const StEntry *e = st_find(f, name);
-            if (!e) {
-                set_err(err, errlen, "checkpoint: tensor %s is missing", name);
-                return -1;
-            }
-            if (e->dtype != ST_F32 || e->numel != ts->numel) {
-                set_err(err, errlen, "checkpoint: tensor %s must be F32 with %zu values", name,
-                        ts->numel);
-                return -1;
-            }
-            memcpy(dst[w] + off, e->data, ts->numel * sizeof(float));
-            for (size_t j = 0; j < ts->numel; j++) {
-                float x = dst[w][off + j];
-                if (!isfinite(x) || (w == 1 && x < 0)) {
-                    set_err(err, errlen, "checkpoint: tensor %s holds an invalid value (%g)", name,
-                            (double)x);
-                    return -1;
-                }
-            }
-        }
-        off += ts->numel;
-    }
-    return 0;
-}
-
-Trainer *trainer_resume(const uint8_t *data, size_t len, const Dataset *train, const Dataset *test,
-                        char *err, size_t errlen) {
-    StFile f;
-    char e[300];
-    if (st_parse(&f, data, len, e, sizeof e)) {
-        set_err(err, errlen, "checkpoint: %s", e);
-        return NULL;
-    }
-    TrainConfig cfg;
-    int ntrain = 0, ntest = 0;
-    Trainer *t = NULL;
-    if (parse_config(&f, &cfg, &ntrain, &ntest, err, errlen)) goto fail;
-    if (train->n != ntrain || (test ? test->n : 0) != ntest) {
-        set_err(err, errlen, "checkpoint was made with %d training and %d test images; the data "
-                "given has %d and %d", ntrain, ntest, train->n, test ? test->n : 0);
-        goto fail;
-    }
-    t = trainer_new(&cfg, train, test, err, errlen);
-    if (!t) goto fail;
-    LoopState *s = &t->s;
-    long long adam_t = 0, ep_correct = 0, ep_seen = 0;
-    float plateau_min_lr = s->plateau.min_lr;
-    if (meta_int(&f, "state.epoch", &s->epoch, err, errlen) ||
-        meta_int(&f, "state.position", &s->position, err, errlen) ||
-        meta_int(&f, "state.step", &s->step, err, errlen) ||
-        meta_float(&f, "state.lr", &s->lr, err, errlen) ||
-        meta_best(&f, "state.plateau_best", &s->plateau.best, err, errlen) ||
-        meta_int(&f, "state.plateau_bad_epochs", &s->plateau.num_bad_epochs, err, errlen) ||
-        meta_double(&f, "state.loss_ema", &s->loss_ema, err, errlen) ||
-        meta_best(&f, "state.best_loss", &s->best_loss, err, errlen) ||
-        meta_int(&f, "state.best_epoch", &s->best_epoch, err, errlen) ||
-        meta_double(&f, "state.epoch_loss_sum", &s->ep_loss_sum, err, errlen) ||
-        meta_ll(&f, "state.epoch_correct", &ep_correct, err, errlen) ||
-        meta_ll(&f, "state.epoch_seen", &ep_seen, err, errlen) ||
-        meta_double(&f, "state.epoch_seconds", &s->ep_seconds, err, errlen) ||
-        meta_ll(&f, "state.adam_t", &adam_t, err, errlen) ||
-        meta_rng_read(&f, "state.rng_data", &s->data_rng, err, errlen) ||
-        meta_rng_read(&f, "state.rng_model", model_rng(t->m), err, errlen))
-        goto fail;
-    s->plateau.min_lr = plateau_min_lr;
-    const char *negative = s->loss_ema < 0 ? "state.loss_ema" : s->ep_loss_sum < 0 ? "state.epoch_loss_sum"
-                           : s->ep_seconds < 0 ? "state.epoch_seconds" : NULL;
-    if (negative) {
-        set_err(err, errlen, "checkpoint: metadata %s is negative", negative);
-        goto fail;
-    }
-    s->ep_correct = (long)ep_correct;
-    s->ep_seen = (long)ep_seen;
-    if (s->epoch < 0 || s->position < 0 || s->position > t->batches || s->step < 0 ||
-        !(s->lr > 0) || adam_t < 0 || ep_correct < 0 || ep_seen < ep_correct) {
-        set_err(err, errlen, "checkpoint: the loop state is inconsistent (epoch %d, batch %d of %d, "
-                "step %d)", s->epoch, s->position, t->batches, s->step);
-        goto fail;
-    }
-    if (load_state_dict_part(t->m, &f, err, errlen) || load_moments(t->m, &f, err, errlen)) goto fail;
-    *model_adam_t(t->m) = adam_t;
-    st_free(&f);
-    return t;
-fail:
-    trainer_free(t);
-    st_free(&f);
-    return NULL;
-}
-
-// ---- weights files --------------------------------------------------------------------
-
-int weights_detect_kind(const uint8_t *data, size_t len, ModelKind *kind, char *err, size_t errlen) {
-    StFile f;
-    char e[300];
-    if (st_parse(&f, data, len, e, sizeof e)) {
-        set_err(err, errlen, "%s", e);
-        return -1;
-    }
-    *kind = st_find(&f, "ca1.fc.0.weight") ? MODEL_CNN_SE : MODEL_CNN;
-    st_free(&f);
-    return 0;
-}
-
-Model *model_from_bytes(const uint8_t *data, size_t len, int kind, int max_batch, char *err,
-                        size_t errlen) {
-    StFile f;
-    char e[300];
-    if (st_parse(&f, data, len, e, sizeof e)) {
-        set_err(err, errlen, "%s", e);
-        return NULL;
-    }
-    ModelKind k = kind >= 0 ? (ModelKind)kind
-                            : st_find(&f, "ca1.fc.0.weight") ? MODEL_CNN_SE : MODEL_CNN;
-    Model *m = model_create(k, 0, max_batch > 0 ? max_batch : 1);
-    if (!m) {
-        st_free(&f);
-        set_err(err, errlen, "out of memory for the model");
-        return NULL;
-    }
-    int rc;
-    if (st_find_meta(&f, "checkpoint_format")) {
-        rc = load_state_dict_part(m, &f, err, errlen);
-    } else {
-        rc = model_load_safetensors(m, data, len);
-        if (rc) set_err(err, errlen, "%s", model_error(m));
-    }
-    st_free(&f);
-    if (rc) {
-        model_free(m);
-        return NULL;
-    }
-    return m;
 }

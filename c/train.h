@@ -28,33 +28,39 @@
 #include <stdio.h>
 #include "cifar.h"
 #include "model.h"
+#include "train_settings.h"
 
-// CSV columns (first line of each file). Epochs, batches and steps count from 1; batch is
-// the batch within its epoch, step counts batches over the whole run. accuracy/acc columns
-// are fractions in [0, 1]; loss is the mean cross-entropy; lr the learning rate used.
-// With a validation hold-out the epoch file names the evaluated set val_ instead of test_.
+// CSV logs: one file with a row per batch, one with a row per epoch; the first line names
+// the columns. `excite train --csv` and the page's downloads write the same rows (the page
+// through ex.csvBatchRow / ex.csvEpochRow, these functions in WebAssembly). Each column:
+//   epoch          the epoch, from 1
+//   batch          the batch within its epoch, from 1 (batches file)
+//   step           batches trained in the whole run, this one included (batches file)
+//   loss           this batch's mean cross-entropy, in train mode (dropout on) (batches file)
+//   accuracy       the fraction of this batch's images classified right (batches file)
+//   lr             the learning rate used for the batch / during the epoch (%.6g)
+//   images_per_sec this batch's images / the wall-clock seconds of its training step alone
+//                  (not smoothed, no evaluation; a timing: it varies run to run)
+//   train_loss, train_acc   mean loss and accuracy over the epoch's batches (train mode)
+//   test_loss, test_acc     eval mode, on the test set; val_loss, val_acc with a validation
+//                           hold-out (TrainConfig.val > 0): the file then names them val_
+//   seconds        wall-clock seconds of the epoch: its training steps + its evaluation
+//                  (a timing; after a resume, the steps of the part trained before count)
+// Losses and accuracies are written with 6 digits after the point (%.6f).
 #define TRAIN_CSV_BATCH_COLUMNS "epoch,batch,step,loss,accuracy,lr,images_per_sec"
 #define TRAIN_CSV_EPOCH_COLUMNS "epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds"
 #define TRAIN_CSV_EPOCH_COLUMNS_VAL "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds"
+enum { TRAIN_CSV_ROW_MAX = 256 };
 
-typedef struct {
-    ModelKind kind;          // MODEL_CNN
-    uint64_t seed;           // 1
-    int epochs;              // total epochs of the run (10)
-    int batch_size;          // 64; the last batch of an epoch may be smaller
-    int augment;             // 0: off; 1: random crop (4-pixel padding) + horizontal flip
-    float lr;                // initial learning rate, 1e-3
-    float weight_decay;      // Adam L2, 0
-    float dropout;           // 0.5
-    float plateau_factor;    // ReduceLROnPlateau: 0.5
-    int plateau_patience;    // 3
-    float plateau_threshold; // 1e-4 relative
-    float min_lr;            // 0
-    int val;                 // > 0: the last val training images are held out and the
-                             // scheduler watches their loss instead of the test loss
-    float explode_abs;       // 1e3 (see the divergence guard above)
-    float explode_ratio;     // 100
+// The settings of a run: one field per line of TRAIN_SETTINGS (train_settings.h: types,
+// defaults, ranges, meaning). val > 0: the last val training images are held out and the
+// scheduler watches their loss instead of the test loss.
+typedef struct TrainConfig {
+#define X(name, type, ...) TS_CTYPE_##type name;
+    TRAIN_SETTINGS(X)
+#undef X
 } TrainConfig;
+// Every field at its default (train_settings.c).
 TrainConfig train_config_default(void);
 
 typedef struct {
@@ -117,7 +123,7 @@ double trainer_best_loss(const Trainer *t); // lowest evaluated loss so far (+in
 int trainer_best_epoch(const Trainer *t);   // its epoch (from 1; 0 before any)
 void trainer_set_epochs(Trainer *t, int epochs);  // extend (or shorten) a run
 // The learning rate of the next batches (the scheduler goes on from it). Returns 0, or -1
-// with a message in trainer_error if lr is not a finite positive number.
+// with a message in trainer_error if lr is outside the range of the lr setting (train_settings.h).
 int trainer_set_lr(Trainer *t, float lr);
 
 // One batch. Returns TRAIN_OK (rec filled), or TRAIN_DIVERGED with the last good state
@@ -140,28 +146,14 @@ typedef struct {
 int trainer_run(Trainer *t, const TrainRun *run);
 
 void train_csv_header(FILE *f, int batch_file, int is_val);
-void train_csv_batch(FILE *f, const BatchRecord *r);
+void train_csv_batch(FILE *f, const BatchRecord *r);   // one row and '\n'
 void train_csv_epoch(FILE *f, const EpochRecord *r);
+// The same rows as text (no '\n') in out[n]; n = TRAIN_CSV_ROW_MAX always suffices. Returns
+// what snprintf returns.
+int train_csv_batch_row(char *out, size_t n, const BatchRecord *r);
+int train_csv_epoch_row(char *out, size_t n, const EpochRecord *r);
 
-// ---- checkpoints: a safetensors file with the state dict, adam.m.<name> / adam.v.<name>
-// for every trainable tensor, and __metadata__ strings: checkpoint_format, model, the settings
-// (config.*), the data sizes (data.*) and the
-// loop state (state.*: epoch, position, step, lr, plateau, generators, running loss). -----
-int trainer_save_checkpoint(Trainer *t, uint8_t **out, size_t *len);
-int trainer_save_checkpoint_file(Trainer *t, const char *path);
-// The settings stored in a checkpoint, plus the dataset sizes it was made with (so the
-// caller can load the same data): train_images counts the validation images too.
-int checkpoint_read_config(const uint8_t *data, size_t len, TrainConfig *cfg,
-                           int *train_images, int *test_images, char *err, size_t errlen);
-// Continue a run: the data must be the same as when the checkpoint was saved.
-Trainer *trainer_resume(const uint8_t *data, size_t len, const Dataset *train,
-                        const Dataset *test, char *err, size_t errlen);
-
-// ---- weights files ----------------------------------------------------------------------
-// The model kind a safetensors file holds: CNN_SE iff it has ca1.fc.0.weight.
-int weights_detect_kind(const uint8_t *data, size_t len, ModelKind *kind, char *err, size_t errlen);
-// A model from a weights file or a checkpoint (its state dict part). kind < 0: detected.
-Model *model_from_bytes(const uint8_t *data, size_t len, int kind, int max_batch, char *err,
-                        size_t errlen);
+// Checkpoints (save, resume, read the settings) and weights files: checkpoint.h.
+#include "checkpoint.h"
 
 #endif

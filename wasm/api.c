@@ -337,70 +337,68 @@ API TrainConfig *ex_config_create(void) {
 }
 API void ex_config_free(TrainConfig *c) { free(c); }
 
-// Field names are TrainConfig's. Returns -1 for an unknown name or a value out of range.
+// Field names are TrainConfig's (TRAIN_SETTINGS, c/train_settings.h). Returns -1 for an
+// unknown name or a value out of the setting's range.
 API int ex_config_set(TrainConfig *c, const char *key, double v) {
-    int is_int = v == floor(v);
-#define INT_FIELD(name, lo, hi)                                                             \
-    if (strcmp(key, #name) == 0) {                                                          \
-        if (!is_int || v < (lo) || v > (hi)) goto range;                                    \
-        c->name = (int)v;                                                                   \
-        return 0;                                                                           \
+    int i = train_setting_index(key);
+    if (i < 0) {
+        snprintf(last_error, sizeof last_error, "unknown training setting '%s'", key);
+        return -1;
     }
-#define FLOAT_FIELD(name, lo, hi)                                                           \
-    if (strcmp(key, #name) == 0) {                                                          \
-        if (!(v >= (lo) && v <= (hi))) goto range;                                          \
-        c->name = (float)v;                                                                 \
-        return 0;                                                                           \
-    }
-    if (strcmp(key, "kind") == 0) {
-        if (v != 0 && v != 1) goto range;
-        c->kind = (ModelKind)(int)v;
-        return 0;
-    }
-    if (strcmp(key, "seed") == 0) {
-        if (!is_int || v < 0 || v >= 9007199254740992.0) goto range;
-        c->seed = (uint64_t)v;
-        return 0;
-    }
-    INT_FIELD(epochs, 1, 100000)
-    INT_FIELD(batch_size, 1, 4096)
-    INT_FIELD(augment, 0, 1)
-    FLOAT_FIELD(lr, 0, 1e6)
-    FLOAT_FIELD(weight_decay, 0, 1e6)
-    FLOAT_FIELD(dropout, 0, 0.999)
-    FLOAT_FIELD(plateau_factor, 0, 1)
-    INT_FIELD(plateau_patience, 0, 100000)
-    FLOAT_FIELD(plateau_threshold, 0, 1)
-    FLOAT_FIELD(min_lr, 0, 1e6)
-    INT_FIELD(val, 0, 1000000)
-    FLOAT_FIELD(explode_abs, 0, 1e30)
-    FLOAT_FIELD(explode_ratio, 0, 1e30)
-#undef INT_FIELD
-#undef FLOAT_FIELD
-    snprintf(last_error, sizeof last_error, "unknown training setting '%s'", key);
-    return -1;
-range:
-    snprintf(last_error, sizeof last_error, "training setting %s: value %g out of range", key, v);
+    char e[160];
+    if (train_setting_set(c, i, v, e, sizeof e) == 0) return 0;
+    snprintf(last_error, sizeof last_error, "training setting %s: value %g out of range (%s)", key, v, e);
     return -1;
 }
 
 API double ex_config_get(const TrainConfig *c, const char *key) {
-    if (strcmp(key, "kind") == 0) return c->kind;
-    if (strcmp(key, "seed") == 0) return (double)c->seed;
-    if (strcmp(key, "epochs") == 0) return c->epochs;
-    if (strcmp(key, "batch_size") == 0) return c->batch_size;
-    if (strcmp(key, "augment") == 0) return c->augment;
-    if (strcmp(key, "lr") == 0) return c->lr;
-    if (strcmp(key, "weight_decay") == 0) return c->weight_decay;
-    if (strcmp(key, "dropout") == 0) return c->dropout;
-    if (strcmp(key, "plateau_factor") == 0) return c->plateau_factor;
-    if (strcmp(key, "plateau_patience") == 0) return c->plateau_patience;
-    if (strcmp(key, "plateau_threshold") == 0) return c->plateau_threshold;
-    if (strcmp(key, "min_lr") == 0) return c->min_lr;
-    if (strcmp(key, "val") == 0) return c->val;
-    if (strcmp(key, "explode_abs") == 0) return c->explode_abs;
-    if (strcmp(key, "explode_ratio") == 0) return c->explode_ratio;
-    return NAN;
+    return train_setting_get(c, train_setting_index(key));
+}
+
+// The table itself, for ex.trainSettings: setting i's name, type ("kind", "u64", "int",
+// "bool", "float"), `excite train` flag ("" if none) and help (what 0..3), and its default,
+// min and max (what 0..2).
+API int ex_settings_count(void) { return TRAIN_SETTING_COUNT; }
+API const char *ex_setting_text(int i, int what) {
+    if (i < 0 || i >= TRAIN_SETTING_COUNT) return "";
+    const TrainSetting *s = &TRAIN_SETTING[i];
+    switch (what) {
+    case 0: return s->name;
+    case 1: return train_setting_type_name(s->type);
+    case 2: return s->flag ? s->flag : "";
+    case 3: return s->help;
+    }
+    return "";
+}
+API double ex_setting_number(int i, int what) {
+    if (i < 0 || i >= TRAIN_SETTING_COUNT) return NAN;
+    const TrainSetting *s = &TRAIN_SETTING[i];
+    return what == 0 ? s->def : what == 1 ? s->min : what == 2 ? s->max : NAN;
+}
+
+// ---- CSV rows (train.h: the columns and their meaning) ----------------------------------
+// The header line of the batches (batch_file 1) or epochs file, without '\n'.
+API const char *ex_csv_header(int batch_file, int is_val) {
+    return batch_file ? TRAIN_CSV_BATCH_COLUMNS : is_val ? TRAIN_CSV_EPOCH_COLUMNS_VAL
+                                                        : TRAIN_CSV_EPOCH_COLUMNS;
+}
+// A row of the batches file from rec[8] as ex_trainer_step fills it.
+API const char *ex_csv_batch_row(const double *rec) {
+    static char row[TRAIN_CSV_ROW_MAX];
+    BatchRecord r = {.epoch = (int)rec[0], .batch = (int)rec[1], .batches = (int)rec[2],
+                     .step = (int)rec[3], .loss = (float)rec[4], .accuracy = (float)rec[5],
+                     .lr = (float)rec[6], .images_per_sec = rec[7]};
+    train_csv_batch_row(row, sizeof row, &r);
+    return row;
+}
+// A row of the epochs file from rec[9] as ex_trainer_end_epoch fills it.
+API const char *ex_csv_epoch_row(const double *rec) {
+    static char row[TRAIN_CSV_ROW_MAX];
+    EpochRecord r = {.epoch = (int)rec[0], .train_loss = rec[1], .train_acc = rec[2],
+                     .test_loss = rec[3], .test_acc = rec[4], .is_val = rec[5] != 0,
+                     .lr = (float)rec[6], .next_lr = (float)rec[7], .seconds = rec[8]};
+    train_csv_epoch_row(row, sizeof row, &r);
+    return row;
 }
 
 // ---- the training loop (train.h) --------------------------------------------------------

@@ -134,6 +134,13 @@ class Excite {
         this._scratch = new Map();   // slot name -> { ptr, size }, reused across calls
         this._live = new Set();      // objects to free on dispose()
         this.kernel = this._str(mod._ex_gemm_kernel());
+        // The training settings as c/train_settings.h describes them, one entry per setting:
+        // { name (the C field, e.g. 'batch_size'), key (the name createTrainer takes, e.g.
+        // 'batchSize'), type ('kind' | 'u64' | 'int' | 'bool' | 'float'), default, min, max
+        // (inclusive; a float setting is compared after rounding to float), flag (the
+        // `excite train` option, '' if none), help }. kind's default/min/max are indices of
+        // 'CNN', 'CNN_SE'. A u64 (seed) must also be a safe integer here (JS numbers).
+        this.trainSettings = Object.freeze(readSettingsTable(mod, (p) => this._str(p)));
     }
 
     // ---- raw memory (internal) ----
@@ -421,17 +428,37 @@ class Excite {
         if (this._m.PThread) this._m.PThread.terminateAllThreads();
     }
 
-    // ---- settings <-> TrainConfig ----
+    // ---- CSV rows: the core's formatter (c/train.h documents every column) ----
+    // The first line of a log file: 'batches', or 'epochs' (isVal: val_ instead of test_).
+    csvHeader(file, isVal = false) {
+        if (file !== 'batches' && file !== 'epochs') throw new Error("csvHeader: 'batches' or 'epochs'");
+        return this._str(this._m._ex_csv_header(file === 'batches' ? 1 : 0, isVal ? 1 : 0));
+    }
+    // A row (no newline) of the batches file from what Trainer.step() returns.
+    csvBatchRow(r) {
+        const rec = this._tmp('csvrec', 9 * 8);
+        this._f64(rec, 8).set([r.epoch, r.batch, r.batches, r.step, r.loss, r.accuracy, r.lr, r.imagesPerSec]);
+        return this._str(this._m._ex_csv_batch_row(rec));
+    }
+    // A row of the epochs file from what Trainer.endEpoch() returns.
+    csvEpochRow(r) {
+        const rec = this._tmp('csvrec', 9 * 8);
+        this._f64(rec, 9).set([r.epoch, r.trainLoss, r.trainAcc, r.testLoss, r.testAcc, r.isVal ? 1 : 0,
+                               r.lr, r.nextLr, r.seconds]);
+        return this._str(this._m._ex_csv_epoch_row(rec));
+    }
+
+    // ---- settings <-> TrainConfig (through the table, this.trainSettings) ----
     _config(settings = {}) {
         const cfg = this._m._ex_config_create();
         if (!cfg) throw new Error(this._lastError());
         try {
             for (const [key, value] of Object.entries(settings)) {
                 if (value === undefined || value === null) continue;
-                const field = CONFIG_FIELDS[key];
-                if (!field) throw new Error(`unknown training setting '${key}'`);
+                const s = this.trainSettings.find((x) => x.key === key);
+                if (!s) throw new Error(`unknown training setting '${key}'`);
                 let v = value;
-                if (key === 'kind') {
+                if (s.type === 'kind') {
                     v = KINDS.indexOf(value);
                     if (v < 0) throw new Error(`unknown model kind '${value}'`);
                 } else if (typeof v === 'boolean') {
@@ -440,7 +467,10 @@ class Excite {
                 if (typeof v !== 'number' || !Number.isFinite(v)) {
                     throw new Error(`training setting ${key}: ${value} is not a finite number`);
                 }
-                if (this._m._ex_config_set(cfg, this._cstr('key', field), v) !== 0) {
+                if (s.type === 'u64' && !Number.isSafeInteger(v)) {
+                    throw new Error(`training setting ${key}: ${value} is not an integer in 0..${Number.MAX_SAFE_INTEGER}`);
+                }
+                if (this._m._ex_config_set(cfg, this._cstr('key', s.name), v) !== 0) {
                     throw new Error(this._lastError());
                 }
             }
@@ -452,25 +482,43 @@ class Excite {
     }
     _readConfig(cfg) {
         const out = {};
-        for (const [key, field] of Object.entries(CONFIG_FIELDS)) {
-            let v = this._m._ex_config_get(cfg, this._cstr('key', field));
-            if (key === 'kind') v = KINDS[v];
-            else if (key === 'augment') v = v !== 0;
-            else if (FLOAT_FIELDS.has(key)) v = Math.fround(v);
-            out[key] = v;
+        for (const s of this.trainSettings) {
+            let v = this._m._ex_config_get(cfg, this._cstr('key', s.name));
+            if (s.type === 'kind') v = KINDS[v];
+            else if (s.type === 'bool') v = v !== 0;
+            else if (s.type === 'float') v = Math.fround(v);
+            out[s.key] = v;
         }
         return out;
     }
 }
 
-const CONFIG_FIELDS = {
-    kind: 'kind', seed: 'seed', epochs: 'epochs', batchSize: 'batch_size', augment: 'augment',
-    lr: 'lr', weightDecay: 'weight_decay', dropout: 'dropout', plateauFactor: 'plateau_factor',
-    plateauPatience: 'plateau_patience', plateauThreshold: 'plateau_threshold', minLr: 'min_lr',
-    val: 'val', explodeAbs: 'explode_abs', explodeRatio: 'explode_ratio',
-};
-const FLOAT_FIELDS = new Set(['lr', 'weightDecay', 'dropout', 'plateauFactor', 'plateauThreshold',
-                              'minLr', 'explodeAbs', 'explodeRatio']);
+// 'batch_size' -> 'batchSize'
+const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+
+function readSettingsTable(mod, str) {
+    const out = [];
+    for (let i = 0, n = mod._ex_settings_count(); i < n; i++) {
+        const name = str(mod._ex_setting_text(i, 0));
+        out.push(Object.freeze({ name, key: camel(name), type: str(mod._ex_setting_text(i, 1)),
+            default: mod._ex_setting_number(i, 0), min: mod._ex_setting_number(i, 1),
+            max: mod._ex_setting_number(i, 2), flag: str(mod._ex_setting_text(i, 2)),
+            help: str(mod._ex_setting_text(i, 3)) }));
+    }
+    return out;
+}
+
+// Is v a value setting s (an entry of ex.trainSettings) accepts? The same rule as the core's
+// train_setting_set: kind 'CNN' | 'CNN_SE'; bool true/false/0/1; int/u64 an integer in
+// [min, max] (u64 also a safe integer); float finite, in [min, max] after rounding to float.
+export function settingAccepts(s, v) {
+    if (s.type === 'kind') return KINDS.includes(v);
+    if (s.type === 'bool') return typeof v === 'boolean' || v === 0 || v === 1;
+    if (typeof v !== 'number' || !Number.isFinite(v)) return false;
+    if (s.type === 'float') return Math.fround(v) >= Math.fround(s.min) && Math.fround(v) <= Math.fround(s.max);
+    if (s.type === 'u64') return Number.isSafeInteger(v) && v >= 0;
+    return Number.isInteger(v) && v >= s.min && v <= s.max;
+}
 
 function checkBytes(bytes, what) {
     if (!(bytes instanceof Uint8Array)) throw new Error(`${what}: expected a Uint8Array`);
@@ -706,7 +754,8 @@ class Trainer {
     get config() { return this._ex._readConfig(this._ex._m._ex_trainer_config(this._live())); }
 
     setEpochs(n) {
-        if (!(Number.isInteger(n) && n >= 1)) throw new Error('epochs must be a positive integer');
+        const s = this._ex.trainSettings.find((x) => x.name === 'epochs');
+        if (!settingAccepts(s, n)) throw new Error(`epochs must be an integer in ${s.min}..${s.max} (got ${n})`);
         this._ex._m._ex_trainer_set_epochs(this._live(), n);
     }
 

@@ -3,8 +3,10 @@
 // commands and receives progress events (protocol in README.md). With two models, both
 // train in turn on the same batches (same seed: same shuffle and augmentation), so their
 // curves can be compared batch for batch. Commands are answered between batches.
+// The CSV rows of every batch and epoch (the 'csv' field of 'batch' and 'epoch') come from the
+// core's formatter (ex.csvBatchRow / ex.csvEpochRow), the same as `excite train --csv`.
 //   const w = new Worker('/wasm/worker.mjs', { type: 'module' });
-import { loadExcite } from './excite.mjs';
+import { loadExcite, settingAccepts } from './excite.mjs';
 import { loadCifarFromServer } from './cifar.mjs';
 
 const KINDS = ['CNN', 'CNN_SE'];
@@ -119,6 +121,17 @@ function postCheckpoint(reason) {
     post({ type: 'checkpoint', reason, state: st }, Object.values(st.trainers).map((b) => b.buffer));
 }
 
+// Every setting named and in range, by the core's table (ex.trainSettings); throws naming it.
+function checkSettings(s) {
+    for (const [key, v] of Object.entries(s)) {
+        const d = ex.trainSettings.find((x) => x.key === key);
+        if (!d) throw new Error(`unknown training setting '${key}'`);
+        if (v !== undefined && v !== null && !settingAccepts(d, v)) {
+            throw new Error(`training setting ${key}: ${v} is not in ${d.min}..${d.max}`);
+        }
+    }
+}
+
 function start(msg) {
     if (state === 'running' || state === 'paused') throw new Error('training is already running: stop it first');
     if (!data) throw new Error('no data: send the training and test images first');
@@ -147,6 +160,7 @@ function start(msg) {
         for (const k of models) if (!KINDS.includes(k)) throw new Error(`unknown model '${k}'`);
         settings = { ...(msg.settings || {}) };
         delete settings.kind;
+        checkSettings(settings);
         try {
             for (const k of models) {
                 trainers[k] = ex.createTrainer({ ...settings, kind: k }, data.train, data.test);
@@ -161,6 +175,9 @@ function start(msg) {
     }
     if (msg.pauseAt !== undefined) pauseAt = parsePauseAt(msg.pauseAt);
     resolvePauseAt();
+    const isVal = trainers[kinds[0]].config.val > 0;
+    post({ type: 'run', models: kinds.slice(), settings,
+           csvColumns: { batches: ex.csvHeader('batches'), epochs: ex.csvHeader('epochs', isVal) } });
     setState('running');
     loop();
 }
@@ -196,7 +213,7 @@ async function loop() {
                     const e = t.endEpoch();
                     post({ type: 'epoch', model: k, epoch: e.epoch, trainLoss: e.trainLoss, trainAcc: e.trainAcc,
                            testLoss: e.testLoss, testAcc: e.testAcc, isVal: e.isVal, lr: e.lr,
-                           nextLr: e.nextLr, seconds: e.seconds });
+                           nextLr: e.nextLr, seconds: e.seconds, csv: ex.csvEpochRow(e) });
                     endedEpoch = true;
                     continue;
                 }
@@ -214,9 +231,10 @@ async function loop() {
                 }
                 speed[k] = speed[k] ? 0.9 * speed[k] + 0.1 * r.imagesPerSec : r.imagesPerSec;
                 const left = Math.max(...kinds.map((q) => remainingBatches(trainers[q])));
+                // imgPerSec: smoothed, for the progress line; the CSV row has this batch's own rate
                 post({ type: 'batch', model: k, epoch: r.epoch, batch: r.batch, batches: r.batches, step: r.step,
                        loss: r.loss, acc: r.accuracy, lr: r.lr, imgPerSec: speed[k],
-                       eta: secPerRound > 0 ? left * secPerRound : null });
+                       eta: secPerRound > 0 ? left * secPerRound : null, csv: ex.csvBatchRow(r) });
             }
             if (!endedEpoch) {
                 const dt = (performance.now() - t0) / 1000;
@@ -280,8 +298,8 @@ async function handle(msg) {
         // epochs and the learning rate can change during a run (checked before anything changes)
         const s = msg.settings || {};
         const newPauseAt = s.pauseAt !== undefined ? parsePauseAt(s.pauseAt) : undefined;
-        if (s.lr !== undefined && !(Number.isFinite(s.lr) && s.lr > 0)) throw new Error(`learning rate must be a finite number > 0 (got ${s.lr})`);
-        if (s.epochs !== undefined && !(Number.isInteger(s.epochs) && s.epochs >= 1)) throw new Error('epochs must be a positive integer');
+        await ensureExcite();
+        checkSettings({ lr: s.lr, epochs: s.epochs });
         if (s.lr !== undefined) {
             for (const k of kinds) trainers[k].setLr(s.lr);
             if (settings) settings.lr = s.lr;
