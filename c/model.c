@@ -458,6 +458,20 @@ int model_undo_step(Model *m) {
     return 0;
 }
 
+// Images of the batch whose top logit is their label; the top classes go to pred (may be NULL).
+static int count_correct(const Model *m, const uint8_t *y, int B, uint8_t *pred) {
+    int k = 0;
+    for (int b = 0; b < B; b++) {
+        const float *p = m->a.logits + (size_t)b * NUM_CLASSES;
+        int best = 0;
+        for (int j = 1; j < NUM_CLASSES; j++)
+            if (p[j] > p[best]) best = j;
+        k += best == y[b];
+        if (pred) pred[b] = (uint8_t)best;
+    }
+    return k;
+}
+
 int model_train_step_limit(Model *m, const float *x, const uint8_t *y, int B,
                            const AdamConfig *cfg, double max_loss, float *loss, int *correct) {
     // Until Adam runs, the step only changes the small state: keep it in `pending`, so
@@ -466,17 +480,7 @@ int model_train_step_limit(Model *m, const float *x, const uint8_t *y, int B,
     if (model_forward(m, x, B, 1)) return -1;
     float l = model_loss(m, y, B);
     if (loss) *loss = l;
-    if (correct) {
-        int k = 0;
-        for (int b = 0; b < B; b++) {
-            const float *p = m->a.logits + (size_t)b * NUM_CLASSES;
-            int best = 0;
-            for (int j = 1; j < NUM_CLASSES; j++)
-                if (p[j] > p[best]) best = j;
-            k += best == y[b];
-        }
-        *correct = k;
-    }
+    if (correct) *correct = count_correct(m, y, B, NULL);
     char what[200] = "";
     if (!isfinite(l)) {
         snprintf(what, sizeof what, "the loss is %s", isnan(l) ? "NaN" : l > 0 ? "inf" : "-inf");
@@ -531,15 +535,7 @@ int model_eval_batch(Model *m, const float *x, const uint8_t *y, int B,
     if (model_forward(m, x, B, 0)) return -1;
     float l = model_loss(m, y, B);
     if (loss_sum) *loss_sum += (double)l * B;
-    int k = 0;
-    for (int b = 0; b < B; b++) {
-        const float *p = m->a.logits + (size_t)b * NUM_CLASSES;
-        int best = 0;
-        for (int j = 1; j < NUM_CLASSES; j++)
-            if (p[j] > p[best]) best = j;
-        k += best == y[b];
-        if (pred) pred[b] = (uint8_t)best;
-    }
+    int k = count_correct(m, y, B, pred);
     if (correct) *correct += k;
     return 0;
 }
