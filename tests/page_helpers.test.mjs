@@ -4,7 +4,8 @@
 // keys, the data source choice, message text, the image note, the engine line, argmax and
 // the analysis cache key, the worker fallback, the chart wrapper's own series, and the
 // Inspect panel's helpers (URL state, gallery pages and keys, embedded parts, SE order, scale),
-// the SE anatomy panel's (?ca=, ?ch=, top and bottom channels, channel means, FC terms).
+// the SE anatomy panel's (?ca=, ?ch=, top and bottom channels, channel means, FC terms), the
+// guided lesson's (?step=, grouped numbers, overhead texts, widest block, active channels, Grad-CAM scaling).
 import { gatherChunks, pairedDifference, classAccuracy, rowShare, bothTrained } from '../web/js/evaluation.mjs';
 import { tabAfterKey } from '../web/js/shell/tabs.mjs';
 import { sourceFor } from '../web/js/data-sets.mjs';
@@ -20,6 +21,9 @@ import { CLASS_NAMES, className } from '../web/js/i18n.mjs';
 import { CLASSES } from '../wasm/excite.mjs';
 import * as inspectH from '../web/js/panels/inspect-helpers.mjs';
 import * as anat from '../web/js/panels/anatomy-helpers.mjs';
+import * as lessonH from '../web/js/lesson-helpers.mjs';
+import { modelStats } from '../web/js/lesson-stats.mjs';
+import { STEPS } from '../web/js/lesson.mjs';
 
 let failures = 0;
 function check(ok, what) {
@@ -151,6 +155,28 @@ check(eq(f2, [{ k: 0, w: 3, h: 0.5, p: 1.5 }, { k: 1, w: 4, h: 0, p: 0 }]), 'ana
 const px = anat.chwToRGBA(Uint8Array.from({ length: 2 * 3072 }, (_, i) => i % 251), 3072);
 check(px.length === 4096 && px[0] === 3072 % 251 && px[1] === 4096 % 251 && px[2] === 5120 % 251 && px[3] === 255 && px[4] === 3073 % 251,
   'anatomy chwToRGBA: pixel i takes R, G, B from the three planes at the offset, alpha 255');
+
+// ---- the guided lesson: the step, numbers, the SE block it shows
+check(lessonH.stepFromParam('3', 7) === 2 && lessonH.stepFromParam('7', 7) === 6 && lessonH.stepFromParam('8', 7) === 0 && lessonH.stepFromParam('0', 7) === 0 &&
+  lessonH.stepFromParam(null, 7) === 0 && lessonH.stepFromParam('x', 7) === 0 && lessonH.stepFromParam('2nd', 7) === 1,
+  'lesson stepFromParam: ?step=1..n is step 0..n-1, anything else step 0');
+check(lessonH.group(1234567) === '1\u202f234\u202f567' && lessonH.group(999.5) === '1\u202f000' && lessonH.group(12) === '12' && lessonH.group(0) === '0',
+  `lesson group: rounded, thousands apart by a narrow no-break space (${JSON.stringify(lessonH.group(1234567))})`);
+const ov = lessonH.overheadVars({ extraParams: 2080, paramShare: 0.0035, extraFlops: 12345, flopShare: 0.0123, seFcFlops: 4096, fcFlopShare: 0.5 });
+check(eq(ov, { p: '2\u202f080', ps: '0.35 %', f: '12\u202f345', fs: '1.2 %', ffc: '4\u202f096', ffs: '50.0 %' }),
+  `lesson overheadVars: grouped counts and their shares for the texts (${JSON.stringify(ov)})`);
+check(lessonH.widestBlock([[0.25, 0.5], [0, 0.75], [0.25, 1]]) === 1 && lessonH.widestBlock([Float32Array.from([0, 0.5]), Float32Array.from([0, 0.25])]) === 0 &&
+  lessonH.widestBlock([[0.5, 0.5], [0.5, 0.5, 0.5]]) === 0, 'lesson widestBlock: the block whose s has the widest range, the first on a tie');
+const act = lessonH.mostActive(Float32Array.from([0.5, 2, 0, 2, 1, 3, 0.25]), 3), act6 = lessonH.mostActive(Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]));
+check(eq(act, [5, 1, 3]) && eq(act6, [7, 6, 5, 4, 3, 2]) && lessonH.KEPT === 4 && lessonH.ACTIVE === 6,
+  `lesson mostActive: the channels with the largest squeeze, ties in channel order, 6 by default (${act}, ${act6})`);
+const camN = lessonH.camForDisplay(Float32Array.from([0, -1, 2, 4])), camZ = lessonH.camForDisplay(Float32Array.from([-1, 0]));
+check(camN instanceof Float32Array && eq(Array.from(camN), [0, -0.25, 0.5, 1]) && eq(Array.from(camZ), [0, 0]),
+  `lesson camForDisplay: Grad-CAM divided by its maximum, all 0 when nothing is above 0 (${Array.from(camN)})`);
+check(modelStats({ models: { get: (k) => (k === 'CNN' ? {} : null) } }) === null, 'lesson modelStats: none while a model is missing');
+check(eq(STEPS.map((st) => st.id), ['attention', 'models', 'train', 'features', 'heatmaps', 'anatomy', 'end']) &&
+  eq(STEPS.map((st) => (st.view ? st.view.name : null)), ['viewAttention', 'viewStats', null, 'viewFeatures', 'viewHeatmaps', null, 'viewEnd']),
+  'lesson STEPS: seven steps in order, with the views they draw in the card');
 
 if (failures) { console.log(`${failures} check(s) failed`); process.exit(1); }
 console.log('all checks passed');
