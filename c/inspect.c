@@ -78,7 +78,7 @@ int model_gradcam(Model *m, const float *x, int cls, int block, float *cam, int 
         relu_backward(ZERO(nxt, c * hw), cur, a->act[i], (size_t)c * hw);
         SWAP();
         batchnorm_backward_eval(ZERO(nxt, c * hw), cur, m->P.bn_w[i], m->running_var[i], 1, c, hw,
-                                1e-5f);
+                                BN_EPS);
         SWAP();
         conv2d_backward(ZERO(nxt, blk_cin(i) * hw), NULL, NULL, cur, a->pool[i - 1], m->P.conv_w[i],
                         1, blk_cin(i), h, h, c, a->work);

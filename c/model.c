@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const float BN_EPS = 1e-5f, BN_MOMENTUM = 0.1f;
 
 // Big buffers touched at every step (the activation arena, tens of MB; parameters, gradients
 // and Adam moments, 4.6 MB each): on Linux, 2 MB-aligned and

@@ -17,6 +17,9 @@ static inline int blk_r(int i) { return (32 << i) / 16; }
 
 // What a training step changes besides the parameters and Adam moments: the running
 // statistics, num_batches_tracked, Adam's step count and the dropout generator.
+// Batch-norm as PyTorch's defaults (nn.BatchNorm2d): eps and the running-statistics momentum.
+static const float BN_EPS = 1e-5f, BN_MOMENTUM = 0.1f;
+
 typedef struct {
     float *bn;                 // nbuffers floats: params[nparams..)
     int64_t nbt[NUM_BLOCKS];
