@@ -315,6 +315,10 @@ async function handle(msg) {
         }
         return;
     }
+    case 'settings-table':   // the core's training settings (ex.trainSettings), for forms
+        await ensureExcite();
+        post({ type: 'settings-table', settings: ex.trainSettings });
+        return;
     case 'checkpoint':
         if (!kinds.length) throw new Error('nothing to checkpoint: no training run');
         postCheckpoint('request');

@@ -1,170 +1,17 @@
-// train.mjs - the Train panel: settings, start/pause/resume/stop/reset of the training
-// worker (wasm/worker.mjs), live curves of CNN and CNN_SE on shared charts, progress,
-// CSV logs with the native program's columns, and weight export.
+// train.mjs - the Train panel's view and wiring: the settings form, start/pause/resume/stop/
+// reset of the training worker (wasm/worker.mjs), progress, the saved-run offer (IndexedDB),
+// CSV and weight export. The charts are train-charts.mjs, the texts train-strings.mjs, the
+// logic without a DOM train-helpers.mjs; the CSV rows are the core's (c/train.h), made in
+// the worker; the form's limits come from the core's settings table (ex.trainSettings).
 
-import { lineChart, smoother, COLORS } from '../charts.mjs';
+import { smoother } from '../charts.mjs';
 import * as store from '../run-store.mjs';
 import { el } from '../dom.mjs';
 import { limitSelect } from '../data-sets.mjs';
-
-const KINDS = ['CNN', 'CNN_SE'];
-const BATCH_COLS = 'epoch,batch,step,loss,accuracy,lr,images_per_sec';
-const EPOCH_COLS = 'epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds';
-
-const strings = {
-  en: {
-    'train.title': 'Train',
-    'train.intro': 'Train the plain CNN, the CNN with SE blocks, or both on the same batches (a race) and watch the curves. Everything runs in this tab, in a background thread. Epochs and learning rate can be changed while it trains.',
-    'train.settings': 'Settings',
-    'train.model': 'Model',
-    'train.model.CNN': 'CNN',
-    'train.model.CNN_SE': 'CNN_SE',
-    'train.model.both': 'both (race)',
-    'train.epochs': 'Epochs',
-    'train.batch': 'Batch size',
-    'train.lr': 'Learning rate',
-    'train.trainSize': 'Training images',
-    'train.testSize': 'Test images',
-    'train.augment': 'Augmentation (random crop + flip)',
-    'train.seed': 'Seed',
-    'train.finetune': 'Start from the weights in use',
-    'train.start': 'Start',
-    'train.pause': 'Pause',
-    'train.resume': 'Resume',
-    'train.stop': 'Stop',
-    'train.reset': 'Reset',
-    'train.pauseAtEpochEnd': 'Pause at the end of this epoch',
-    'train.state.pausedAt': 'Paused at the end of epoch {epoch}, as asked. Press Resume to continue.',
-    'train.state.pausedAtBatch': 'Paused after batch {batch} of epoch {epoch}, as asked.',
-    'train.state.idle': 'Ready.',
-    'train.state.loading': 'Loading the training data…',
-    'train.state.running': 'Training…',
-    'train.state.paused': 'Paused.',
-    'train.state.stopped': 'Stopped.',
-    'train.state.done': 'Finished.',
-    'train.progress': 'Epoch {epoch}/{epochs} · batch {batch}/{batches} · {ips} images/s · {eta} left',
-    'train.legend.cnn': 'CNN (no attention)',
-    'train.legend.se': 'CNN_SE (with SE blocks)',
-    'train.legend': 'Faint line: each batch; bold line: smoothed (moving average). Epoch charts: solid = training set, dashed = test set.',
-    'train.chart.loss': 'Loss per batch',
-    'train.chart.acc': 'Accuracy per batch',
-    'train.chart.eloss': 'Loss per epoch',
-    'train.chart.eacc': 'Accuracy per epoch',
-    'train.chart.lr': 'Learning rate',
-    'train.chart.lr.caption': 'The learning rate halves when the test loss stops improving for a few epochs (ReduceLROnPlateau): look for the steps. A rate you set during the run shows here too.',
-    'train.axis.step': 'batch (step)',
-    'train.axis.epoch': 'epoch',
-    'train.axis.loss': 'cross-entropy loss',
-    'train.axis.acc': 'accuracy',
-    'train.axis.lr': 'learning rate',
-    'train.ds.raw': '{m} per batch',
-    'train.ds.smooth': '{m} smoothed',
-    'train.ds.train': '{m} train',
-    'train.ds.test': '{m} test',
-    'train.export': 'Export',
-    'train.export.caption': 'Logs have the same columns as the command-line program (excite train). Weights are safetensors files the command-line program and PyTorch can load.',
-    'train.export.batches': '{m} batch log (CSV)',
-    'train.export.epochs': '{m} epoch log (CSV)',
-    'train.export.weights': '{m} weights (.safetensors)',
-    'train.err.settings': 'Check the settings: {what}.',
-    'train.err.busy': 'Training is already running.',
-    'train.err.worker': 'The training thread is not available.',
-    'train.err.diverged': 'Training stopped: {msg}',
-    'train.err.divergedPaused': 'Training paused: {msg} Lower the learning rate above and press Resume (the curves and the model so far are kept).',
-    'train.empty': 'Press Start: the curves appear here while the models train.',
-    'train.progressLabel': 'Training progress',
-    'train.saved': 'A training run was interrupted: {models}, epoch {epoch} of {epochs}, batch {batch} of {batches}, saved {time}. It can continue exactly where it stopped.',
-    'train.saved.resume': 'Resume that run',
-    'train.saved.discard': 'Discard it',
-    'train.saved.note': 'The run is saved in this browser at every epoch end and when you pause, so a reload does not lose it.',
-  },
-  zh: {
-    'train.title': '训练',
-    'train.intro': '训练普通 CNN、带 SE 模块的 CNN，或让两者在相同的批次上同时训练（比赛），观察曲线。一切都在这个标签页的后台线程中运行。训练过程中也可以修改训练轮数和学习率。',
-    'train.settings': '设置',
-    'train.model': '模型',
-    'train.model.CNN': 'CNN',
-    'train.model.CNN_SE': 'CNN_SE',
-    'train.model.both': '两个（比赛）',
-    'train.epochs': '训练轮数',
-    'train.batch': '批大小',
-    'train.lr': '学习率',
-    'train.trainSize': '训练图片数',
-    'train.testSize': '测试图片数',
-    'train.augment': '数据增强（随机裁剪 + 翻转）',
-    'train.seed': '随机种子',
-    'train.finetune': '从当前使用的权重开始',
-    'train.start': '开始',
-    'train.pause': '暂停',
-    'train.resume': '继续',
-    'train.stop': '停止',
-    'train.reset': '重置',
-    'train.pauseAtEpochEnd': '在本轮结束时暂停',
-    'train.state.pausedAt': '已按要求在第 {epoch} 轮结束时暂停。点“继续”接着训练。',
-    'train.state.pausedAtBatch': '已按要求在第 {epoch} 轮第 {batch} 批之后暂停。',
-    'train.state.idle': '就绪。',
-    'train.state.loading': '正在加载训练数据…',
-    'train.state.running': '训练中…',
-    'train.state.paused': '已暂停。',
-    'train.state.stopped': '已停止。',
-    'train.state.done': '训练完成。',
-    'train.progress': '第 {epoch}/{epochs} 轮 · 第 {batch}/{batches} 批 · 每秒 {ips} 张 · 剩余 {eta}',
-    'train.legend.cnn': 'CNN（无注意力）',
-    'train.legend.se': 'CNN_SE（带 SE 模块）',
-    'train.legend': '浅色细线：每一批；粗线：平滑后（滑动平均）。每轮图表：实线 = 训练集，虚线 = 测试集。',
-    'train.chart.loss': '每批的损失',
-    'train.chart.acc': '每批的准确率',
-    'train.chart.eloss': '每轮的损失',
-    'train.chart.eacc': '每轮的准确率',
-    'train.chart.lr': '学习率',
-    'train.chart.lr.caption': '当测试损失连续几轮不再下降时，学习率减半（ReduceLROnPlateau）：注意图中的台阶。训练中手动修改的学习率也会显示在这里。',
-    'train.axis.step': '批次（步）',
-    'train.axis.epoch': '轮',
-    'train.axis.loss': '交叉熵损失',
-    'train.axis.acc': '准确率',
-    'train.axis.lr': '学习率',
-    'train.ds.raw': '{m} 每批',
-    'train.ds.smooth': '{m} 平滑',
-    'train.ds.train': '{m} 训练集',
-    'train.ds.test': '{m} 测试集',
-    'train.export': '导出',
-    'train.export.caption': '日志的列与命令行程序（excite train）相同。权重是 safetensors 文件，命令行程序和 PyTorch 都能加载。',
-    'train.export.batches': '{m} 每批日志（CSV）',
-    'train.export.epochs': '{m} 每轮日志（CSV）',
-    'train.export.weights': '{m} 权重（.safetensors）',
-    'train.err.settings': '请检查设置：{what}。',
-    'train.err.busy': '训练已经在进行中。',
-    'train.err.worker': '训练线程不可用。',
-    'train.err.diverged': '训练已停止：{msg}',
-    'train.err.divergedPaused': '训练已暂停：{msg} 请在上方调低学习率，然后点“继续”（已有的曲线和模型都会保留）。',
-    'train.empty': '点击“开始”：训练时曲线会出现在这里。',
-    'train.progressLabel': '训练进度',
-    'train.saved': '有一次训练被中断了：{models}，第 {epoch}/{epochs} 轮，第 {batch}/{batches} 批，保存于 {time}。可以从中断处精确地继续。',
-    'train.saved.resume': '继续那次训练',
-    'train.saved.discard': '丢弃',
-    'train.saved.note': '训练在每轮结束和暂停时都会保存在此浏览器中，刷新页面不会丢失。',
-  },
-};
-
-function fmtTime(s) {
-  if (!Number.isFinite(s) || s < 0) return '–';
-  s = Math.round(s);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-  return h ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
-}
-// printf's %.6g, so the CSV files read like the native program's
-function g6(v) {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return '0';
-  const e = Math.floor(Math.log10(Math.abs(v)));
-  if (e < -4 || e >= 6) {
-    const [m, x] = v.toExponential(5).split('e');
-    const n = Number(x);
-    return `${m.replace(/\.?0+$/, '')}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
-  }
-  return String(Number(v.toPrecision(6)));
-}
-const f6 = (v) => (Number.isFinite(v) ? v.toFixed(6) : String(v));
+import { strings } from './train-strings.mjs';
+import { createTrainCharts } from './train-charts.mjs';
+import { KINDS, UI_DEFAULTS, formLimits, settingProblems, newRun, csvText, rowNumbers, keepCheckpoint,
+  savedRecord, resumable, modelsOf, progressOf, fmtTime } from './train-helpers.mjs';
 
 function download(name, data, type) {
   const url = URL.createObjectURL(new Blob([data], { type }));
@@ -204,13 +51,26 @@ function mount(root, ctx) {
     const l = el('label'); l.append(r, el('span', { i18n: `train.model.${v}` }));
     modelField.append(l);
   }
-  const epochs = el('input', { type: 'number', min: '1', max: '200', step: '1', value: '3', name: 'epochs' });
+  // limits and the batch size's and learning rate's defaults: the core's table (applyTable)
+  const epochs = el('input', { type: 'number', step: '1', value: String(UI_DEFAULTS.epochs), name: 'epochs' });
   const batch = sel('batch', [16, 32, 64, 128, 256], 64);
-  const lr = el('input', { type: 'number', min: '0.000001', max: '100', step: 'any', value: '0.001', name: 'lr' });
+  const lr = el('input', { type: 'number', step: 'any', value: '0.001', name: 'lr' });
   const trainSize = sel('train-size', [1000, 2000, 5000, 10000, 20000, 50000], 5000);
   const testSize = sel('test-size', [500, 1000, 2000, 10000], 1000);
-  const augment = el('input', { type: 'checkbox', name: 'augment' }); augment.checked = true;
-  const seed = el('input', { type: 'number', min: '0', max: '2147483647', step: '1', value: String(ctx.state.getInt('seed', 42)), name: 'seed' });
+  const augment = el('input', { type: 'checkbox', name: 'augment' }); augment.checked = UI_DEFAULTS.augment;
+  const seed = el('input', { type: 'number', step: '1', value: String(ctx.state.getInt('seed', UI_DEFAULTS.seed)), name: 'seed' });
+  // The core's settings table (the worker sends it): the form's limits and its checks.
+  let table = null;
+  function applyTable(tb) {
+    const first = !table;
+    table = tb;
+    const lim = formLimits(tb);
+    for (const [key, input] of [['epochs', epochs], ['lr', lr], ['seed', seed]]) {
+      if (lim[key]) { input.min = String(lim[key].min); input.max = String(lim[key].max); }
+    }
+    if (first && lim.lr && !run) lr.value = String(lim.lr.default);
+    if (first && lim.batchSize && !run) batch.value = String(lim.batchSize.default);
+  }
   const finetune = el('input', { type: 'checkbox', name: 'finetune' });
   const augL = el('label', { class: 'check' }); augL.append(augment, el('span', { i18n: 'train.augment' }));
   const ftL = el('label', { class: 'check' }); ftL.append(finetune, el('span', { i18n: 'train.finetune' }));
@@ -249,67 +109,15 @@ function mount(root, ctx) {
   const savedCard = el('div', { class: 'card notice-card', role: 'region' }, savedText, el('div', { class: 'controls' }, savedResume, savedDiscard));
   savedCard.hidden = true;
 
-  // ---- charts
-  const chartCard = (titleKey, testid, cls = 'chart-box') => {
-    const c = el('canvas', testid ? { testid, role: 'img' } : { role: 'img' });
-    c.dataset.i18nAria = titleKey;
-    const empty = el('p', { class: 'chart-empty', i18n: 'train.empty' });
-    const box = el('div', { class: cls }, c, empty);
-    const card = el('div', { class: 'card' }, el('h3', { i18n: titleKey }), box);
-    return { c, card };
-  };
-  const lossC = chartCard('train.chart.loss', 'loss-chart');
-  const accC = chartCard('train.chart.acc', 'acc-chart');
-  const elossC = chartCard('train.chart.eloss', 'epoch-loss-chart', 'chart-box short');
-  const eaccC = chartCard('train.chart.eacc', 'epoch-acc-chart', 'chart-box short');
-  const lrC = chartCard('train.chart.lr', 'lr-chart', 'chart-box short');
-  lrC.card.append(el('p', { class: 'caption', i18n: 'train.chart.lr.caption' }));
-  const legendP = el('div', { class: 'legend-line' },
-    el('span', {}, el('span', { class: 'swatch cnn' }), el('span', { i18n: 'train.legend.cnn' })),
-    el('span', {}, el('span', { class: 'swatch cnn_se' }), el('span', { i18n: 'train.legend.se' })),
-    el('span', { i18n: 'train.legend' }));
-
+  const tc = createTrainCharts(t, root, (k) => run.smooth[k]);
   const exportCard = el('div', { class: 'card' }, el('h3', { i18n: 'train.export' }), el('p', { class: 'caption', i18n: 'train.export.caption' }));
   const downloads = el('div', { class: 'downloads' });
   exportCard.append(downloads);
-
-  root.append(savedCard, setCard, legendP,
-    el('div', { class: 'grid2' }, lossC.card, accC.card),
-    el('div', { class: 'grid3' }, elossC.card, eaccC.card, lrC.card),
+  const [lossCard, accCard, elossCard, eaccCard, lrCard] = tc.cards;
+  root.append(savedCard, setCard, tc.legend,
+    el('div', { class: 'grid2' }, lossCard, accCard),
+    el('div', { class: 'grid3' }, elossCard, eaccCard, lrCard),
     exportCard);
-
-  const batchSets = KINDS.flatMap((k) => [
-    { key: `${k}.raw`, color: COLORS[k], raw: true },
-    { key: `${k}.smooth`, color: COLORS[k] },
-  ]);
-  const epochSets = KINDS.flatMap((k) => [
-    { key: `${k}.train`, color: COLORS[k] },
-    { key: `${k}.test`, color: COLORS[k], dashed: true },
-  ]);
-  let charts = null;
-  function makeCharts() {
-    if (charts || !globalThis.Chart) return;
-    charts = {
-      loss: lineChart(lossC.c, { datasets: batchSets, legend: false }),
-      acc: lineChart(accC.c, { datasets: batchSets, legend: false, yMin: 0, yMax: 1 }),
-      eloss: lineChart(elossC.c, { datasets: epochSets, points: true, xInteger: true }),
-      eacc: lineChart(eaccC.c, { datasets: epochSets, points: true, yMin: 0, yMax: 1, xInteger: true }),
-      lr: lineChart(lrC.c, { datasets: KINDS.map((k) => ({ key: k, color: COLORS[k], stepped: true, dashed: k === 'CNN_SE' })), yMin: 0 }),   // dashed: both stay visible when equal
-    };
-    labelCharts();
-  }
-  function labelCharts() {
-    if (!charts) return;
-    const lab = (f) => Object.fromEntries(KINDS.flatMap((k) => f(k)));
-    const batchLabels = lab((k) => [[`${k}.raw`, t('train.ds.raw', { m: k })], [`${k}.smooth`, t('train.ds.smooth', { m: k })]]);
-    const epochLabels = lab((k) => [[`${k}.train`, t('train.ds.train', { m: k })], [`${k}.test`, t('train.ds.test', { m: k })]]);
-    charts.loss.setLabels(batchLabels, { xTitle: t('train.axis.step'), yTitle: t('train.axis.loss') });
-    charts.acc.setLabels(batchLabels, { xTitle: t('train.axis.step'), yTitle: t('train.axis.acc') });
-    charts.eloss.setLabels(epochLabels, { xTitle: t('train.axis.epoch'), yTitle: t('train.axis.loss') });
-    charts.eacc.setLabels(epochLabels, { xTitle: t('train.axis.epoch'), yTitle: t('train.axis.acc') });
-    charts.lr.setLabels({ CNN: 'CNN', CNN_SE: 'CNN_SE' }, { xTitle: t('train.axis.step'), yTitle: t('train.axis.lr') });
-    for (const c of [lossC, accC, elossC, eaccC, lrC]) c.c.setAttribute('aria-label', t(c.c.dataset.i18nAria));
-  }
 
   // ---- run state
   let state = 'idle';          // idle | loading | running | paused | stopped | done
@@ -337,9 +145,7 @@ function mount(root, ctx) {
   function renderProgress() {
     if (!lastProgress || !run) { progText.textContent = ''; return; }
     const p = lastProgress;
-    const total = run.settings.epochs * p.batches;
-    const done = (p.epoch - 1) * p.batches + p.batch;
-    bar.value = total ? done / total : 0;
+    bar.value = progressOf(p, run.settings.epochs).fraction;
     bar.setAttribute('aria-valuetext', `${Math.round(bar.value * 100)}%`);
     const ips = run.models.map((k) => `${k} ${Math.round(run.ips[k] || 0)}`).join(', ');
     progText.textContent = t('train.progress', { epoch: p.epoch, epochs: run.settings.epochs, batch: p.batch, batches: p.batches, ips, eta: fmtTime(p.eta) });
@@ -354,11 +160,11 @@ function mount(root, ctx) {
       const log = run && run.logs[k];
       if (log && log.batches.length) {
         const b1 = el('button', { type: 'button', class: 'secondary' }); b1.textContent = t('train.export.batches', { m: k });
-        b1.addEventListener('click', () => download(`excite-${k.toLowerCase()}-batches.csv`, [BATCH_COLS, ...log.batches].join('\n') + '\n', 'text/csv'));
+        b1.addEventListener('click', () => download(`excite-${k.toLowerCase()}-batches.csv`, csvText(run.csvColumns.batches, log.batches), 'text/csv'));
         downloads.append(b1);
         if (log.epochs.length) {
           const b2 = el('button', { type: 'button', class: 'secondary' }); b2.textContent = t('train.export.epochs', { m: k });
-          b2.addEventListener('click', () => download(`excite-${k.toLowerCase()}-epochs.csv`, [EPOCH_COLS, ...log.epochs].join('\n') + '\n', 'text/csv'));
+          b2.addEventListener('click', () => download(`excite-${k.toLowerCase()}-epochs.csv`, csvText(run.csvColumns.epochs, log.epochs), 'text/csv'));
           downloads.append(b2);
         }
       }
@@ -385,44 +191,30 @@ function mount(root, ctx) {
     }
   }
 
-  function plotBatch(k, step, loss, acc, lrv) {
-    if (!charts) makeCharts();
-    if (!run.started) { run.started = true; setEmpty(false); }
-    const sm = run.smooth[k];
-    charts.loss.push(`${k}.raw`, step, loss);
-    charts.loss.push(`${k}.smooth`, step, sm.loss.next(loss));
-    charts.acc.push(`${k}.raw`, step, acc);
-    charts.acc.push(`${k}.smooth`, step, sm.acc.next(acc));
-    charts.lr.push(k, step, lrv);
-  }
-  function plotEpoch(k, epoch, trainLoss, trainAcc, testLoss, testAcc) {
-    if (!charts) makeCharts();
-    charts.eloss.push(`${k}.train`, epoch, trainLoss);
-    charts.eloss.push(`${k}.test`, epoch, testLoss);
-    charts.eacc.push(`${k}.train`, epoch, trainAcc);
-    charts.eacc.push(`${k}.test`, epoch, testAcc);
-  }
-
   function onMessage(ev) {
     const d = ev.data || {};
+    if (d.type === 'settings-table') { applyTable(d.settings); return; }
     if (!run && d.type !== 'weights') return;
     switch (d.type) {
+      case 'run':
+        run.csvColumns = d.csvColumns;
+        break;
       case 'data-ready':
         run.onData?.(d);
         break;
       case 'batch': {
         const k = d.model;
         const acc = d.acc ?? d.accuracy;
-        plotBatch(k, d.step, d.loss, acc, d.lr);
-        run.ips[k] = d.imgPerSec ?? d.imagesPerSec;
-        run.logs[k].batches.push([d.epoch, d.batch, d.step, f6(d.loss), f6(acc), g6(d.lr), (d.imgPerSec ?? d.imagesPerSec ?? 0).toFixed(1)].join(','));
+        tc.plotBatch(k, d.step, d.loss, acc, d.lr);
+        run.ips[k] = d.imgPerSec ?? d.imagesPerSec;   // smoothed, for the progress line
+        run.logs[k].batches.push(d.csv);              // the core's row (this batch's own rate)
         if (k === run.models[run.models.length - 1]) { lastProgress = { epoch: d.epoch, batch: d.batch, batches: d.batches, step: d.step, eta: d.eta }; renderProgress(); }
         break;
       }
       case 'epoch': {
         const k = d.model;
-        plotEpoch(k, d.epoch, d.trainLoss, d.trainAcc, d.testLoss, d.testAcc);
-        run.logs[k].epochs.push([d.epoch, f6(d.trainLoss), f6(d.trainAcc), f6(d.testLoss), f6(d.testAcc), g6(d.lr), (d.seconds ?? 0).toFixed(3)].join(','));
+        tc.plotEpoch(k, d.epoch, d.trainLoss, d.trainAcc, d.testLoss, d.testAcc);
+        run.logs[k].epochs.push(d.csv);
         if (k === run.models[run.models.length - 1]) { syncWeights(); renderDownloads(); }
         break;
       }
@@ -444,7 +236,7 @@ function mount(root, ctx) {
       case 'checkpoint':
         run.checkpoint = d.state;
         // the checkpoint after the last epoch is not worth keeping: 'done' follows
-        if (state !== 'done' && !(d.reason === 'epoch' && lastProgress && lastProgress.epoch >= run.settings.epochs && lastProgress.batch >= lastProgress.batches)) saveRun({ version: 1, savedAt: Date.now(), checkpoint: d.state, settings: run.settings, models: run.models, logs: run.logs, progress: lastProgress });
+        if (keepCheckpoint(state, d.reason, lastProgress, run.settings.epochs)) saveRun(savedRecord(run, d.state, lastProgress, Date.now()));
         break;
       case 'error':
         if (d.command === 'data' || d.command === 'load-data') { run.onDataError?.(new Error(d.message)); break; }   // sendData reports it
@@ -457,27 +249,21 @@ function mount(root, ctx) {
   let listening = null;
   function listen() {
     const w = worker();
-    if (w && listening !== w) { w.addEventListener('message', onMessage); listening = w; }
+    if (w && listening !== w) { w.addEventListener('message', onMessage); listening = w; w.postMessage({ type: 'settings-table' }); }
     return w;
   }
 
+  const LABELS = { epochs: 'train.epochs', batchSize: 'train.batch', lr: 'train.lr', seed: 'train.seed', augment: 'train.augment' };
   function readSettings() {
     const n = (x) => Number(x.value);
-    const s = {
-      epochs: n(epochs), batchSize: n(batch), lr: n(lr), augment: augment.checked, seed: n(seed),
-      trainSize: n(trainSize), testSize: n(testSize), weightDecay: 0, dropout: 0.5, plateauFactor: 0.5, plateauPatience: 3,
-    };
-    const bad = [];
-    if (!Number.isInteger(s.epochs) || s.epochs < 1 || s.epochs > 200) bad.push(t('train.epochs') + ' 1–200');
-    if (!(s.lr > 0 && s.lr <= 100)) bad.push(t('train.lr') + ' (0, 100]');   // too high on purpose is allowed: the divergence guard stops it
-    if (!Number.isInteger(s.seed) || s.seed < 0) bad.push(t('train.seed') + ' ≥ 0');
+    // the other settings (weight decay, dropout, the scheduler) are the core's defaults
+    const s = { epochs: n(epochs), batchSize: n(batch), lr: n(lr), augment: augment.checked, seed: n(seed),
+      trainSize: n(trainSize), testSize: n(testSize) };
+    const bad = settingProblems(s, table).map((p) => `${t(LABELS[p.key])} ${p.min}–${p.max}`);
     if (bad.length) throw new Error(t('train.err.settings', { what: bad.join(', ') }));
     return s;
   }
-  const chosenModels = () => {
-    const v = Object.entries(radios).find(([, r]) => r.checked)?.[0] || 'both';
-    return v === 'both' ? ['CNN', 'CNN_SE'] : [v];
-  };
+  const chosenModels = () => modelsOf(Object.entries(radios).find(([, r]) => r.checked)?.[0] || 'both');
   for (const r of Object.values(radios)) r.addEventListener('change', () => ctx.state.set({ model: Object.entries(radios).find(([, x]) => x.checked)[0] }));
   seed.addEventListener('change', () => ctx.state.set({ seed: seed.value }));
   // During a run: more or fewer epochs, or another learning rate from the next batch on.
@@ -500,10 +286,8 @@ function mount(root, ctx) {
   });
   lr.addEventListener('change', sendLive);
 
-  const setEmpty = (on) => { for (const p of root.querySelectorAll('.chart-empty')) p.hidden = !on; };
   function clearCurves() {
-    if (charts) for (const c of Object.values(charts)) c.clear();
-    setEmpty(true);
+    tc.clear();
     lastProgress = null;
     bar.value = 0;
     progress.dataset.step = '0';
@@ -518,13 +302,9 @@ function mount(root, ctx) {
     let settings;
     try { settings = readSettings(); } catch (e) { ctx.error(e.message); return; }
     const models = chosenModels();
-    makeCharts();
+    tc.make();
     clearCurves();
-    run = {
-      models, settings, ips: {},
-      logs: Object.fromEntries(KINDS.map((k) => [k, { batches: [], epochs: [] }])),
-      smooth: Object.fromEntries(KINDS.map((k) => [k, { loss: smoother(0.9), acc: smoother(0.9) }])),
-    };
+    run = newRun(models, settings, { smoother });
     setState('loading');
     savedCard.hidden = true;   // a saved run stays until the new one has its data
     try {
@@ -563,7 +343,7 @@ function mount(root, ctx) {
     savedCard.hidden = false;
   }
   loadRun().then((rec) => {
-    if (rec && rec.version === 1 && rec.checkpoint && !run) { saved = rec; showSaved(); }
+    if (resumable(rec) && !run) { saved = rec; showSaved(); }
   });
   savedDiscard.addEventListener('click', () => { saved = null; showSaved(); deleteRun(); });
   savedResume.addEventListener('click', async () => {
@@ -579,15 +359,12 @@ function mount(root, ctx) {
     trainSize.value = String(rec.checkpoint.data.nTrain); testSize.value = String(rec.checkpoint.data.nTest);
     const both = rec.models.length === 2;
     for (const [v, r] of Object.entries(radios)) r.checked = both ? v === 'both' : v === rec.models[0];
-    makeCharts();
+    tc.make();
     clearCurves();
-    run = {
-      models: rec.models, settings: st, ips: {}, logs: rec.logs,
-      smooth: Object.fromEntries(KINDS.map((k) => [k, { loss: smoother(0.9), acc: smoother(0.9) }])),
-    };
+    run = newRun(rec.models, st, { logs: rec.logs, smoother });
     for (const k of rec.models) {
-      for (const row of rec.logs[k].batches) { const c = row.split(',').map(Number); plotBatch(k, c[2], c[3], c[4], c[5]); }
-      for (const row of rec.logs[k].epochs) { const c = row.split(',').map(Number); plotEpoch(k, c[0], c[1], c[2], c[3], c[4]); }
+      for (const row of rec.logs[k].batches) { const c = rowNumbers(row); tc.plotBatch(k, c[2], c[3], c[4], c[5]); }
+      for (const row of rec.logs[k].epochs) { const c = rowNumbers(row); tc.plotEpoch(k, c[0], c[1], c[2], c[3], c[4]); }
     }
     lastProgress = rec.progress;
     renderProgress();
@@ -627,7 +404,7 @@ function mount(root, ctx) {
     setState('idle');
     renderDownloads();
     ctx.clearError();
-    loadRun().then((rec) => { if (rec && rec.version === 1 && rec.checkpoint && !run) { saved = rec; showSaved(); } });
+    loadRun().then((rec) => { if (resumable(rec) && !run) { saved = rec; showSaved(); } });
   });
 
   setState('idle');
@@ -636,13 +413,13 @@ function mount(root, ctx) {
 
   const instance = {
     update(what) {
-      if (what === 'shown') { makeCharts(); listen(); }
-      if (what === 'lang-changed') { setState(state); renderProgress(); labelCharts(); renderDownloads(); showSaved(); }
+      if (what === 'shown') { tc.make(); listen(); }
+      if (what === 'lang-changed') { setState(state); renderProgress(); tc.label(); renderDownloads(); showSaved(); }
       if (what === 'models-changed') renderDownloads();
       if (what === 'data-changed' || what === 'lang-changed') renderData();
     },
     get state() { return state; },
-    get charts() { return charts; },
+    get charts() { return tc.charts; },
   };
   ctx.events.addEventListener('ready', () => { listen(); renderDownloads(); });
   return instance;

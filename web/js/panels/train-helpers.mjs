@@ -1,0 +1,93 @@
+// train-helpers.mjs - the Train panel's logic that needs no DOM (tests/train_panel.test.mjs):
+// the form's limits and checks from the core's settings table (ex.trainSettings, sent by
+// the worker), the run record, the CSV files (rows made by the core, c/train.h), the saved-
+// run record and when a checkpoint is worth keeping.
+
+export const KINDS = ['CNN', 'CNN_SE'];
+
+// What the form shows before the user changes it: teaching choices, not the core's defaults
+// (those are the table's): 3 epochs (a lesson's minutes, not the program's 10), augmentation
+// on, seed 42 (unless the URL has one). Batch size and learning rate are the table's defaults.
+export const UI_DEFAULTS = { epochs: 3, augment: true, seed: 42 };
+
+// The form's fields that are training settings, by their table key.
+export const FORM_SETTINGS = ['epochs', 'batchSize', 'lr', 'seed', 'augment'];
+
+const byKey = (table, key) => (table || []).find((s) => s.key === key) || null;
+
+// { key: { min, max, default } } of the form's number fields, from the table. The seed's max
+// is also kept to what a JS number (and the URL) holds exactly.
+export function formLimits(table) {
+  const out = {};
+  for (const key of FORM_SETTINGS) {
+    const s = byKey(table, key);
+    if (!s) continue;
+    out[key] = { min: s.min, max: key === 'seed' ? Math.min(s.max, Number.MAX_SAFE_INTEGER) : s.max, default: s.default };
+  }
+  return out;
+}
+
+// The problems of settings s by the table (the core's rule, ex.settingAccepts):
+// [{ key, min, max }], empty if none. Without a table nothing is checked here (the worker
+// checks with it anyway).
+export function settingProblems(s, table) {
+  const bad = [];
+  for (const key of FORM_SETTINGS) {
+    const d = byKey(table, key);
+    if (!d || s[key] === undefined) continue;
+    const v = s[key];
+    let ok;
+    if (d.type === 'bool') ok = typeof v === 'boolean';
+    else if (!Number.isFinite(v)) ok = false;
+    else if (d.type === 'float') ok = Math.fround(v) >= Math.fround(d.min) && Math.fround(v) <= Math.fround(d.max);
+    else ok = Number.isInteger(v) && v >= d.min && v <= Math.min(d.max, Number.MAX_SAFE_INTEGER);
+    if (!ok) bad.push({ key, min: d.min, max: d.max });
+  }
+  return bad;
+}
+
+// A new run: the logs hold the core's CSV rows per model (csvColumns arrive with the worker's
+// 'run' event).
+export function newRun(models, settings, { logs = null, smoother = null } = {}) {
+  return {
+    models, settings, ips: {}, csvColumns: null,
+    logs: logs || Object.fromEntries(KINDS.map((k) => [k, { batches: [], epochs: [] }])),
+    smooth: smoother ? Object.fromEntries(KINDS.map((k) => [k, { loss: smoother(0.9), acc: smoother(0.9) }])) : null,
+  };
+}
+
+// The text of a CSV download: the header line, then the rows, each ending in '\n'.
+export const csvText = (columns, rows) => [columns, ...rows].join('\n') + '\n';
+
+// The numbers of a CSV row, to redraw the curves of a saved run.
+export const rowNumbers = (row) => row.split(',').map(Number);
+
+// A 'checkpoint' event: keep it in IndexedDB? Not once the run is done, nor the epoch
+// checkpoint after the last epoch ('done' follows and deletes the record).
+export function keepCheckpoint(state, reason, lastProgress, epochs) {
+  if (state === 'done') return false;
+  return !(reason === 'epoch' && lastProgress && lastProgress.epoch >= epochs && lastProgress.batch >= lastProgress.batches);
+}
+
+export const savedRecord = (run, checkpoint, progress, now) =>
+  ({ version: 1, savedAt: now, checkpoint, settings: run.settings, models: run.models, logs: run.logs, progress });
+
+// A record from IndexedDB that can be offered for resuming.
+export const resumable = (rec) => !!(rec && rec.version === 1 && rec.checkpoint);
+
+// 'both' | 'CNN' | 'CNN_SE' -> the models trained
+export const modelsOf = (choice) => (choice === 'CNN' || choice === 'CNN_SE' ? [choice] : ['CNN', 'CNN_SE']);
+
+// The progress bar and line of the last batch p ({ epoch, batch, batches, step, eta }).
+export function progressOf(p, epochs) {
+  const total = epochs * p.batches;
+  const done = (p.epoch - 1) * p.batches + p.batch;
+  return { fraction: total ? done / total : 0 };
+}
+
+export function fmtTime(s) {
+  if (!Number.isFinite(s) || s < 0) return '–';
+  s = Math.round(s);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  return h ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+}
