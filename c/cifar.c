@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const CIFAR_CLASSES[10] = {"airplane", "automobile", "bird", "cat", "deer",
+                                       "dog", "frog", "horse", "ship", "truck"};
 static const float MEAN[3] = {0.4914f, 0.4822f, 0.4465f};
 static const float STD[3] = {0.2470f, 0.2435f, 0.2616f};
 

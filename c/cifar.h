@@ -20,6 +20,10 @@ typedef struct {
 int cifar_parse(Dataset *d, const uint8_t *buf, size_t len, int limit, char *err, size_t errlen);
 // data_batch_1..5.bin from dir (train != 0) or test_batch.bin; limit <= 0 reads all.
 int cifar_load(Dataset *d, const char *dir, int train, int limit, char *err, size_t errlen);
+// The CIFAR-10 class names in label order (batches.meta.txt of the official archive; the
+// page's copy in wasm/excite.mjs CLASSES is checked against this by tests/wasm_classes.test.mjs).
+extern const char *const CIFAR_CLASSES[10];
+
 // batches.meta.txt: 10 class names; empty lines skipped.
 int cifar_class_names(char names[10][32], const char *dir, char *err, size_t errlen);
 void dataset_free(Dataset *d);

@@ -18,8 +18,6 @@
 #include "threads.h"
 #include "train.h"
 
-static const char *DEFAULT_CLASSES[10] = {"airplane", "automobile", "bird", "cat", "deer",
-                                          "dog", "frog", "horse", "ship", "truck"};
 
 static const char *USAGE =
     "usage: excite <command> [options]    (excite <command> --help for details)\n"
@@ -328,7 +326,7 @@ static void print_eval(const EvalResult *r, const char *set) {
 // names: class names (batches.meta.txt) or NULL for the default English ones.
 static void print_eval_details(const EvalResult *r, char names[10][32]) {
     const char *cls[10];
-    for (int c = 0; c < 10; c++) cls[c] = names ? names[c] : DEFAULT_CLASSES[c];
+    for (int c = 0; c < 10; c++) cls[c] = names ? names[c] : CIFAR_CLASSES[c];
     printf("\nper-class accuracy:\n");
     for (int c = 0; c < 10; c++)
         printf("  %-11s %6.2f%%  (%d/%d)\n", cls[c],
@@ -684,9 +682,9 @@ static int cmd_predict(int argc, char **argv) {
     int best = 0;
     for (int c = 0; c < NUM_CLASSES; c++) {
         if (probs[c] > probs[best]) best = c;
-        printf("  %-11s %.*f\n", DEFAULT_CLASSES[c], digits, (double)probs[c]);
+        printf("  %-11s %.*f\n", CIFAR_CLASSES[c], digits, (double)probs[c]);
     }
-    printf("prediction: %s (%.1f%%)\n", DEFAULT_CLASSES[best], 100.0 * probs[best]);
+    printf("prediction: %s (%.1f%%)\n", CIFAR_CLASSES[best], 100.0 * probs[best]);
     model_free(m);
     return 0;
 }

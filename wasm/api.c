@@ -38,6 +38,8 @@ API const char *ex_last_error(void) { return last_error; }
 API int ex_threads_set(int n) { return threads_set(n); }
 API int ex_threads_get(void) { return threads_get(); }
 API const char *ex_gemm_kernel(void) { return gemm_kernel_name(); }
+// The class names in label order (cifar.h CIFAR_CLASSES), or NULL outside 0..9.
+API const char *ex_class_name(int i) { return i >= 0 && i < 10 ? CIFAR_CLASSES[i] : NULL; }
 
 // Bytes currently allocated with malloc (for leak checks); -1 where unknown.
 API double ex_heap_used(void) {
