@@ -82,6 +82,26 @@ check(H.resumable(rec) && !H.resumable({ version: 2, checkpoint: {} }) && !H.res
 check(H.progressOf({ epoch: 2, batch: 5, batches: 10 }, 4).fraction === 15 / 40, 'progress fraction over the run');
 check(H.fmtTime(3725) === '1:02:05' && H.fmtTime(65) === '1:05' && H.fmtTime(NaN) === '–', 'fmtTime');
 
+// the form's helpers: the radios, a saved run's values, the problems' message, busy/live, the start messages
+check(H.MODEL_CHOICES.join() === 'both,CNN,CNN_SE' && H.modelChoice('CNN_SE') === 'CNN_SE' && H.modelChoice('both') === 'both' &&
+      H.modelChoice('x') === 'both' && H.modelChoice(null) === 'both', 'modelChoice: the URL\'s model, else both');
+check(H.choiceOf(['CNN', 'CNN_SE']) === 'both' && H.choiceOf(['CNN']) === 'CNN' && H.choiceOf(['CNN_SE']) === 'CNN_SE', 'choiceOf');
+const fv = H.formValuesOf({ models: ['CNN_SE'], settings: { epochs: 5, batchSize: 32, lr: 0.002, augment: 0, seed: 7 },
+  checkpoint: { data: { nTrain: 2000, nTest: 500 } } });
+check(fv.epochs === '5' && fv.batchSize === '32' && fv.lr === '0.002' && fv.augment === false && fv.seed === '7' &&
+      fv.trainSize === '2000' && fv.testSize === '500' && fv.model === 'CNN_SE', 'formValuesOf: a saved run\'s fields as strings');
+const tt = (k, v) => (v ? `${k}(${v.what})` : `<${k}>`);
+const msg = H.problemsText(H.settingProblems({ epochs: -1, batchSize: 64, lr: 0, seed: 1, augment: true }, table), tt);
+check(msg === `train.err.settings(<train.epochs> 0–100000, <train.lr> ${get('lr').min}–${get('lr').max})`, `problemsText names each field and its range (${msg})`);
+const bl = (s) => { const b = H.busyOf(s); return `${+b.busy}${+b.live}`; };
+check(['idle', 'loading', 'running', 'paused', 'stopped', 'done'].map(bl).join() === '00,10,11,11,00,00', 'busyOf: loading is busy, running and paused are live');
+const sm = H.startMessage(['CNN'], { epochs: 2, lr: 1e-3, trainSize: 1000, testSize: 500 }, undefined, null);
+check(JSON.stringify(sm) === '{"type":"start","models":["CNN"],"settings":{"epochs":2,"lr":0.001}}' && 'weights' in sm && !('pauseAt' in sm),
+  'startMessage: no data sizes, weights key kept, no pauseAt unless set');
+check(H.startMessage(['CNN'], {}, { CNN: 1 }, { epochEnd: true }).pauseAt.epochEnd === true &&
+      JSON.stringify(H.resumeMessage({ v: 1 }, null)) === '{"type":"start","resume":{"v":1}}' &&
+      H.resumeMessage({ v: 1 }, { epochEnd: true }).pauseAt.epochEnd === true, 'startMessage / resumeMessage with pauseAt');
+
 ex.dispose();
 if (failures) { console.log(`train_panel: ${failures} failure(s)`); process.exit(1); }
 console.log('train_panel: all checks passed');

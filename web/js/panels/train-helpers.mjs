@@ -75,8 +75,41 @@ export const savedRecord = (run, checkpoint, progress, now) =>
 // A record from IndexedDB that can be offered for resuming.
 export const resumable = (rec) => !!(rec && rec.version === 1 && rec.checkpoint);
 
-// 'both' | 'CNN' | 'CNN_SE' -> the models trained
+// The model radios, in their order; 'both' | 'CNN' | 'CNN_SE' -> the models trained
+export const MODEL_CHOICES = ['both', 'CNN', 'CNN_SE'];
 export const modelsOf = (choice) => (choice === 'CNN' || choice === 'CNN_SE' ? [choice] : ['CNN', 'CNN_SE']);
+// the radio of the URL's model= (anything else: both), and of a run's models
+export const modelChoice = (v) => (['CNN', 'CNN_SE', 'both'].includes(v) ? v : 'both');
+export const choiceOf = (models) => (models.length === 2 ? 'both' : models[0]);
+
+// The form's values of a saved record (strings for the fields, as they were).
+export function formValuesOf(rec) {
+  const st = rec.settings;
+  return { epochs: String(st.epochs), batchSize: String(st.batchSize), lr: String(st.lr), augment: !!st.augment,
+    seed: String(st.seed), trainSize: String(rec.checkpoint.data.nTrain), testSize: String(rec.checkpoint.data.nTest),
+    model: choiceOf(rec.models) };
+}
+
+// The message of settingProblems' problems: "Epochs 0–100000, Learning rate …" in the
+// translation t's train.err.settings.
+const LABELS = { epochs: 'train.epochs', batchSize: 'train.batch', lr: 'train.lr', seed: 'train.seed', augment: 'train.augment' };
+export const problemsText = (problems, t) =>
+  t('train.err.settings', { what: problems.map((p) => `${t(LABELS[p.key])} ${p.min}–${p.max}`).join(', ') });
+
+// A panel state (idle | loading | running | paused | stopped | done): busy (no new run;
+// the form is locked) and live (epochs and the learning rate can still change).
+export function busyOf(s) {
+  return { busy: s === 'running' || s === 'paused' || s === 'loading', live: s === 'running' || s === 'paused' };
+}
+
+// The worker's 'start' message of a new run: the settings without the data sizes, the weights
+// to fine-tune (or undefined), pauseAt only when set.
+export function startMessage(models, settings, weights, pauseAt) {
+  const { trainSize: _a, testSize: _b, ...ws } = settings;
+  return { type: 'start', models, settings: ws, weights, ...(pauseAt ? { pauseAt } : {}) };
+}
+// ... and of resuming the checkpoint of a saved run
+export const resumeMessage = (checkpoint, pauseAt) => ({ type: 'start', resume: checkpoint, ...(pauseAt ? { pauseAt } : {}) });
 
 // The progress bar and line of the last batch p ({ epoch, batch, batches, step, eta }).
 export function progressOf(p, epochs) {
