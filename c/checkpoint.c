@@ -265,40 +265,11 @@ int checkpoint_read_config(const uint8_t *data, size_t len, TrainConfig *cfg, in
     return rc;
 }
 
-// Load the state-dict part of f into m through model_load_safetensors, so every check of
-// a weights file (names, shapes, dtypes, values) applies to checkpoints too.
+// Load the state-dict part of f into m: model_load_st with the adam.* entries left to
+// load_moments, so every check of a weights file (names, shapes, dtypes, values) applies to
+// checkpoints too. The loop state is metadata (state.*), not tensors: nothing to skip there.
 static int load_state_dict_part(Model *m, const StFile *f, char *err, size_t errlen) {
-    int n = 0;
-    for (int i = 0; i < f->n_entries; i++)
-        if (strncmp(f->entries[i].name, "adam.", 5) != 0) n++;
-    StTensorIn *ti = calloc((size_t)(n ? n : 1), sizeof *ti);
-    if (!ti) {
-        set_err(err, errlen, "checkpoint: out of memory");
-        return -1;
-    }
-    int k = 0;
-    for (int i = 0; i < f->n_entries; i++) {
-        const StEntry *e = &f->entries[i];
-        if (strncmp(e->name, "adam.", 5) == 0) continue;
-        ti[k].name = e->name;
-        ti[k].dtype = e->dtype;
-        ti[k].ndim = e->ndim;
-        ti[k].shape = e->shape;
-        ti[k].data = e->data;
-        k++;
-    }
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    char e[300];
-    int rc = st_write(ti, k, NULL, 0, &buf, &len, e, sizeof e);
-    free(ti);
-    if (rc) {
-        set_err(err, errlen, "checkpoint: %s", e);
-        return -1;
-    }
-    rc = model_load_safetensors(m, buf, len);
-    free(buf);
-    if (rc) {
+    if (model_load_st(m, f, "adam.")) {
         set_err(err, errlen, "checkpoint: %s", model_error(m));
         return -1;
     }
@@ -437,7 +408,7 @@ Model *model_from_bytes(const uint8_t *data, size_t len, int kind, int max_batch
     if (st_find_meta(&f, "checkpoint_format")) {
         rc = load_state_dict_part(m, &f, err, errlen);
     } else {
-        rc = model_load_safetensors(m, data, len);
+        rc = model_load_st(m, &f, NULL);
         if (rc) set_err(err, errlen, "%s", model_error(m));
     }
     st_free(&f);

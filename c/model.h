@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "optim.h"
 #include "rng.h"
+#include "safetensors.h"
 
 enum { NUM_CLASSES = 10, IMG_C = 3, IMG_H = 32, IMG_W = 32, IMG_SIZE = 3 * 32 * 32, NUM_BLOCKS = 3 };
 
@@ -118,6 +119,10 @@ int model_gradcam(Model *m, const float *x, int cls, int block, float *cam, int 
 // F32/F16 for floats and I64 for num_batches_tracked, shapes, offsets, missing and extra
 // keys, non-finite values) and the model is untouched on failure.
 int model_load_safetensors(Model *m, const uint8_t *data, size_t len);
+// The same load from a file already parsed (model_load_safetensors is st_parse + this),
+// ignoring the entries whose names start with skip (NULL: none; a checkpoint's "adam.").
+// Every other entry must be a tensor of the model, as in a weights file.
+int model_load_st(Model *m, const StFile *f, const char *skip);
 // Save the state dict (F32, or F16 for floats when half != 0). *out is malloc'ed.
 int model_save_safetensors(Model *m, int half, uint8_t **out, size_t *len);
 int model_load_file(Model *m, const char *path);

@@ -1,6 +1,7 @@
 // model_io.c - the state dict of a Model as safetensors: load (F32, F16 or BF16 floats, I64
 // num_batches_tracked; checked in full before anything changes) and save (F32, or F16 with
-// half), in memory and to files. Tensor names and shapes are PyTorch's (model.h).
+// half), in memory, to files and from a parsed file (model_load_st: the checkpoint loader's
+// way in). Tensor names and shapes are PyTorch's (model.h).
 #include "model_impl.h"
 #include "safetensors.h"
 #include <math.h>
@@ -36,6 +37,16 @@ static void append_name(char *list, size_t cap, const char *name) {
     }
 }
 
+// An entry of f the loader ignores: its name starts with skip (NULL: none is ignored).
+static int skipped(const char *name, const char *skip) {
+    return skip && strncmp(name, skip, strlen(skip)) == 0;
+}
+
+// The entry named name, or NULL if there is none or it is ignored.
+static const StEntry *find_entry(const StFile *f, const char *name, const char *skip) {
+    return skipped(name, skip) ? NULL : st_find(f, name);
+}
+
 int model_load_safetensors(Model *m, const uint8_t *data, size_t len) {
     StFile f;
     char err[256];
@@ -43,12 +54,18 @@ int model_load_safetensors(Model *m, const uint8_t *data, size_t len) {
         model_set_error(m, "%s", err);
         return -1;
     }
+    int rc = model_load_st(m, &f, NULL);
+    st_free(&f);
+    return rc;
+}
+
+int model_load_st(Model *m, const StFile *f, const char *skip) {
     // every model tensor present, with a usable dtype and the right shape
     char missing[200] = "";
     int nmissing = 0;
     for (int i = 0; i < m->ntensors; i++) {
         const Tensor *t = &m->tensors[i];
-        const StEntry *e = st_find(&f, t->name);
+        const StEntry *e = find_entry(f, t->name, skip);
         if (!e) {
             append_name(missing, sizeof missing, t->name);
             nmissing++;
@@ -59,7 +76,6 @@ int model_load_safetensors(Model *m, const uint8_t *data, size_t len) {
         if (!ok) {
             model_set_error(m, "tensor '%s' has dtype %s, expected %s", t->name, st_dtype_name(e->dtype),
                             t->dtype == DTYPE_I64 ? "I64" : "F32, F16 or BF16");
-            st_free(&f);
             return -1;
         }
         uint64_t want[4];
@@ -72,48 +88,46 @@ int model_load_safetensors(Model *m, const uint8_t *data, size_t len) {
             shape_str(b, sizeof b, t->ndim, want);
             model_set_error(m, "tensor '%s' has shape %s in the file, the %s model expects %s",
                             t->name, a, model_kind_name(m->kind), b);
-            st_free(&f);
             return -1;
         }
     }
     if (nmissing) {
         model_set_error(m, "%d tensor%s missing from the file (not a %s weights file?): %s", nmissing,
                         nmissing > 1 ? "s" : "", model_kind_name(m->kind), missing);
-        st_free(&f);
         return -1;
     }
-    if (f.n_entries != m->ntensors) { // names are unique and all ours are present: extras
+    int nentries = 0;
+    for (int i = 0; i < f->n_entries; i++) nentries += !skipped(f->entries[i].name, skip);
+    if (nentries != m->ntensors) { // names are unique and all ours are present: extras
         char extra[200] = "";
         int nextra = 0;
-        for (int i = 0; i < f.n_entries; i++) {
-            if (model_find_tensor(m, f.entries[i].name)) continue;
-            append_name(extra, sizeof extra, f.entries[i].name);
+        for (int i = 0; i < f->n_entries; i++) {
+            const char *name = f->entries[i].name;
+            if (skipped(name, skip) || model_find_tensor(m, name)) continue;
+            append_name(extra, sizeof extra, name);
             nextra++;
         }
         model_set_error(m, "%d unexpected tensor%s in the file (not a %s weights file?): %s", nextra,
                         nextra > 1 ? "s" : "", model_kind_name(m->kind), extra);
-        st_free(&f);
         return -1;
     }
     // decode into a staging copy, checking values, then commit everything at once
     float *stage = malloc((m->nparams + m->nbuffers) * sizeof(float));
     if (!stage) {
         model_set_error(m, "out of memory");
-        st_free(&f);
         return -1;
     }
     int64_t nbt[NUM_BLOCKS];
     int k = 0;
     for (int i = 0; i < m->ntensors; i++) {
         const Tensor *t = &m->tensors[i];
-        const StEntry *e = st_find(&f, t->name);
+        const StEntry *e = find_entry(f, t->name, skip);
         if (t->dtype == DTYPE_I64) {
             uint64_t u = (uint64_t)rd32(e->data) | (uint64_t)rd32(e->data + 4) << 32;
             int64_t v = (int64_t)u;
             if (v < 0) {
                 model_set_error(m, "tensor '%s' is negative (%lld)", t->name, (long long)v);
                 free(stage);
-                st_free(&f);
                 return -1;
             }
             nbt[k++] = v;
@@ -133,7 +147,6 @@ int model_load_safetensors(Model *m, const uint8_t *data, size_t len) {
                 model_set_error(m, "tensor '%s' holds a non-finite value (%g at index %zu)", t->name,
                                 (double)v, j);
                 free(stage);
-                st_free(&f);
                 return -1;
             }
             dst[j] = v;
@@ -143,7 +156,6 @@ int model_load_safetensors(Model *m, const uint8_t *data, size_t len) {
     memcpy(m->nbt, nbt, sizeof nbt);
     m->can_undo = 0; // the step before is not the step before these weights
     free(stage);
-    st_free(&f);
     m->err[0] = 0;
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "train.h"
 
 AdamConfig adam_default(void) {
     AdamConfig c = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f};
@@ -108,8 +109,11 @@ int adam_update(const AdamConfig *cfg, int64_t t, float *p, const float *g, floa
 #endif
 
 // ---- ReduceLROnPlateau ------------------------------------------------------------------
+// The factor, patience, threshold and min_lr defaults are those of the plateau_* and min_lr
+// settings (train_settings.h), so a Plateau built from a default TrainConfig is this one.
 Plateau plateau_default(void) {
-    Plateau p = {0.5f, 3, 1e-4f, 0.0f, INFINITY, 0};
+    TrainConfig c = train_config_default();
+    Plateau p = {c.plateau_factor, c.plateau_patience, c.plateau_threshold, c.min_lr, INFINITY, 0};
     return p;
 }
 

@@ -23,14 +23,16 @@ int adam_update(const AdamConfig *cfg, int64_t t, float *p, const float *g, floa
                 float *undo, size_t n);
 
 typedef struct {
-    float factor;      // 0.5
-    int patience;      // 3
-    float threshold;   // 1e-4, relative
-    float min_lr;      // 0
+    float factor;
+    int patience;
+    float threshold;   // relative
+    float min_lr;
     double best;       // +inf at start
     int num_bad_epochs;
 } Plateau;
 
+// best +inf, no bad epochs, and the defaults of the settings plateau_factor (0.5),
+// plateau_patience (3), plateau_threshold (1e-4) and min_lr (0) of train_settings.h.
 Plateau plateau_default(void);
 // Feed one epoch's metric; returns the (possibly reduced) learning rate.
 float plateau_step(Plateau *p, double metric, float lr);
