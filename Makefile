@@ -20,6 +20,8 @@ CFLAGS  += $(WARN) -ffp-contract=off -Ic
 LDLIBS  = -lm -lpthread
 
 CORE_SRC = $(filter-out c/main.c,$(wildcard c/*.c))
+# headers every object depends on, the vendored stb_image among them
+CORE_HDR = $(wildcard c/*.h) third_party/stb/stb_image.h
 BUILD    = build
 NATIVE_OBJ = $(patsubst c/%.c,$(BUILD)/native/%.o,$(CORE_SRC))
 ASAN_OBJ   = $(patsubst c/%.c,$(BUILD)/asan/%.o,$(CORE_SRC))
@@ -45,9 +47,9 @@ help:
 # ---- native -----------------------------------------------------------------------------
 native: $(BUILD)/excite
 
-$(BUILD)/native/%.o: c/%.c $(wildcard c/*.h) | $(BUILD)/native
+$(BUILD)/native/%.o: c/%.c $(CORE_HDR) | $(BUILD)/native
 	$(CC) $(CFLAGS) $(ISA_FLAGS) -c $< -o $@
-$(BUILD)/asan/%.o: c/%.c $(wildcard c/*.h) | $(BUILD)/asan
+$(BUILD)/asan/%.o: c/%.c $(CORE_HDR) | $(BUILD)/asan
 	$(CC) $(WARN) -ffp-contract=off -Ic $(ASAN_FLAGS) $(ISA_FLAGS) -c $< -o $@
 # ISA-specific kernels, chosen at run time (c/gemm.c)
 $(BUILD)/native/gemm_avx2.o $(BUILD)/asan/gemm_avx2.o $(BUILD)/fuzz/obj/gemm_avx2.o: ISA_FLAGS = -mavx2 -mfma
@@ -127,7 +129,7 @@ FUZZ_FLAGS    = -std=c11 -Wall -Wextra -ffp-contract=off -Ic -O1 -g -fno-omit-fr
 FUZZ_OBJ      = $(patsubst c/%.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRC))
 FUZZ_BINS     = $(addprefix $(BUILD)/fuzz/bin/fuzz_,$(FUZZ_NAMES))
 
-$(BUILD)/fuzz/obj/%.o: c/%.c $(wildcard c/*.h) | $(BUILD)/fuzz/obj
+$(BUILD)/fuzz/obj/%.o: c/%.c $(CORE_HDR) | $(BUILD)/fuzz/obj
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(ISA_FLAGS) -c $< -o $@
 $(BUILD)/libexcite-fuzz.a: $(FUZZ_OBJ)
 	ar rcs $@ $^
@@ -151,7 +153,7 @@ fuzz-ci test-fuzz: $(FUZZ_BINS)
 EMCC      ?= emcc
 EMCC_ENV   = NODE_PATH=$${NODE_PATH:-/usr/share/nodejs}
 WASM_SRC   = $(CORE_SRC) wasm/api.c
-WASM_DEPS  = $(WASM_SRC) $(wildcard c/*.h) wasm/node-compat.js
+WASM_DEPS  = $(WASM_SRC) $(CORE_HDR) wasm/node-compat.js
 WASM_DIST  = wasm/dist
 WASM_CFLAGS = -O3 $(WARN) -ffp-contract=off -Ic -DNDEBUG
 WASM_LDFLAGS = -sMODULARIZE -sEXPORT_ES6 -sEXPORT_NAME=createExciteModule \
@@ -196,7 +198,7 @@ $(BUILD)/bench/bench_%: bench/bench_%.c $(BUILD)/libexcite.a | $(BUILD)/bench
 $(BUILD)/bench/bench_model_simd.js: BENCH_FLAGS = -msimd128
 $(BUILD)/bench/bench_model_simd_threads.js: BENCH_FLAGS = -msimd128 -pthread -sPTHREAD_POOL_SIZE=2 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth
 $(BUILD)/bench/bench_model_plain.js: BENCH_FLAGS =
-$(BENCH_WASM): bench/bench_model.c bench/cpu_time.js $(CORE_SRC) $(wildcard c/*.h) | $(BUILD)/bench
+$(BENCH_WASM): bench/bench_model.c bench/cpu_time.js $(CORE_SRC) $(CORE_HDR) | $(BUILD)/bench
 	$(EMCC_ENV) $(EMCC) $(WASM_CFLAGS) $(BENCH_FLAGS) $(BENCH_WASM_LD) $(CORE_SRC) $< -o $@
 $(BUILD)/bench:
 	mkdir -p $@

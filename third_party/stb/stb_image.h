@@ -2410,8 +2410,13 @@ stbi_inline static stbi_uc stbi__clamp(int x)
 #define stbi__fsh(x)  ((x) * 4096)
 
 // derived from jidctint -- DCT_ISLOW
+// excite: the 1-D passes compute in unsigned int, which wraps where a corrupt file's
+// coefficients would overflow int (undefined behaviour); STBI__ASR turns a sum back into
+// int and shifts it as before. For every input that does not overflow the results are the
+// same bits as the int version (and as the SSE2 one).
+#define STBI__ASR(x, s) ((int) (x) >> (s))
 #define STBI__IDCT_1D(s0,s1,s2,s3,s4,s5,s6,s7) \
-   int t0,t1,t2,t3,p1,p2,p3,p4,p5,x0,x1,x2,x3; \
+   unsigned int t0,t1,t2,t3,p1,p2,p3,p4,p5,x0,x1,x2,x3; \
    p2 = s2;                                    \
    p3 = s6;                                    \
    p1 = (p2+p3) * stbi__f2f(0.5411961f);       \
@@ -2469,14 +2474,14 @@ static void stbi__idct_block(stbi_uc *out, int out_stride, short data[64])
          // constants scaled things up by 1<<12; let's bring them back
          // down, but keep 2 extra bits of precision
          x0 += 512; x1 += 512; x2 += 512; x3 += 512;
-         v[ 0] = (x0+t3) >> 10;
-         v[56] = (x0-t3) >> 10;
-         v[ 8] = (x1+t2) >> 10;
-         v[48] = (x1-t2) >> 10;
-         v[16] = (x2+t1) >> 10;
-         v[40] = (x2-t1) >> 10;
-         v[24] = (x3+t0) >> 10;
-         v[32] = (x3-t0) >> 10;
+         v[ 0] = STBI__ASR(x0+t3, 10);
+         v[56] = STBI__ASR(x0-t3, 10);
+         v[ 8] = STBI__ASR(x1+t2, 10);
+         v[48] = STBI__ASR(x1-t2, 10);
+         v[16] = STBI__ASR(x2+t1, 10);
+         v[40] = STBI__ASR(x2-t1, 10);
+         v[24] = STBI__ASR(x3+t0, 10);
+         v[32] = STBI__ASR(x3-t0, 10);
       }
    }
 
@@ -2495,14 +2500,14 @@ static void stbi__idct_block(stbi_uc *out, int out_stride, short data[64])
       x3 += 65536 + (128<<17);
       // tried computing the shifts into temps, or'ing the temps to see
       // if any were out of range, but that was slower
-      o[0] = stbi__clamp((x0+t3) >> 17);
-      o[7] = stbi__clamp((x0-t3) >> 17);
-      o[1] = stbi__clamp((x1+t2) >> 17);
-      o[6] = stbi__clamp((x1-t2) >> 17);
-      o[2] = stbi__clamp((x2+t1) >> 17);
-      o[5] = stbi__clamp((x2-t1) >> 17);
-      o[3] = stbi__clamp((x3+t0) >> 17);
-      o[4] = stbi__clamp((x3-t0) >> 17);
+      o[0] = stbi__clamp(STBI__ASR(x0+t3, 17));
+      o[7] = stbi__clamp(STBI__ASR(x0-t3, 17));
+      o[1] = stbi__clamp(STBI__ASR(x1+t2, 17));
+      o[6] = stbi__clamp(STBI__ASR(x1-t2, 17));
+      o[2] = stbi__clamp(STBI__ASR(x2+t1, 17));
+      o[5] = stbi__clamp(STBI__ASR(x2-t1, 17));
+      o[3] = stbi__clamp(STBI__ASR(x3+t0, 17));
+      o[4] = stbi__clamp(STBI__ASR(x3-t0, 17));
    }
 }
 
