@@ -75,6 +75,7 @@ S="$TMP/single"; mkdir -p "$S/a" "$S/b"; cp "$SET/circle/0001.png" "$S/a/"; cp "
 expect 1 "class \"a\" has 1 picture: each class needs at least 2" "$EXCITE" train --images "$S" $Q
 expect 1 "nowhere: cannot open the folder" "$EXCITE" train --images "$TMP/nowhere" $Q
 expect 1 "cannot fine-tune a CNN from CNN_SE" "$EXCITE" train --images "$SET" $Q --init "$ROOT/weights/cnn_se.safetensors"
+expect 1 "hidden sizes \(2, 4, 8\), this model \(4, 8, 16\)" "$EXCITE" train --images "$SET" $Q --model cnn_se --reduction 8 --init "$ROOT/weights/cnn_se.safetensors"
 expect 2 "--test-fraction needs a number" "$EXCITE" train --images "$SET" $Q --test-fraction 1.5
 
 # ---- same seed: same split, same first batch; eval, predict, info name the classes ----
@@ -111,6 +112,11 @@ if [ "${EXCITE_QUICK:-0}" != 1 ]; then
         awk -v s="$s" 'BEGIN { exit !(s >= 90) }' || fail "$m from scratch: ${s}% < 90%"
         awk -v s="$s" -v f="$f" -v m="$MARGIN" 'BEGIN { exit !(f >= s - m) }' || fail "$m fine-tuned ${f}% is more than $MARGIN points below from scratch ${s}%"
     done
+    # frozen convolution blocks: only fc1 and fc2 learn the three classes, on the same split
+    "$EXCITE" train $RUN --model cnn_se --init "$ROOT/weights/cnn_se.safetensors" --freeze-conv > frozen.out 2>&1 || fail "frozen fine-tuning failed"
+    z=$(acc frozen.out)
+    echo "     cnn_se: fine-tuned with --freeze-conv ${z}%"
+    awk -v z="$z" 'BEGIN { exit !(z >= 90) }' || fail "cnn_se frozen fine-tuning: ${z}% < 90%"
 fi
 
 if [ "$fails" != 0 ]; then echo "test_imagefolder: $fails failure(s)"; exit 1; fi
