@@ -21,7 +21,7 @@ LDLIBS  = -lm -lpthread
 
 CORE_SRC = $(filter-out c/main.c,$(wildcard c/*.c))
 # headers every object depends on, the vendored stb_image among them
-CORE_HDR = $(wildcard c/*.h) third_party/stb/stb_image.h
+CORE_HDR = $(wildcard c/*.h) third_party/stb/stb_image.h third_party/stb/stb_image_write.h
 BUILD    = build
 NATIVE_OBJ = $(patsubst c/%.c,$(BUILD)/native/%.o,$(CORE_SRC))
 ASAN_OBJ   = $(patsubst c/%.c,$(BUILD)/asan/%.o,$(CORE_SRC))
