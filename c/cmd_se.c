@@ -7,6 +7,7 @@
 #include "threads.h"
 #include "train.h"
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,11 +127,12 @@ static const char *SE_STATS_HELP =
     "  dead     the units that are zero after the ReLU on every image (they never change s),\n"
     "           their number, fraction and indices\n"
     "  spread   the mean over images of max - min of s over the channels\n"
+    "  rare     the units above zero on fewer than 1% of the images (the dead ones included)\n"
     "  near0.5  the fraction of (image, channel) pairs with s within 0.01 of 0.5\n"
     "  acc      the file's test accuracy\n"
     "--csv FILE writes one row per file and block:\n"
-    "  file,block,channels,hidden,dead,dead_fraction,dead_units,spread,near_half,test_accuracy,test_loss\n"
-    "  (dead_units: the indices separated by spaces).\n";
+    "  file,block,channels,hidden,dead,dead_fraction,dead_units,rare,rare_units,spread,near_half,\n"
+    "  test_accuracy,test_loss   (dead_units, rare_units: the indices separated by spaces).\n";
 
 int cmd_se_stats(int argc, char **argv, const char *default_data, int default_threads) {
     Common c = {NULL, NULL, 0, default_threads, {0}, 0};
@@ -145,11 +147,11 @@ int cmd_se_stats(int argc, char **argv, const char *default_data, int default_th
     FILE *csv = open_csv(c.csv);
     int status = c.csv && !csv ? 1 : 0;
     if (csv)
-        fprintf(csv, "file,block,channels,hidden,dead,dead_fraction,dead_units,spread,near_half,"
-                     "test_accuracy,test_loss\n");
+        fprintf(csv, "file,block,channels,hidden,dead,dead_fraction,dead_units,rare,rare_units,"
+                     "spread,near_half,test_accuracy,test_loss\n");
     if (!status)
-        printf("%-40s %-5s %6s %5s %8s %7s %8s %7s  %s\n", "file", "block", "hidden", "dead",
-               "fraction", "spread", "near0.5", "acc", "dead units");
+        printf("%-40s %-5s %6s %5s %8s %5s %7s %8s %7s  %s\n", "file", "block", "hidden", "dead",
+               "fraction", "rare", "spread", "near0.5", "acc", "dead units");
     for (int i = 0; i < c.nfiles && !status; i++) {
         Model *m = load_model(c.files[i], EVAL_BATCH_MAX);
         if (!m) { status = 1; break; }
@@ -161,17 +163,21 @@ int cmd_se_stats(int argc, char **argv, const char *default_data, int default_th
         }
         for (int b = 0; b < NUM_BLOCKS; b++) {
             const SEBlockStats *s = &st.block[b];
-            char units[SE_STATS_MAX_HIDDEN * 5] = "", *p = units;
-            for (int j = 0; j < s->hidden; j++)
+            char units[SE_STATS_MAX_HIDDEN * 5] = "", rare[SE_STATS_MAX_HIDDEN * 5] = "";
+            char *p = units, *q = rare;
+            for (int j = 0; j < s->hidden; j++) {
                 if (s->dead_unit[j])
                     p += snprintf(p, sizeof units - (size_t)(p - units), "%s%d", p == units ? "" : " ", j);
+                if (s->rare_unit[j])
+                    q += snprintf(q, sizeof rare - (size_t)(q - rare), "%s%d", q == rare ? "" : " ", j);
+            }
             double frac = s->hidden ? (double)s->dead / s->hidden : 0;
-            printf("%-40s ca%-3d %6d %5d %8.3f %7.4f %8.4f %6.2f%%  %s\n", c.files[i], b + 1,
-                   s->hidden, s->dead, frac, s->spread, s->near_half, 100 * st.accuracy, units);
+            printf("%-40s ca%-3d %6d %5d %8.3f %5d %7.4f %8.4f %6.2f%%  %s\n", c.files[i], b + 1,
+                   s->hidden, s->dead, frac, s->rare, s->spread, s->near_half, 100 * st.accuracy, units);
             if (csv)
-                fprintf(csv, "%s,ca%d,%d,%d,%d,%.6f,%s,%.6f,%.6f,%.6f,%.6f\n", c.files[i], b + 1,
-                        s->C, s->hidden, s->dead, frac, units, s->spread, s->near_half,
-                        st.accuracy, st.loss);
+                fprintf(csv, "%s,ca%d,%d,%d,%d,%.6f,%s,%d,%s,%.6f,%.6f,%.6f,%.6f\n", c.files[i], b + 1,
+                        s->C, s->hidden, s->dead, frac, units, s->rare, rare, s->spread,
+                        s->near_half, st.accuracy, st.loss);
         }
         model_free(m);
     }
@@ -281,10 +287,13 @@ static const char *SE_TRACE_HELP =
     "Experiments (not settings of excite train):\n"
     "  --warmup N    the learning rate rises linearly from lr/N to lr over the first N steps\n"
     "  --se-init X   the SE linears' initial weights (caN.fc.0, caN.fc.2) multiplied by X\n"
-    "--csv FILE: step,lr,loss,ca1_dead,ca2_dead,ca3_dead,ca1_spread,ca2_spread,ca3_spread\n";
+    "  --se-positive 1  the first SE linears' initial weights (caN.fc.0) made non-negative\n"
+    "                (their absolute values), so every hidden unit starts alive\n"
+    "--csv FILE: step,lr,loss (mean since the last row),caN_dead,caN_spread,caN_hidden,caN_rare\n"
+    "(N = 1..3; rare: above zero on fewer than 1% of the probe images, dead included)\n";
 
 typedef struct {
-    int steps, every, probe, batch, augment, val, warmup, seed;
+    int steps, every, probe, batch, augment, val, warmup, seed, positive;
     double lr, wd, se_init;
 } TraceOpts;
 
@@ -308,6 +317,7 @@ static int trace_extra(void *ctx, const char *n, const char *v) {
     else if (!strcmp(n, "augment")) bad = parse_pos_int(n, v, 0, 1, &o->augment);
     else if (!strcmp(n, "val")) bad = parse_pos_int(n, v, 0, 49999, &o->val);
     else if (!strcmp(n, "warmup")) bad = parse_pos_int(n, v, 0, 1 << 30, &o->warmup);
+    else if (!strcmp(n, "se-positive")) bad = parse_pos_int(n, v, 0, 1, &o->positive);
     else if (!strcmp(n, "seed")) bad = parse_pos_int(n, v, 0, 2147483647, &o->seed);
     else if (!strcmp(n, "lr")) bad = parse_double(n, v, 1e-12, 1e6, &o->lr);
     else if (!strcmp(n, "weight-decay")) bad = parse_double(n, v, 0, 1e6, &o->wd);
@@ -329,6 +339,8 @@ static int trace_row(Model *m, const Dataset *probe, int step, double lr, double
         fprintf(csv, "%d,%.6g,%.6f", step, lr, loss);
         for (int b = 0; b < NUM_BLOCKS; b++) fprintf(csv, ",%d", st.block[b].dead);
         for (int b = 0; b < NUM_BLOCKS; b++) fprintf(csv, ",%.6f", st.block[b].spread);
+        for (int b = 0; b < NUM_BLOCKS; b++) fprintf(csv, ",%d", st.block[b].hidden);
+        for (int b = 0; b < NUM_BLOCKS; b++) fprintf(csv, ",%d", st.block[b].rare);
         fprintf(csv, "\n");
     }
     return 0;
@@ -336,7 +348,7 @@ static int trace_row(Model *m, const Dataset *probe, int step, double lr, double
 
 int cmd_se_trace(int argc, char **argv, const char *default_data, int default_threads) {
     Common c = {NULL, NULL, 0, default_threads, {0}, 0};
-    TraceOpts o = {700, 25, 1000, 64, 1, 5000, 0, 1, 1e-3, 0, 1};
+    TraceOpts o = {700, 25, 1000, 64, 1, 5000, 0, 1, 0, 1e-3, 0, 1};
     int r = parse_common(argc, argv, &c, "se-trace", SE_TRACE_HELP, trace_extra, &o);
     if (r) return r == 1 ? 0 : 2;
     if (c.nfiles) return say(2, "se-trace: unexpected argument \"%s\"", c.files[0]);
@@ -363,18 +375,23 @@ int cmd_se_trace(int argc, char **argv, const char *default_data, int default_th
     if (!t) status = say(1, "se-trace: %s", err);
     FILE *csv = status ? NULL : open_csv(c.csv);
     if (c.csv && !csv) status = 1;
-    if (!status && o.se_init != 1) {
+    if (!status && (o.se_init != 1 || o.positive)) {
         Model *m = trainer_model(t);
         for (int i = 0; i < model_num_tensors(m); i++) {
             const Tensor *x = model_tensor(m, i);
-            if (!strncmp(x->name, "ca", 2) && strstr(x->name, ".weight"))
-                for (size_t k = 0; k < x->numel; k++) x->data[k] *= (float)o.se_init;
+            if (strncmp(x->name, "ca", 2) || !strstr(x->name, ".weight")) continue;
+            int first = strstr(x->name, ".fc.0.") != NULL;
+            for (size_t k = 0; k < x->numel; k++) {
+                x->data[k] *= (float)o.se_init;
+                if (o.positive && first) x->data[k] = fabsf(x->data[k]);
+            }
         }
     }
     if (!status) {
         printf("%6s %9s %8s   %-5s   %-5s   %-5s %7s %7s %7s   (dead of %d test images)\n",
                "step", "lr", "loss", "ca1", "ca2", "ca3", "spr1", "spr2", "spr3", probe.n);
-        if (csv) fprintf(csv, "step,lr,loss,ca1_dead,ca2_dead,ca3_dead,ca1_spread,ca2_spread,ca3_spread\n");
+        if (csv) fprintf(csv, "step,lr,loss,ca1_dead,ca2_dead,ca3_dead,ca1_spread,ca2_spread,ca3_spread,"
+                          "ca1_hidden,ca2_hidden,ca3_hidden,ca1_rare,ca2_rare,ca3_rare\n");
         status = trace_row(trainer_model(t), &probe, 0, o.lr, 0, csv);
     }
     double loss_sum = 0;

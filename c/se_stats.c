@@ -33,8 +33,8 @@ int se_stats_compute(Model *m, const Dataset *d, int batch, SEStats *out, char *
     float *x = malloc((size_t)batch * IMG_SIZE * sizeof(float));
     uint8_t *y = malloc((size_t)batch);
     int *idx = malloc((size_t)batch * sizeof(int));
-    // fired[b][j]: unit j of block b was > 0 on at least one image
-    unsigned char fired[NUM_BLOCKS][SE_STATS_MAX_HIDDEN] = {{0}};
+    // fired[b][j]: the images on which unit j of block b was > 0
+    int fired[NUM_BLOCKS][SE_STATS_MAX_HIDDEN] = {{0}};
     double spread_sum[NUM_BLOCKS] = {0}, near_count[NUM_BLOCKS] = {0}, loss_sum = 0;
     int correct = 0, status = 0;
     if (!x || !y || !idx) {
@@ -62,7 +62,7 @@ int se_stats_compute(Model *m, const Dataset *d, int batch, SEStats *out, char *
                 out->block[b].C = v.C;
                 out->block[b].hidden = v.R;
                 for (int j = 0; j < v.R; j++)
-                    if (v.hidden[j] > 0) fired[b][j] = 1;
+                    if (v.hidden[j] > 0) fired[b][j]++;
                 spread_sum[b] += se_spread(v.s, v.C);
                 for (int c = 0; c < v.C; c++)
                     if (fabs((double)v.s[c] - 0.5) <= SE_NEAR_HALF) near_count[b] += 1;
@@ -76,8 +76,10 @@ int se_stats_compute(Model *m, const Dataset *d, int batch, SEStats *out, char *
         for (int b = 0; b < NUM_BLOCKS; b++) {
             SEBlockStats *s = &out->block[b];
             for (int j = 0; j < s->hidden; j++) {
-                s->dead_unit[j] = !fired[b][j];
+                s->dead_unit[j] = fired[b][j] == 0;
                 s->dead += s->dead_unit[j];
+                s->rare_unit[j] = fired[b][j] < SE_RARE * d->n;
+                s->rare += s->rare_unit[j];
             }
             s->spread = spread_sum[b] / d->n;
             s->near_half = near_count[b] / ((double)d->n * s->C);

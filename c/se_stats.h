@@ -11,6 +11,9 @@
 
 // s within SE_NEAR_HALF of 0.5 counts as "near 0.5" (the block leaves that channel halved).
 #define SE_NEAR_HALF 0.01
+// A unit above zero on fewer than SE_RARE of the images is "rarely active" (dead ones included):
+// on the other images it leaves s as if it were dead.
+#define SE_RARE 0.01
 enum { SE_STATS_MAX_HIDDEN = 256 };
 
 typedef struct {
@@ -18,6 +21,8 @@ typedef struct {
     int hidden;             // hidden units (C/R), read from the model
     int dead;               // units zero after ReLU on every image
     unsigned char dead_unit[SE_STATS_MAX_HIDDEN];   // 1: unit j is dead
+    int rare;               // units above zero on fewer than SE_RARE of the images (dead included)
+    unsigned char rare_unit[SE_STATS_MAX_HIDDEN];   // 1: unit j is rarely active
     double spread;          // mean over images of (max_c s - min_c s)
     double near_half;       // fraction of (image, channel) with |s - 0.5| <= SE_NEAR_HALF
 } SEBlockStats;

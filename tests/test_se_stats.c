@@ -61,6 +61,7 @@ int main(void) {
     CHECK(st.block[0].dead == 1 && st.block[0].dead_unit[0] == 1, "ca1 dead %d, unit 0 %d",
           st.block[0].dead, st.block[0].dead_unit[0]);
     for (int j = 1; j < h1; j++) CHECK(!st.block[0].dead_unit[j], "ca1 unit %d dead", j);
+    CHECK(st.block[0].rare >= st.block[0].dead && st.block[0].rare_unit[0], "ca1 rare %d", st.block[0].rare);
     CHECK(st.block[0].spread > 0, "ca1 spread %g", st.block[0].spread);
     CHECK(st.block[1].dead == h2, "ca2 dead %d of %d", st.block[1].dead, h2);
     CHECK(st.block[1].spread == 0, "ca2 spread %g, want 0", st.block[1].spread);
@@ -71,7 +72,7 @@ int main(void) {
         float *xb = malloc((size_t)N * IMG_SIZE * sizeof(float));
         for (int i = 0; i < N; i++) image_normalize(xb + (size_t)i * IMG_SIZE, d.images + (size_t)i * IMG_SIZE);
         CHECK(model_forward(m, xb, N, 0) == 0, "forward: %s", model_error(m));
-        int fired[SE_STATS_MAX_HIDDEN] = {0}, dead = 0;
+        int fired[SE_STATS_MAX_HIDDEN] = {0}, dead = 0, rare = 0;
         double spread = 0, near = 0;
         SEView v = {0};
         for (int i = 0; i < N; i++) {
@@ -83,9 +84,14 @@ int main(void) {
                 near += fabsf(v.s[c] - 0.5f) <= 0.01f;
             }
             spread += (double)hi - lo;
-            for (int j = 0; j < v.R; j++) fired[j] |= v.hidden[j] > 0;
+            for (int j = 0; j < v.R; j++) fired[j] += v.hidden[j] > 0;
         }
-        for (int j = 0; j < v.R; j++) dead += !fired[j];
+        for (int j = 0; j < v.R; j++) {
+            dead += !fired[j];
+            rare += fired[j] < 0.01 * N;   // with 23 images: never above zero
+            CHECK(st.block[2].rare_unit[j] == (fired[j] < 0.01 * N), "ca3 unit %d rare flag", j);
+        }
+        CHECK(st.block[2].rare == rare, "ca3 rare %d, by hand %d", st.block[2].rare, rare);
         CHECK(st.block[2].dead == dead, "ca3 dead %d, by hand %d", st.block[2].dead, dead);
         CHECK(fabs(st.block[2].spread - spread / N) < 1e-6, "ca3 spread %g, by hand %g",
               st.block[2].spread, spread / N);
