@@ -58,11 +58,13 @@ export function buildAnatomy(root, T, on, only) {
         return btn;
     });
     ui.shape = el('div', { class: 'anat-shape' });
-    ui.shape.dataset.testid = 'anatomy-c';   // data-c: the block's channel count
+    ui.shape.dataset.testid = 'anatomy-c';   // data-c: the block's channel count; data-hidden, data-reduction
+    ui.opened = el('div', { class: 'anat-opened' });
+    ui.opened.dataset.testid = 'anatomy-opened';   // why this block was opened (empty when ?ca= chose it)
     ui.status = el('div', { class: 'anat-status' });
     ui.status.setAttribute('role', 'status');
     ui.weights = el('div', { class: 'anat-weights' });
-    blockCol.append(el('div', { class: 'anat-label', text: T('block') }), seg, ui.shape, ui.weights, ui.status);
+    blockCol.append(el('div', { class: 'anat-label', text: T('block') }), seg, ui.shape, ui.opened, ui.weights, ui.status);
     head.append(imgCol, blockCol);
     root.append(head);
 
