@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 #include "cifar.h"
-#include "cmd_se.h"
 #include "gemm.h"
 #include "image.h"
 #include "model.h"
@@ -19,6 +18,7 @@
 #include "threads.h"
 #include "train.h"
 #include "cli.h"
+#include "cli_se.h"
 
 
 static const char *USAGE =
@@ -45,9 +45,9 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
     if (!strcmp(cmd, "predict")) return cmd_predict(argc - 2, argv + 2);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
-    if (!strcmp(cmd, "se-stats")) return cmd_se_stats(argc - 2, argv + 2, data_dir(NULL), default_threads());
-    if (!strcmp(cmd, "robustness")) return cmd_robustness(argc - 2, argv + 2, data_dir(NULL), default_threads());
-    if (!strcmp(cmd, "se-trace")) return cmd_se_trace(argc - 2, argv + 2, data_dir(NULL), default_threads());
+    if (!strcmp(cmd, "se-stats")) return cmd_se_stats(argc - 2, argv + 2);
+    if (!strcmp(cmd, "robustness")) return cmd_robustness(argc - 2, argv + 2);
+    if (!strcmp(cmd, "se-trace")) return cmd_se_trace(argc - 2, argv + 2);
     fprintf(stderr, "excite: unknown command \"%s\"\n\n%s", cmd, USAGE);
     return 2;
 }

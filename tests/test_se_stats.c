@@ -113,6 +113,14 @@ int main(void) {
         CHECK(st2.block[b].dead == st.block[b].dead &&
               fabs(st2.block[b].spread - st.block[b].spread) < 1e-6, "block %d differs by batch", b);
 
+    // another reduction ratio: the hidden sizes are the model's (C / 4), not C / 16
+    Model *m4 = model_create_shaped(MODEL_CNN_SE, 4, NULL, 7, 16);
+    CHECK(m4 && se_stats_compute(m4, &d, 8, &st, err, sizeof err) == 0, "R = 4: %s", err);
+    for (int b = 0; m4 && b < NUM_BLOCKS; b++)
+        CHECK(st.block[b].hidden == (32 << b) / 4 && st.block[b].hidden == model_se_hidden(m4, b),
+              "R = 4: block %d hidden %d, want %d", b, st.block[b].hidden, (32 << b) / 4);
+    model_free(m4);
+
     // a CNN is refused with a message
     Model *cnn = model_create(MODEL_CNN, 7, 16);
     CHECK(se_stats_compute(cnn, &d, 8, &st, err, sizeof err) == -1 && strstr(err, "CNN_SE"),

@@ -1,6 +1,7 @@
-// cmd_se.c - `excite se-stats`, `excite robustness` and `excite se-trace` (cmd_se.h).
+// cli_se.c - `excite se-stats`, `excite robustness` and `excite se-trace` (cli_se.h).
 // Readable tables on stdout, CSV with --csv FILE, messages on stderr.
-#include "cmd_se.h"
+#include "cli_se.h"
+#include "cli.h"
 #include "checkpoint.h"
 #include "corrupt.h"
 #include "se_stats.h"
@@ -8,53 +9,9 @@
 #include "train.h"
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static int say(int status, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "excite: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-    return status;
-}
-
-static Model *load_model(const char *path, int max_batch) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        say(1, "%s: cannot open (%s)", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 20, n = 0, got;
-    uint8_t *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            uint8_t *nb = realloc(buf, cap *= 2);
-            if (!nb) free(buf);
-            buf = nb;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        free(buf);
-        say(1, "%s: %s", path, buf ? "read error" : "out of memory");
-        return NULL;
-    }
-    char err[1024];
-    Model *m = model_from_bytes(buf, n, -1, max_batch, err, sizeof err);
-    free(buf);
-    if (!m) say(1, "%s: %s", path, err);
-    return m;
-}
 
 // Options shared by the commands: --data DIR, --test-limit N, --threads N, --csv FILE,
 // --help; other "--name value" pairs go to extra (NULL: refused). Positionals collected.
@@ -65,14 +22,9 @@ typedef struct {
     int nfiles;
 } Common;
 
+// parse_int (cli.h) with the usage status: 0, or 2 after printing why.
 static int parse_pos_int(const char *opt, const char *v, long lo, long hi, int *out) {
-    char *end;
-    errno = 0;
-    long x = v ? strtol(v, &end, 10) : 0;
-    if (!v || end == v || *end || errno || x < lo || x > hi)
-        return say(2, "--%s needs an integer in %ld..%ld (got \"%s\")", opt, lo, hi, v ? v : "");
-    *out = (int)x;
-    return 0;
+    return parse_int(opt, v, lo, hi, out) ? 2 : 0;
 }
 
 // 0: parsed; 1: --help shown; 2: bad usage (said).
@@ -82,7 +34,7 @@ static int parse_common(int argc, char **argv, Common *c, const char *cmd, const
         const char *s = argv[i];
         if (strncmp(s, "--", 2) != 0) {
             if (c->nfiles == (int)(sizeof c->files / sizeof c->files[0]))
-                return say(2, "%s: at most 64 files", cmd);
+                return fail(2, "%s: at most 64 files", cmd);
             c->files[c->nfiles++] = s;
             continue;
         }
@@ -91,7 +43,7 @@ static int parse_common(int argc, char **argv, Common *c, const char *cmd, const
             fputs(help, stdout);
             return 1;
         }
-        if (i + 1 >= argc) return say(2, "%s: --%s needs a value (see excite %s --help)", cmd, n, cmd);
+        if (i + 1 >= argc) return fail(2, "%s: --%s needs a value (see excite %s --help)", cmd, n, cmd);
         const char *v = argv[++i];
         if (!strcmp(n, "data")) c->data = v;
         else if (!strcmp(n, "csv")) c->csv = v;
@@ -100,7 +52,7 @@ static int parse_common(int argc, char **argv, Common *c, const char *cmd, const
         else {
             int e = extra ? extra(ctx, n, v) : 1;
             if (e == 2) return 2;
-            if (e) return say(2, "%s: unknown option --%s (see excite %s --help)", cmd, n, cmd);
+            if (e) return fail(2, "%s: unknown option --%s (see excite %s --help)", cmd, n, cmd);
         }
     }
     return 0;
@@ -109,12 +61,12 @@ static int parse_common(int argc, char **argv, Common *c, const char *cmd, const
 static FILE *open_csv(const char *path) {
     if (!path) return NULL;
     FILE *f = fopen(path, "w");
-    if (!f) say(1, "%s: cannot write (%s)", path, strerror(errno));
+    if (!f) fail(1, "%s: cannot write (%s)", path, strerror(errno));
     return f;
 }
 
 static int close_csv(FILE *f, const char *path) {
-    if (f && fclose(f) != 0) return say(1, "%s: write failed", path);
+    if (f && fclose(f) != 0) return fail(1, "%s: write failed", path);
     return 0;
 }
 
@@ -134,16 +86,16 @@ static const char *SE_STATS_HELP =
     "  file,block,channels,hidden,dead,dead_fraction,dead_units,rare,rare_units,spread,near_half,\n"
     "  test_accuracy,test_loss   (dead_units, rare_units: the indices separated by spaces).\n";
 
-int cmd_se_stats(int argc, char **argv, const char *default_data, int default_threads) {
-    Common c = {NULL, NULL, 0, default_threads, {0}, 0};
+int cmd_se_stats(int argc, char **argv) {
+    Common c = {NULL, NULL, 0, default_threads(), {0}, 0};
     int r = parse_common(argc, argv, &c, "se-stats", SE_STATS_HELP, NULL, NULL);
     if (r) return r == 1 ? 0 : 2;
-    if (!c.nfiles) return say(2, "se-stats: give at least one weights file (see excite se-stats --help)");
+    if (!c.nfiles) return fail(2, "se-stats: give at least one weights file (see excite se-stats --help)");
     threads_set(c.threads);
     char err[1024];
     Dataset test = {0, NULL, NULL};
-    if (cifar_load(&test, c.data ? c.data : default_data, 0, c.limit, err, sizeof err))
-        return say(1, "%s", err);
+    if (cifar_load(&test, data_dir(c.data), 0, c.limit, err, sizeof err))
+        return fail(1, "%s", err);
     FILE *csv = open_csv(c.csv);
     int status = c.csv && !csv ? 1 : 0;
     if (csv)
@@ -153,11 +105,11 @@ int cmd_se_stats(int argc, char **argv, const char *default_data, int default_th
         printf("%-40s %-5s %6s %5s %8s %5s %7s %8s %7s  %s\n", "file", "block", "hidden", "dead",
                "fraction", "rare", "spread", "near0.5", "acc", "dead units");
     for (int i = 0; i < c.nfiles && !status; i++) {
-        Model *m = load_model(c.files[i], EVAL_BATCH_MAX);
+        Model *m = load_weights(c.files[i], -1, EVAL_BATCH_MAX);
         if (!m) { status = 1; break; }
         SEStats st;
         if (se_stats_compute(m, &test, 100, &st, err, sizeof err)) {
-            status = say(1, "%s: %s", c.files[i], err);
+            status = fail(1, "%s: %s", c.files[i], err);
             model_free(m);
             break;
         }
@@ -203,21 +155,21 @@ static int robustness_extra(void *ctx, const char *n, const char *v) {
     return parse_pos_int(n, v, 0, 2147483647, ctx) ? 2 : 0;
 }
 
-int cmd_robustness(int argc, char **argv, const char *default_data, int default_threads) {
-    Common c = {NULL, NULL, 0, default_threads, {0}, 0};
+int cmd_robustness(int argc, char **argv) {
+    Common c = {NULL, NULL, 0, default_threads(), {0}, 0};
     int seed = 1;
     int r = parse_common(argc, argv, &c, "robustness", ROBUSTNESS_HELP, robustness_extra, &seed);
     if (r) return r == 1 ? 0 : 2;
-    if (!c.nfiles) return say(2, "robustness: give at least one weights file (see excite robustness --help)");
+    if (!c.nfiles) return fail(2, "robustness: give at least one weights file (see excite robustness --help)");
     threads_set(c.threads);
     char err[1024];
     Dataset test = {0, NULL, NULL};
-    if (cifar_load(&test, c.data ? c.data : default_data, 0, c.limit, err, sizeof err))
-        return say(1, "%s", err);
+    if (cifar_load(&test, data_dir(c.data), 0, c.limit, err, sizeof err))
+        return fail(1, "%s", err);
     Model *models[64] = {0};
     int status = 0;
     for (int i = 0; i < c.nfiles && !status; i++)
-        if (!(models[i] = load_model(c.files[i], EVAL_BATCH_MAX))) status = 1;
+        if (!(models[i] = load_weights(c.files[i], -1, EVAL_BATCH_MAX))) status = 1;
     FILE *csv = status ? NULL : open_csv(c.csv);
     if (c.csv && !csv) status = 1;
     if (csv) fprintf(csv, "file,model,corruption,severity,parameter,level,accuracy,loss\n");
@@ -236,7 +188,7 @@ int cmd_robustness(int argc, char **argv, const char *default_data, int default_
             Dataset d = {0, NULL, NULL};
             if (corrupt_dataset(&d, &test, k < 0 ? CORRUPT_BLUR : (CorruptKind)k, sev,
                                 (uint64_t)seed, err, sizeof err)) {
-                status = say(1, "%s", err);
+                status = fail(1, "%s", err);
                 break;
             }
             const char *name = k < 0 ? "clean" : corrupt_name((CorruptKind)k);
@@ -246,7 +198,7 @@ int cmd_robustness(int argc, char **argv, const char *default_data, int default_
             for (int i = 0; i < c.nfiles && !status; i++) {
                 EvalResult er;
                 if (evaluate(models[i], &d, 100, &er, err, sizeof err)) {
-                    status = say(1, "%s: %s", c.files[i], err);
+                    status = fail(1, "%s: %s", c.files[i], err);
                     break;
                 }
                 printf(" %13.2f%%", 100 * er.accuracy);
@@ -276,7 +228,7 @@ int cmd_robustness(int argc, char **argv, const char *default_data, int default_
 // ---- se-trace ---------------------------------------------------------------------------
 
 static const char *SE_TRACE_HELP =
-    "usage: excite se-trace [--steps N] [--every N] [--probe N] [--seed N] [--lr X]\n"
+    "usage: excite se-trace [--steps N] [--every N] [--probe N] [--seed N] [--lr X] [--reduction R]\n"
     "                       [--weight-decay X] [--batch N] [--augment 0|1] [--val N]\n"
     "                       [--warmup N] [--se-init X] [--data DIR] [--csv FILE] [--threads N]\n"
     "Trains CNN_SE as excite train does (defaults: the shipped recipe's first steps: batch 64,\n"
@@ -293,7 +245,7 @@ static const char *SE_TRACE_HELP =
     "(N = 1..3; rare: above zero on fewer than 1% of the probe images, dead included)\n";
 
 typedef struct {
-    int steps, every, probe, batch, augment, val, warmup, seed, positive;
+    int steps, every, probe, batch, augment, val, warmup, seed, positive, reduction;
     double lr, wd, se_init;
 } TraceOpts;
 
@@ -302,7 +254,7 @@ static int parse_double(const char *opt, const char *v, double lo, double hi, do
     errno = 0;
     double x = strtod(v, &end);
     if (end == v || *end || errno || !(x >= lo && x <= hi))
-        return say(2, "--%s needs a number in %g..%g (got \"%s\")", opt, lo, hi, v);
+        return fail(2, "--%s needs a number in %g..%g (got \"%s\")", opt, lo, hi, v);
     *out = x;
     return 0;
 }
@@ -317,6 +269,7 @@ static int trace_extra(void *ctx, const char *n, const char *v) {
     else if (!strcmp(n, "augment")) bad = parse_pos_int(n, v, 0, 1, &o->augment);
     else if (!strcmp(n, "val")) bad = parse_pos_int(n, v, 0, 49999, &o->val);
     else if (!strcmp(n, "warmup")) bad = parse_pos_int(n, v, 0, 1 << 30, &o->warmup);
+    else if (!strcmp(n, "reduction")) bad = parse_pos_int(n, v, 1, REDUCTION_MAX, &o->reduction);
     else if (!strcmp(n, "se-positive")) bad = parse_pos_int(n, v, 0, 1, &o->positive);
     else if (!strcmp(n, "seed")) bad = parse_pos_int(n, v, 0, 2147483647, &o->seed);
     else if (!strcmp(n, "lr")) bad = parse_double(n, v, 1e-12, 1e6, &o->lr);
@@ -329,7 +282,7 @@ static int trace_extra(void *ctx, const char *n, const char *v) {
 static int trace_row(Model *m, const Dataset *probe, int step, double lr, double loss, FILE *csv) {
     SEStats st;
     char err[512];
-    if (se_stats_compute(m, probe, 100, &st, err, sizeof err)) return say(1, "%s", err);
+    if (se_stats_compute(m, probe, 100, &st, err, sizeof err)) return fail(1, "%s", err);
     printf("%6d %9.3g %8.4f", step, lr, loss);
     for (int b = 0; b < NUM_BLOCKS; b++) printf("   %2d/%-2d", st.block[b].dead, st.block[b].hidden);
     for (int b = 0; b < NUM_BLOCKS; b++) printf(" %7.4f", st.block[b].spread);
@@ -346,23 +299,24 @@ static int trace_row(Model *m, const Dataset *probe, int step, double lr, double
     return 0;
 }
 
-int cmd_se_trace(int argc, char **argv, const char *default_data, int default_threads) {
-    Common c = {NULL, NULL, 0, default_threads, {0}, 0};
-    TraceOpts o = {700, 25, 1000, 64, 1, 5000, 0, 1, 0, 1e-3, 0, 1};
+int cmd_se_trace(int argc, char **argv) {
+    Common c = {NULL, NULL, 0, default_threads(), {0}, 0};
+    TraceOpts o = {700, 25, 1000, 64, 1, 5000, 0, 1, 0, REDUCTION_DEFAULT, 1e-3, 0, 1};
     int r = parse_common(argc, argv, &c, "se-trace", SE_TRACE_HELP, trace_extra, &o);
     if (r) return r == 1 ? 0 : 2;
-    if (c.nfiles) return say(2, "se-trace: unexpected argument \"%s\"", c.files[0]);
+    if (c.nfiles) return fail(2, "se-trace: unexpected argument \"%s\"", c.files[0]);
     threads_set(c.threads);
     char err[1024];
-    const char *dir = c.data ? c.data : default_data;
+    const char *dir = data_dir(c.data);
     Dataset train = {0, NULL, NULL}, probe = {0, NULL, NULL};
     if (cifar_load(&train, dir, 1, c.limit, err, sizeof err) ||
         cifar_load(&probe, dir, 0, o.probe, err, sizeof err)) {
         dataset_free(&train);
-        return say(1, "%s", err);
+        return fail(1, "%s", err);
     }
     TrainConfig cfg = train_config_default();
     cfg.kind = MODEL_CNN_SE;
+    cfg.reduction = o.reduction;
     cfg.seed = (uint64_t)o.seed;
     cfg.batch_size = o.batch;
     cfg.augment = o.augment;
@@ -372,7 +326,7 @@ int cmd_se_trace(int argc, char **argv, const char *default_data, int default_th
     cfg.epochs = 1000;
     int status = 0;
     Trainer *t = trainer_create(&cfg, &train, &probe, err, sizeof err);
-    if (!t) status = say(1, "se-trace: %s", err);
+    if (!t) status = fail(1, "se-trace: %s", err);
     FILE *csv = status ? NULL : open_csv(c.csv);
     if (c.csv && !csv) status = 1;
     if (!status && (o.se_init != 1 || o.positive)) {
@@ -399,12 +353,12 @@ int cmd_se_trace(int argc, char **argv, const char *default_data, int default_th
     for (int step = 1; step <= o.steps && !status; step++) {
         double lr = o.warmup > 0 && step <= o.warmup ? o.lr * step / o.warmup : o.lr;
         if (o.warmup > 0 && step <= o.warmup + 1 && trainer_set_lr(t, (float)lr)) {
-            status = say(1, "se-trace: %s", trainer_error(t));
+            status = fail(1, "se-trace: %s", trainer_error(t));
             break;
         }
         BatchRecord br;
         if (trainer_step(t, &br) != TRAIN_OK) {
-            status = say(1, "se-trace: %s", trainer_error(t));
+            status = fail(1, "se-trace: %s", trainer_error(t));
             break;
         }
         loss_sum += br.loss;
@@ -412,7 +366,7 @@ int cmd_se_trace(int argc, char **argv, const char *default_data, int default_th
         if (trainer_epoch_finished(t)) {
             EpochRecord er;
             if (trainer_end_epoch(t, &er)) {
-                status = say(1, "se-trace: %s", trainer_error(t));
+                status = fail(1, "se-trace: %s", trainer_error(t));
                 break;
             }
         }
