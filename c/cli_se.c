@@ -239,8 +239,8 @@ static const char *SE_TRACE_HELP =
     "Experiments (not settings of excite train):\n"
     "  --warmup N    the learning rate rises linearly from lr/N to lr over the first N steps\n"
     "  --se-init X   the SE linears' initial weights (caN.fc.0, caN.fc.2) multiplied by X\n"
-    "  --se-positive 1  the first SE linears' initial weights (caN.fc.0) made non-negative\n"
-    "                (their absolute values), so every hidden unit starts alive\n"
+    "  --se-positive 1  the setting se_positive_init (excite train --se-positive-init): the\n"
+    "                first SE linears' initial weights (caN.fc.0) made non-negative\n"
     "--csv FILE: step,lr,loss (mean since the last row),caN_dead,caN_spread,caN_hidden,caN_rare\n"
     "(N = 1..3; rare: above zero on fewer than 1% of the probe images, dead included)\n";
 
@@ -317,6 +317,7 @@ int cmd_se_trace(int argc, char **argv) {
     TrainConfig cfg = train_config_default();
     cfg.kind = MODEL_CNN_SE;
     cfg.reduction = o.reduction;
+    cfg.se_positive_init = o.positive;
     cfg.seed = (uint64_t)o.seed;
     cfg.batch_size = o.batch;
     cfg.augment = o.augment;
@@ -329,16 +330,12 @@ int cmd_se_trace(int argc, char **argv) {
     if (!t) status = fail(1, "se-trace: %s", err);
     FILE *csv = status ? NULL : open_csv(c.csv);
     if (c.csv && !csv) status = 1;
-    if (!status && (o.se_init != 1 || o.positive)) {
+    if (!status && o.se_init != 1) {
         Model *m = trainer_model(t);
         for (int i = 0; i < model_num_tensors(m); i++) {
             const Tensor *x = model_tensor(m, i);
             if (strncmp(x->name, "ca", 2) || !strstr(x->name, ".weight")) continue;
-            int first = strstr(x->name, ".fc.0.") != NULL;
-            for (size_t k = 0; k < x->numel; k++) {
-                x->data[k] *= (float)o.se_init;
-                if (o.positive && first) x->data[k] = fabsf(x->data[k]);
-            }
+            for (size_t k = 0; k < x->numel; k++) x->data[k] *= (float)o.se_init;
         }
     }
     if (!status) {

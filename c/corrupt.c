@@ -1,5 +1,7 @@
-// corrupt.c - the corruptions of corrupt.h on (3,32,32) byte images.
+// corrupt.c - the corruptions of corrupt.h on (3,32,32) byte images, and the training
+// augmentations of augment.h (the same blur and downscale on normalised float images).
 #include "corrupt.h"
+#include "augment.h"
 #include "image.h"
 #include "rng.h"
 #include <math.h>
@@ -65,8 +67,9 @@ static uint8_t to_byte(double v) {
     return (uint8_t)floor(v + 0.5);
 }
 
-// Separable Gaussian, kernel radius ceil(3 sigma), normalised; edges take the nearest pixel.
-static void blur(uint8_t *out, const uint8_t *in, double sigma) {
+// Separable Gaussian on one 32x32 plane of doubles, kernel radius ceil(3 sigma), normalised;
+// edges take the nearest pixel.
+static void blur_plane(double *p, double sigma) {
     enum { RMAX = 8 };
     int r = (int)ceil(3 * sigma);
     if (r > RMAX) r = RMAX;
@@ -74,63 +77,91 @@ static void blur(uint8_t *out, const uint8_t *in, double sigma) {
     for (int i = -r; i <= r; i++) sum += w[i + r] = exp(-(double)(i * i) / (2 * sigma * sigma));
     for (int i = 0; i <= 2 * r; i++) w[i] /= sum;
     double tmp[HW];
-    for (int c = 0; c < 3; c++) {
-        const uint8_t *p = in + c * HW;
-        for (int y = 0; y < S; y++)
-            for (int x = 0; x < S; x++) {
-                double a = 0;
-                for (int i = -r; i <= r; i++) {
-                    int xx = x + i < 0 ? 0 : x + i >= S ? S - 1 : x + i;
-                    a += w[i + r] * p[y * S + xx];
-                }
-                tmp[y * S + x] = a;
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++) {
+            double a = 0;
+            for (int i = -r; i <= r; i++) {
+                int xx = x + i < 0 ? 0 : x + i >= S ? S - 1 : x + i;
+                a += w[i + r] * p[y * S + xx];
             }
-        for (int y = 0; y < S; y++)
-            for (int x = 0; x < S; x++) {
-                double a = 0;
-                for (int i = -r; i <= r; i++) {
-                    int yy = y + i < 0 ? 0 : y + i >= S ? S - 1 : y + i;
-                    a += w[i + r] * tmp[yy * S + x];
-                }
-                out[c * HW + y * S + x] = to_byte(a);
+            tmp[y * S + x] = a;
+        }
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++) {
+            double a = 0;
+            for (int i = -r; i <= r; i++) {
+                int yy = y + i < 0 ? 0 : y + i >= S ? S - 1 : y + i;
+                a += w[i + r] * tmp[yy * S + x];
             }
+            p[y * S + x] = a;
+        }
+}
+
+// Area-average downscale of one 32x32 plane to side n (each output pixel the area-weighted
+// mean of the source pixels its square covers), then bilinear upscale back to 32 (pixel centres
+// aligned, edges clamped), as a browser or an image viewer enlarges a small picture.
+static void downscale_plane(double *p, int n) {
+    double small[HW];
+    double f = (double)S / n;   // source pixels per output pixel
+    for (int oy = 0; oy < n; oy++)
+        for (int ox = 0; ox < n; ox++) {
+            double y0 = oy * f, y1 = y0 + f, x0 = ox * f, x1 = x0 + f, a = 0;
+            for (int y = (int)floor(y0); y < S && y < y1; y++) {
+                double wy = fmin(y1, y + 1) - fmax(y0, y);
+                for (int x = (int)floor(x0); x < S && x < x1; x++) {
+                    double wx = fmin(x1, x + 1) - fmax(x0, x);
+                    a += wy * wx * p[y * S + x];
+                }
+            }
+            small[oy * n + ox] = a / (f * f);
+        }
+    for (int y = 0; y < S; y++) {
+        double sy = (y + 0.5) / f - 0.5;
+        sy = sy < 0 ? 0 : sy > n - 1 ? n - 1 : sy;
+        int y0 = (int)sy, y1 = y0 + 1 < n ? y0 + 1 : y0;
+        double ty = sy - y0;
+        for (int x = 0; x < S; x++) {
+            double sx = (x + 0.5) / f - 0.5;
+            sx = sx < 0 ? 0 : sx > n - 1 ? n - 1 : sx;
+            int x0 = (int)sx, x1 = x0 + 1 < n ? x0 + 1 : x0;
+            double tx = sx - x0;
+            p[y * S + x] = (1 - ty) * ((1 - tx) * small[y0 * n + x0] + tx * small[y0 * n + x1]) +
+                           ty * ((1 - tx) * small[y1 * n + x0] + tx * small[y1 * n + x1]);
+        }
     }
 }
 
-// Area-average downscale of each plane to side n (each output pixel the area-weighted mean of
-// the source pixels its square covers), then bilinear upscale back to 32 (pixel centres
-// aligned, edges clamped), as a browser or an image viewer enlarges a small picture.
-static void downscale(uint8_t *out, const uint8_t *in, int n) {
-    double small[HW];
-    double f = (double)S / n;   // source pixels per output pixel
+// The byte image through a plane function: each plane to doubles, f, rounded back.
+static void bytes_through(uint8_t *out, const uint8_t *in, void (*f)(double *, double), double a) {
+    double p[HW];
     for (int c = 0; c < 3; c++) {
-        const uint8_t *p = in + c * HW;
-        for (int oy = 0; oy < n; oy++)
-            for (int ox = 0; ox < n; ox++) {
-                double y0 = oy * f, y1 = y0 + f, x0 = ox * f, x1 = x0 + f, a = 0;
-                for (int y = (int)floor(y0); y < S && y < y1; y++) {
-                    double wy = fmin(y1, y + 1) - fmax(y0, y);
-                    for (int x = (int)floor(x0); x < S && x < x1; x++) {
-                        double wx = fmin(x1, x + 1) - fmax(x0, x);
-                        a += wy * wx * p[y * S + x];
-                    }
-                }
-                small[oy * n + ox] = a / (f * f);
-            }
-        for (int y = 0; y < S; y++) {
-            double sy = (y + 0.5) / f - 0.5;
-            sy = sy < 0 ? 0 : sy > n - 1 ? n - 1 : sy;
-            int y0 = (int)sy, y1 = y0 + 1 < n ? y0 + 1 : y0;
-            double ty = sy - y0;
-            for (int x = 0; x < S; x++) {
-                double sx = (x + 0.5) / f - 0.5;
-                sx = sx < 0 ? 0 : sx > n - 1 ? n - 1 : sx;
-                int x0 = (int)sx, x1 = x0 + 1 < n ? x0 + 1 : x0;
-                double tx = sx - x0;
-                double v = (1 - ty) * ((1 - tx) * small[y0 * n + x0] + tx * small[y0 * n + x1]) +
-                           ty * ((1 - tx) * small[y1 * n + x0] + tx * small[y1 * n + x1]);
-                out[c * HW + y * S + x] = to_byte(v);
-            }
+        for (int i = 0; i < HW; i++) p[i] = in[c * HW + i];
+        f(p, a);
+        for (int i = 0; i < HW; i++) out[c * HW + i] = to_byte(p[i]);
+    }
+}
+static void downscale_plane_d(double *p, double n) { downscale_plane(p, (int)n); }
+
+// Float (normalised) images, plane by plane (augment.h).
+static void floats_through(float *x, void (*f)(double *, double), double a) {
+    double p[HW];
+    for (int c = 0; c < 3; c++) {
+        for (int i = 0; i < HW; i++) p[i] = x[c * HW + i];
+        f(p, a);
+        for (int i = 0; i < HW; i++) x[c * HW + i] = (float)p[i];
+    }
+}
+
+void photo_augment(float *x, int B, float p_blur, float p_scale, Rng *rng) {
+    for (int b = 0; b < B; b++) {
+        float *img = x + (size_t)b * 3 * HW;
+        if (p_blur > 0 && rng_uniform(rng) < p_blur) {
+            double sigma = AUG_BLUR_MIN + (AUG_BLUR_MAX - AUG_BLUR_MIN) * rng_uniform(rng);
+            floats_through(img, blur_plane, sigma);
+        }
+        if (p_scale > 0 && rng_uniform(rng) < p_scale) {
+            int side = AUG_SIDE_MIN + (int)rng_below(rng, S - AUG_SIDE_MIN);
+            floats_through(img, downscale_plane_d, side);
         }
     }
 }
@@ -187,8 +218,8 @@ int corrupt_image(uint8_t *out, const uint8_t *in, CorruptKind k, int severity, 
     }
     double lv = CORRUPTIONS[k].level[severity];
     switch (k) {
-    case CORRUPT_BLUR: blur(out, in, lv); break;
-    case CORRUPT_DOWNSCALE: downscale(out, in, (int)lv); break;
+    case CORRUPT_BLUR: bytes_through(out, in, blur_plane, lv); break;
+    case CORRUPT_DOWNSCALE: bytes_through(out, in, downscale_plane_d, lv); break;
     case CORRUPT_JPEG: return jpeg(out, in, (int)lv, err, errlen);
     case CORRUPT_BRIGHTNESS:
         for (int i = 0; i < 3 * HW; i++) out[i] = to_byte(in[i] + 255.0 * lv);

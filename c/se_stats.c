@@ -90,3 +90,12 @@ int se_stats_compute(Model *m, const Dataset *d, int batch, SEStats *out, char *
     free(idx);
     return status;
 }
+
+void se_init_positive(Model *m) {
+    if (model_kind(m) != MODEL_CNN_SE) return;
+    for (int i = 0; i < model_num_tensors(m); i++) {
+        const Tensor *t = model_tensor(m, i);
+        if (strncmp(t->name, "ca", 2) || !strstr(t->name, ".fc.0.weight")) continue;
+        for (size_t k = 0; k < t->numel; k++) t->data[k] = fabsf(t->data[k]);
+    }
+}

@@ -43,4 +43,11 @@ double se_spread(const float *s, int C);
 int se_stats_compute(Model *m, const Dataset *d, int batch, SEStats *out, char *err,
                      size_t errlen);
 
+// The initialisation remedy (setting se_positive_init): every weight of the SE blocks' first
+// linears (caN.fc.0.weight) replaced by its absolute value. The pooled inputs are channel means
+// after a ReLU (>= 0), so each hidden unit starts above zero on every image that has any
+// activity; with PyTorch's default signs about one unit in five starts dead (zero on every
+// image), most often in ca3, and whole blocks (ca1, 2 units) in some seeds. No-op for a CNN.
+void se_init_positive(Model *m);
+
 #endif

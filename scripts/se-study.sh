@@ -7,7 +7,9 @@
 # each epoch; a run stopped midway continues from its checkpoint ck.bin at the next start),
 # out.txt (every invocation's output), log-*.csv. STUDY defaults to build/se-study, BIN to
 # build/excite, EPOCHS to 10, CIFAR10_DIR to data/cifar10; one thread per run (start two at
-# once on two cores). Then: /usr/bin/python3 scripts/se_study.py --study STUDY.
+# once on two cores). EXTRA adds options to the first invocation of each run (kept in the
+# checkpoint), e.g. EXTRA=--se-positive-init STUDY=build/se-study-positive for the remedy.
+# Then: /usr/bin/python3 scripts/se_study.py --study STUDY.
 set -eu
 R=$1; shift
 BIN=${BIN:-build/excite}
@@ -17,6 +19,7 @@ EPOCHS=${EPOCHS:-10}
 DATA=${CIFAR10_DIR:-data/cifar10}
 case $DATA in /*) ;; *) DATA=$(pwd)/$DATA ;; esac
 RF=""; [ "$R" != 16 ] && RF="--reduction $R"
+RF="$RF ${EXTRA:-}"
 for S in "$@"; do
   d=$STUDY/r$R/s$S; mkdir -p "$d"
   (

@@ -226,7 +226,7 @@ def why_summary():
 
 VARIANT_TEXT = {
     "baseline": "the lesson's initialisation (PyTorch's default)",
-    "positive": "`caN.fc.0` weights made non-negative at initialisation (`--se-positive 1`)",
+    "positive": "`caN.fc.0` weights made non-negative at initialisation (setting `se_positive_init`, `excite train --se-positive-init`)",
     "warmup": "learning rate warm-up over the first 200 steps (`--warmup 200`)",
 }
 
@@ -330,6 +330,13 @@ def card_text(summary, why):
                  "that gets no gradient. A unit comes back only if the features below it change "
                  "enough, and one can die later the same way.\n")
     if why.get("variants"):
+        L.append("What prevents it within the lesson's architecture (same shapes, no bias, the files "
+                 "load into the lesson's classes as before): starting every `caN.fc.0` weight "
+                 "non-negative (its absolute value), so that each unit's weighted sum of the positive "
+                 "channel means starts above zero. It costs nothing at run time; whether it changes "
+                 "the accuracy after a full schedule is for the study to say (`EXTRA=--se-positive-init "
+                 "STUDY=build/se-study-positive scripts/se-study.sh 16 1 2 3 4 5`). A warm-up of the learning rate "
+                 "cannot revive units that are dead from the start.\n")
         L.append("Short runs of the recipe's first steps (`excite se-trace`, seeds %s, %d steps, dead "
                  "units counted on the first 1,000 test images; `logs/se-why/<variant>-s<seed>.csv`):\n"
                  % (" ".join(map(str, why["variants"][0]["seeds"])), why["variants"][0]["steps"]))

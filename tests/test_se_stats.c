@@ -121,6 +121,47 @@ int main(void) {
               "R = 4: block %d hidden %d, want %d", b, st.block[b].hidden, (32 << b) / 4);
     model_free(m4);
 
+    // se_init_positive: |w| for caN.fc.0, nothing else; no unit starts dead
+    Model *mp = model_create(MODEL_CNN_SE, 1, 16), *m0 = model_create(MODEL_CNN_SE, 1, 16);
+    se_init_positive(mp);
+    int same = 1, dead0 = 0;
+    for (int i = 0; i < model_num_tensors(mp); i++) {
+        const Tensor *a = model_tensor(mp, i), *o = model_tensor(m0, i);
+        if (a->dtype != DTYPE_F32) continue;
+        int first = strstr(a->name, ".fc.0.weight") != NULL;
+        for (size_t k = 0; k < a->numel; k++)
+            if (a->data[k] != (first ? fabsf(o->data[k]) : o->data[k])) same = 0;
+    }
+    CHECK(same, "se_init_positive changed more (or less) than |caN.fc.0.weight|");
+    CHECK(se_stats_compute(m0, &d, 8, &st, err, sizeof err) == 0, "%s", err);
+    for (int b = 0; b < NUM_BLOCKS; b++) dead0 += st.block[b].dead;
+    CHECK(se_stats_compute(mp, &d, 8, &st, err, sizeof err) == 0, "%s", err);
+    for (int b = 0; b < NUM_BLOCKS; b++)
+        CHECK(st.block[b].dead == 0, "positive init: block %d has %d dead units", b + 1, st.block[b].dead);
+    printf("seed 1: %d dead units at the default initialisation, 0 with se_init_positive\n", dead0);
+    model_free(mp);
+    model_free(m0);
+
+    // the setting: a new run with se_positive_init starts from those weights
+    {
+        TrainConfig cfg = train_config_default();
+        cfg.kind = MODEL_CNN_SE;
+        cfg.se_positive_init = 1;
+        cfg.batch_size = 8;
+        Trainer *t = trainer_create(&cfg, &d, &d, err, sizeof err);
+        CHECK(t != NULL, "trainer: %s", err);
+        Model *mt = t ? trainer_model(t) : NULL;
+        int neg = 0;
+        for (int b = 1; mt && b <= NUM_BLOCKS; b++) {
+            char name[32];
+            snprintf(name, sizeof name, "ca%d.fc.0.weight", b);
+            const Tensor *w = model_find_tensor(mt, name);
+            for (size_t k = 0; k < w->numel; k++) neg += w->data[k] < 0;
+        }
+        CHECK(mt && neg == 0, "se_positive_init: %d negative caN.fc.0 weights at the start", neg);
+        trainer_free(t);
+    }
+
     // a CNN is refused with a message
     Model *cnn = model_create(MODEL_CNN, 7, 16);
     CHECK(se_stats_compute(cnn, &d, 8, &st, err, sizeof err) == -1 && strstr(err, "CNN_SE"),
