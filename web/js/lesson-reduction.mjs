@@ -47,7 +47,7 @@ export async function viewReduction(box, services, T, alive) {
     const table = el('table', { class: 'lesson-stats' });
     table.dataset.testid = 'lesson-reduction';
     const head = el('tr');
-    for (const k of ['R', 'hidden', 'params', 'dead', 'acc']) head.append(el('th', { text: T('s7.' + k) }));
+    for (const k of ['R', 'hidden', 'params', 'dead', 'acc', 'runsHead']) head.append(el('th', { text: T('s7.' + k) }));
     table.append(el('thead'), el('tbody'));
     table.tHead.append(head);
     for (const r of rows) {
@@ -63,7 +63,8 @@ export async function viewReduction(box, services, T, alive) {
         cell('hidden', r.hidden.join(' \u00b7 '), r.hidden.join(','));
         cell('params', group(r.params), r.params);
         cell('dead', r.dead.join(' \u00b7 '));
-        cell('acc', `${r.acc} (${T('s7.runs', { n: r.seeds, e: r.epoch })}${r.complete ? '' : ' ' + T('s7.partial')})`);
+        cell('acc', r.acc);
+        cell('runs', T('s7.runs', { n: r.seeds, e: r.epoch }) + (r.complete ? '' : ' ' + T('s7.partial')));
         table.tBodies[0].append(tr);
     }
     const wrap = el('div', { class: 'lesson-tablewrap' });

@@ -74,7 +74,7 @@ export const lessonStrings = {
         'lesson.s7.block': '{name} has {h} hidden units (C/R = {C}/{r})',
         'lesson.s7.noStudy': 'The study\u2019s numbers (data/se-study.json) could not be loaded.',
         'lesson.s7.R': 'R', 'lesson.s7.hidden': 'hidden units (ca1 \u00b7 ca2 \u00b7 ca3)', 'lesson.s7.params': 'SE parameters',
-        'lesson.s7.dead': 'dead units (ca1 \u00b7 ca2 \u00b7 ca3)', 'lesson.s7.acc': 'test accuracy',
+        'lesson.s7.dead': 'dead units (ca1 \u00b7 ca2 \u00b7 ca3)', 'lesson.s7.acc': 'test accuracy', 'lesson.s7.runsHead': 'runs',
         'lesson.s7.runs': '{n} seed(s), epoch {e}', 'lesson.s7.partial': '(runs in progress)',
         'lesson.s7.how': 'Dead: zero after the ReLU on every one of the 10,000 test images, counted over all seeds. The numbers come from weights/logs/se-study (scripts/se_study.py).',
 
@@ -156,7 +156,7 @@ export const lessonStrings = {
         'lesson.s7.block': '{name} 有 {h} 个隐藏单元（C/R = {C}/{r}）',
         'lesson.s7.noStudy': '无法加载研究数据（data/se-study.json）。',
         'lesson.s7.R': 'R', 'lesson.s7.hidden': '隐藏单元（ca1 \u00b7 ca2 \u00b7 ca3）', 'lesson.s7.params': 'SE 参数',
-        'lesson.s7.dead': '死单元（ca1 \u00b7 ca2 \u00b7 ca3）', 'lesson.s7.acc': '测试准确率',
+        'lesson.s7.dead': '死单元（ca1 \u00b7 ca2 \u00b7 ca3）', 'lesson.s7.acc': '测试准确率', 'lesson.s7.runsHead': '训练',
         'lesson.s7.runs': '{n} 个种子，第 {e} 轮', 'lesson.s7.partial': '（训练仍在进行）',
         'lesson.s7.how': '死单元：在全部 10,000 张测试图片上 ReLU 之后都为 0，按所有种子合计。数字来自 weights/logs/se-study（scripts/se_study.py）。',
 
