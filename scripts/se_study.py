@@ -169,6 +169,7 @@ def summarise(rows):
                         e -= 1
                     since.append(e)
             init = [r for r in rr if r["epoch"] == 0 and r["block"] == b and r["seed"] in seeds]
+            rare_init = sum(c["rare"] for c in init)
             blocks.append(dict(block=b, channels=cells[0]["channels"], hidden=cells[0]["hidden"],
                                dead=sum(c["dead"] for c in cells), units=sum(c["hidden"] for c in cells),
                                rare=sum(c["rare"] for c in cells),
@@ -177,6 +178,7 @@ def summarise(rows):
                                fully_dead=sum(c["dead"] == c["hidden"] for c in cells),
                                spread=mean([c["spread"] for c in cells]),
                                dead_at_init=sum(c["dead"] for c in init), init_runs=len(init),
+                               rare_at_init=rare_init,
                                since=since))
         accs = [at[(s, BLOCKS[0])]["test_accuracy"] for s in seeds]
         curve = {b: [] for b in BLOCKS}
@@ -208,8 +210,10 @@ def why_summary():
             continue
         variants.setdefault(m.group(1), {})[int(m.group(2))] = rows
     res["variants"] = []
+    # the seeds every variant has run (so that the rows compare the same runs)
+    common = set.intersection(*[set(v) for v in variants.values()]) if variants else set()
     for name in ("baseline", "positive", "warmup"):
-        runs = variants.get(name)
+        runs = {s: r for s, r in variants.get(name, {}).items() if s in common}
         if not runs:
             continue
         steps = min(int(rows[-1]["step"]) for rows in runs.values())
@@ -232,9 +236,9 @@ VARIANT_TEXT = {
 
 
 def svg_chart(summary):
-    W, H, pad, gap = 720, 240, 42, 24
+    W, H, pad, gap = 720, 270, 42, 24
     pw = (W - 2 * pad - 2 * gap) / 3
-    ph = H - 2 * pad
+    ph = H - 2 * pad - 30
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
     E = max([s["epoch"] for s in summary] + [1])
     o = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '
@@ -262,8 +266,8 @@ def svg_chart(summary):
                 o.append('<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"/>' % (p[0], p[1], c))
     for k, s in enumerate(summary):
         c = colours[k % len(colours)]
-        x = W - pad - 150 + 0 * k
-        y = H - 8 - 14 * (len(summary) - 1 - k)
+        x = pad + 170 * k
+        y = H - 10
         o.append('<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="2"/>' % (x, x + 18, y - 4, y - 4, c))
         o.append('<text x="%d" y="%d">R = %d (%d seed%s)</text>' % (x + 24, y, s["R"], len(s["seeds"]),
                                                                    "" if len(s["seeds"]) == 1 else "s"))
@@ -302,14 +306,14 @@ def card_text(summary, why):
     L.append("![dead fraction of SE hidden units per epoch](se-study.svg)\n")
     L.append("When the units that are dead at the last epoch died (the epoch since which they have "
              "been dead without interruption; 0: from the initialisation on):\n")
-    L.append("| R | block | dead at the end | dead since initialisation | since epoch 1 | later | dead at initialisation |")
+    L.append("| R | block | dead at the end | dead since initialisation | since epoch 1 | later | dead / rarely active at initialisation |")
     L.append("|---|---|---|---|---|---|---|")
     for s in summary:
         for b in s["blocks"]:
             since = b["since"]
-            L.append("| %d | %s | %d | %d | %d | %d | %d / %d |" % (
+            L.append("| %d | %s | %d | %d | %d | %d | %d / %d of %d |" % (
                 s["R"], b["block"], len(since), sum(e == 0 for e in since), sum(e == 1 for e in since),
-                sum(e > 1 for e in since), b["dead_at_init"], b["units"]))
+                sum(e > 1 for e in since), b["dead_at_init"], b["rare_at_init"], b["units"]))
     L.append("")
     if "init" in why:
         it = why["init"]
