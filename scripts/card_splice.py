@@ -18,10 +18,21 @@ def wrap(name, text):
     return "<!-- %s:begin -->\n%s\n<!-- %s:end -->\n" % (name, text.strip("\n"), name)
 
 
-def splice(name, text, card=CARD):
-    os.makedirs(os.path.dirname(FRAGMENTS[name]), exist_ok=True)
-    with open(FRAGMENTS[name], "w") as f:
-        f.write(text.strip("\n") + "\n")
+def write_or_check(path, text, check):
+    """Writes text to path; with check, only compares and returns the path if it differs."""
+    if check:
+        old = open(path).read() if os.path.exists(path) else None
+        return [] if old == text else [path]
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    return []
+
+
+def splice(name, text, card=CARD, check=False):
+    """Puts the section into the card and its fragment file; with check, writes nothing and
+    returns the files that would change."""
+    stale = write_or_check(FRAGMENTS[name], text.strip("\n") + "\n", check)
     body = open(card).read()
     block = wrap(name, text)
     pat = re.compile(r"<!-- %s:begin -->.*?<!-- %s:end -->\n?" % (re.escape(name), re.escape(name)), re.S)
@@ -32,8 +43,7 @@ def splice(name, text, card=CARD):
         body = body[:i + 1] + block + "\n" + body[i + 1:]
     else:
         body = body.rstrip("\n") + "\n\n" + block
-    with open(card, "w") as f:
-        f.write(body)
+    return stale + write_or_check(card, body, check)
 
 
 def sections():

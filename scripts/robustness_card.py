@@ -3,7 +3,7 @@
 
     build/excite robustness weights/cnn.safetensors weights/cnn_se.safetensors \\
         --csv weights/logs/robustness-shipped.csv
-    /usr/bin/python3 scripts/robustness_card.py [weights/logs/robustness-shipped.csv]
+    /usr/bin/python3 scripts/robustness_card.py [--check] [weights/logs/robustness-shipped.csv]
 
 Reads the CSV of `excite robustness` (file, model, corruption, severity, parameter, level,
 accuracy, loss) and writes the section "Robustness: corrupted test images" into
@@ -39,7 +39,10 @@ DESCRIPTION = {
 
 
 def main():
-    log = sys.argv[1] if len(sys.argv) > 1 else "weights/logs/robustness-shipped.csv"
+    args = sys.argv[1:]
+    check = "--check" in args
+    args = [a for a in args if a != "--check"]
+    log = args[0] if args else "weights/logs/robustness-shipped.csv"
     rows = list(csv.DictReader(open(log, newline="")))
     models = []
     for r in rows:
@@ -89,8 +92,10 @@ def main():
     L[-1] += ("Mean accuracy over all corruptions and severities: " +
               ", ".join("%s %.2f %%" % (m, 100 * mc[m]) for m in models) +
               " (clean: " + ", ".join("%.2f %%" % (100 * clean[m]) for m in models) + ").\n")
-    card_splice.splice("robustness", "\n".join(L))
-    print("robustness_card: wrote %s" % card_splice.CARD)
+    stale = card_splice.splice("robustness", "\n".join(L), check=check)
+    if check and stale:
+        sys.exit("robustness_card: not what %s gives (run scripts/robustness_card.py): %s" % (log, ", ".join(stale)))
+    print("robustness_card: %s %s" % ("checked" if check else "wrote", card_splice.CARD))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """se_study.py - the dead-unit study: snapshots -> committed logs -> model card, chart, JSON.
 
-    /usr/bin/python3 scripts/se_study.py [--study DIR] [--bin build/excite] [--report-only]
+    /usr/bin/python3 scripts/se_study.py [--study DIR] [--bin build/excite] [--report-only | --check]
 
 1. collect: for every weights snapshot STUDY/r<R>/s<seed>/e<epoch>.safetensors that its run
    has finished writing (out.txt says "final weights written to e<k>.safetensors") and that the
@@ -15,7 +15,9 @@
    The section also reads weights/logs/se-why/ (scripts/se-why.sh): dead units at
    initialisation and the short runs comparing initialisations and a warm-up.
 STUDY defaults to $SE_STUDY_DIR, else build/se-study (what scripts/se-study.sh writes).
-Running it again with more snapshots adds their rows and regenerates everything.
+Running it again with more snapshots adds their rows and regenerates everything. --check writes
+nothing and fails if the committed section, chart or JSON differ from what the logs give
+(tests/card_figures.test.mjs).
 """
 import csv
 import glob
@@ -371,20 +373,20 @@ def page_json(summary, why):
         init=why.get("init"))
 
 
-def report():
+def report(check=False):
+    """Writes the card section, the chart and the JSON; with check, writes nothing and returns
+    the files that differ from what the logs give."""
     summary = summarise(log_rows())
     if not summary:
         print("se_study: no logs in %s yet" % LOGS)
-        return
+        return ["(no logs)"] if check else []
     why = why_summary()
-    card_splice.splice("se-study", card_text(summary, why))
-    with open(SVG, "w") as f:
-        f.write(svg_chart(summary))
-    os.makedirs(os.path.dirname(JSON_OUT), exist_ok=True)
-    with open(JSON_OUT, "w") as f:
-        json.dump(page_json(summary, why), f, indent=1)
-        f.write("\n")
-    print("se_study: wrote %s, %s, %s" % (card_splice.CARD, SVG, JSON_OUT))
+    stale = card_splice.splice("se-study", card_text(summary, why), check=check)
+    stale += card_splice.write_or_check(SVG, svg_chart(summary), check)
+    stale += card_splice.write_or_check(JSON_OUT, json.dumps(page_json(summary, why), indent=1) + "\n", check)
+    if not check:
+        print("se_study: wrote %s, %s, %s" % (card_splice.CARD, SVG, JSON_OUT))
+    return stale
 
 
 def main():
@@ -392,7 +394,7 @@ def main():
     study = os.environ.get("SE_STUDY_DIR", "build/se-study")
     bin_ = "build/excite"
     data = os.environ.get("CIFAR10_DIR")
-    only_report = False
+    only_report = check = False
     while args:
         a = args.pop(0)
         if a == "--study":
@@ -403,8 +405,16 @@ def main():
             data = args.pop(0)
         elif a == "--report-only":
             only_report = True
+        elif a == "--check":
+            check = True
         else:
-            sys.exit("usage: se_study.py [--study DIR] [--bin BIN] [--data DIR] [--report-only]")
+            sys.exit("usage: se_study.py [--study DIR] [--bin BIN] [--data DIR] [--report-only | --check]")
+    if check:   # the committed card section, chart and JSON are what the committed logs give
+        stale = report(check=True)
+        if stale:
+            sys.exit("se_study: not what the logs give (run scripts/se_study.py --report-only): " + ", ".join(stale))
+        print("se_study: the card section, %s and %s are what the logs give" % (SVG, JSON_OUT))
+        return
     if not only_report:
         collect(study, bin_, data)
     report()
