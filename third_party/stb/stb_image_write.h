@@ -1251,9 +1251,13 @@ static const unsigned char stbiw__jpg_ZigZag[] = { 0,1,5,6,14,15,27,28,2,4,7,13,
       24,31,40,44,53,10,19,23,32,39,45,52,54,20,22,33,38,46,51,55,60,21,34,37,47,50,56,59,61,35,36,48,49,57,58,62,63 };
 
 static void stbiw__jpg_writeBits(stbi__write_context *s, int *bitBufP, int *bitCntP, const unsigned short *bs) {
-   int bitBuf = *bitBufP, bitCnt = *bitCntP;
+   // excite: the bit buffer in unsigned int (upstream's int overflowed on `bitBuf <<= 8`,
+   // undefined behaviour that UBSan reports); only its low 24 bits are ever read, so it is kept
+   // to them: the same bytes as upstream wherever upstream did not overflow.
+   unsigned int bitBuf = (unsigned int)*bitBufP;
+   int bitCnt = *bitCntP;
    bitCnt += bs[1];
-   bitBuf |= bs[0] << (24 - bitCnt);
+   bitBuf |= (unsigned int)bs[0] << (24 - bitCnt);
    while(bitCnt >= 8) {
       unsigned char c = (bitBuf >> 16) & 255;
       stbiw__putc(s, c);
@@ -1263,7 +1267,7 @@ static void stbiw__jpg_writeBits(stbi__write_context *s, int *bitBufP, int *bitC
       bitBuf <<= 8;
       bitCnt -= 8;
    }
-   *bitBufP = bitBuf;
+   *bitBufP = (int)(bitBuf & 0xffffffu);
    *bitCntP = bitCnt;
 }
 
