@@ -24,7 +24,7 @@ LDLIBS  = -lm -lpthread
 CLI_SRC  = c/main.c $(wildcard c/cli_*.c)
 CORE_SRC = $(filter-out $(CLI_SRC),$(wildcard c/*.c))
 # headers every object depends on, the vendored stb_image among them
-CORE_HDR = $(filter-out c/cli.h,$(wildcard c/*.h)) third_party/stb/stb_image.h
+CORE_HDR = $(filter-out c/cli.h,$(wildcard c/*.h)) third_party/stb/stb_image.h third_party/stb/stb_image_write.h
 BUILD    = build
 NATIVE_OBJ = $(patsubst c/%.c,$(BUILD)/native/%.o,$(CORE_SRC))
 ASAN_OBJ   = $(patsubst c/%.c,$(BUILD)/asan/%.o,$(CORE_SRC))

@@ -241,7 +241,8 @@ static int meta_rng_read(const StFile *f, const char *key, Rng *r, char *err, si
 
 // Settings added after checkpoints were first written: an older checkpoint lacks them, and
 // resumes with their default (which is what it was trained with).
-static const char *const CHECKPOINT_NEWER_SETTINGS[] = {"reduction", "freeze_conv", "test_fraction"};
+static const char *const CHECKPOINT_NEWER_SETTINGS[] = {"reduction", "freeze_conv", "test_fraction",
+                                                        "aug_blur", "aug_scale", "se_positive_init"};
 static int newer_setting(const char *name) {
     for (size_t i = 0; i < sizeof CHECKPOINT_NEWER_SETTINGS / sizeof *CHECKPOINT_NEWER_SETTINGS; i++)
         if (!strcmp(name, CHECKPOINT_NEWER_SETTINGS[i])) return 1;

@@ -18,6 +18,7 @@
 #include "threads.h"
 #include "train.h"
 #include "cli.h"
+#include "cli_se.h"
 
 
 static const char *USAGE =
@@ -27,6 +28,9 @@ static const char *USAGE =
     "  eval      accuracy, per-class accuracy and confusion matrix of a weights file\n"
     "  predict   class probabilities of one PNG/JPEG image\n"
     "  info      what a weights or checkpoint file holds\n"
+    "  se-stats  dead SE units, spread of s and test accuracy per SE block of weights files\n"
+    "  robustness  test accuracy under blur, downscale, JPEG, brightness, contrast, noise\n"
+    "  se-trace  a short CNN_SE run counting dead SE units every N steps\n"
     "\n"
     "Data: --data DIR, else $CIFAR10_DIR, else data/cifar10 (the official binary batches).\n"
     "Exit status: 0 ok, 1 error, 2 bad usage, 3 training diverged.\n";
@@ -41,6 +45,9 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
     if (!strcmp(cmd, "predict")) return cmd_predict(argc - 2, argv + 2);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(cmd, "se-stats")) return cmd_se_stats(argc - 2, argv + 2);
+    if (!strcmp(cmd, "robustness")) return cmd_robustness(argc - 2, argv + 2);
+    if (!strcmp(cmd, "se-trace")) return cmd_se_trace(argc - 2, argv + 2);
     fprintf(stderr, "excite: unknown command \"%s\"\n\n%s", cmd, USAGE);
     return 2;
 }

@@ -11,6 +11,8 @@
 #include <time.h>
 #include "optim.h"
 #include "train_impl.h"
+#include "augment.h"
+#include "se_stats.h"
 
 static const uint64_t DATA_RNG_TAG = 0xDA7A5EED00000001ull;
 static const uint64_t SHUFFLE_TAG = 0x5F1E5EED00000000ull;
@@ -157,6 +159,7 @@ Trainer *trainer_new(const TrainConfig *cfg, const ClassList *classes, const Dat
     if (!t->m || !t->perm || !t->x || !t->y) goto oom;
     model_set_dropout(t->m, cfg->dropout);
     model_set_freeze_conv(t->m, cfg->freeze_conv);
+    if (cfg->se_positive_init) se_init_positive(t->m);
     t->s.lr = cfg->lr;
     t->s.best_loss = INFINITY;
     t->s.plateau = plateau_default();
@@ -238,6 +241,7 @@ int trainer_step(Trainer *t, BatchRecord *rec) {
     int start = t->s.position * B0;
     int B = t->train_view.n - start < B0 ? t->train_view.n - start : B0;
     batch_make(t->x, t->y, &t->train_view, t->perm + start, B, t->cfg.augment, &t->s.data_rng);
+    if (t->cfg.augment) photo_augment(t->x, B, t->cfg.aug_blur, t->cfg.aug_scale, &t->s.data_rng);
     AdamConfig ac = adam_default();
     ac.lr = t->s.lr;
     ac.weight_decay = t->cfg.weight_decay;

@@ -26,12 +26,19 @@
     X(reduction, INT, REDUCTION_DEFAULT, 1, REDUCTION_MAX, "reduction", "R",                      \
       "CNN_SE: the SE blocks' reduction ratio; hidden size C / R (integer division,\n"            \
       "as the lesson's ChannelAttention(in_channels, reduction_ratio=R))")                        \
+    X(se_positive_init, BOOL, 0, 0, 1, "se-positive-init", "",                                    \
+      "CNN_SE: start the SE blocks' first linears (caN.fc.0) with non-negative weights, so\n"    \
+      "no hidden unit starts dead (se_stats.h)")                                                  \
     X(seed, U64, 1, 0, 18446744073709551615.0, "seed", "N",                                       \
       "one seed for initialisation, shuffling, augmentation, dropout")                            \
     X(epochs, INT, 10, 0, 100000, "epochs", "N", "epochs to train (with --resume: the new total)") \
     X(batch_size, INT, 64, 1, 4096, "batch", "N",                                                 \
       "batch size; the last batch of an epoch may be smaller")                                    \
     X(augment, BOOL, 0, 0, 1, "augment", "", "random crop (4-pixel padding) + horizontal flip")   \
+    X(aug_blur, FLOAT, 0, 0, 1, "aug-blur", "P",                                                  \
+      "with --augment: probability of a Gaussian blur, sigma 0.3-1.5 px (augment.h)")             \
+    X(aug_scale, FLOAT, 0, 0, 1, "aug-scale", "P",                                                \
+      "with --augment: probability of a downscale to 12-31 px and back to 32 (augment.h)")        \
     X(lr, FLOAT, 1e-3, 1e-12, 1e6, "lr", "X", "Adam learning rate")                               \
     X(weight_decay, FLOAT, 0, 0, 1e6, "weight-decay", "X", "Adam L2 weight decay")                \
     X(dropout, FLOAT, 0.5, 0, 0.999, "dropout", "P", "dropout probability before fc2")            \

@@ -167,6 +167,21 @@ check(eq(ov, { p: '2\u202f080', ps: '0.35 %', f: '12\u202f345', fs: '1.2 %', ffc
   `lesson overheadVars: grouped counts and their shares for the texts (${JSON.stringify(ov)})`);
 check(lessonH.widestBlock([[0.25, 0.5], [0, 0.75], [0.25, 1]]) === 1 && lessonH.widestBlock([Float32Array.from([0, 0.5]), Float32Array.from([0, 0.25])]) === 0 &&
   lessonH.widestBlock([[0.5, 0.5], [0.5, 0.5, 0.5]]) === 0, 'lesson widestBlock: the block whose s has the widest range, the first on a tie');
+check(anat.sSpread([0.5, 0.25, 0.875]) === 0.625 && anat.sSpread([0.5, 0.5]) === 0 && anat.sSpread([]) === 0,
+  'anatomy sSpread: max - min of s (0 for a dead block), the core\'s se_spread');
+const sl = [[0.5, 0.5], [0.25, 0.75], [0.1, 0.95]];
+check(anat.openingBlock(null, sl) === 2 && anat.openingBlock('1', sl) === 0 && anat.openingBlock('2', sl) === 1 && anat.openingBlock('9', sl) === 2 &&
+  anat.openingBlock(undefined, [[0.5, 0.5], [0.2, 0.9], [0.4, 0.6]]) === 1 && lessonH.widestBlock === anat.widestBlock,
+  'anatomy openingBlock: the block ?ca= names, else the one whose s varies most (one widestBlock for the lesson and the panel)');
+check(anat.reductionOf(32, 2) === 16 && anat.reductionOf(128, 32) === 4 && Number.isNaN(anat.reductionOf(32, 0)), 'anatomy reductionOf: C / hidden units');
+const rows = lessonH.studyRows({ reductions: [
+  { R: 16, epoch: 10, complete: true, seeds: [1, 2], se_parameters: 2688, test_accuracy: { mean: 0.8123, sd: 0.0051 },
+    blocks: [{ hidden: 2, dead: 2, units: 4 }, { hidden: 4, dead: 1, units: 8 }, { hidden: 8, dead: 3, units: 16 }] },
+  { R: 4, epoch: 3, complete: false, seeds: [1], se_parameters: 10752, test_accuracy: { mean: 0.7, sd: 0 },
+    blocks: [{ hidden: 8, dead: 0, units: 8 }, { hidden: 16, dead: 1, units: 16 }, { hidden: 32, dead: 2, units: 32 }] }] });
+check(rows.length === 2 && rows[0].R === 4 && eq(rows[1].hidden, [2, 4, 8]) && eq(rows[1].dead, ['2/4', '1/8', '3/16']) && rows[1].acc === '81.2 \u00b1 0.5 %' &&
+  rows[0].params === 10752 && rows[0].complete === false && rows[1].seeds === 2 && lessonH.studyRows(null).length === 0,
+  `lesson studyRows: the study JSON per R, smallest R first (${JSON.stringify(rows[1])})`);
 const act = lessonH.mostActive(Float32Array.from([0.5, 2, 0, 2, 1, 3, 0.25]), 3), act6 = lessonH.mostActive(Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]));
 check(eq(act, [5, 1, 3]) && eq(act6, [7, 6, 5, 4, 3, 2]) && lessonH.KEPT === 4 && lessonH.ACTIVE === 6,
   `lesson mostActive: the channels with the largest squeeze, ties in channel order, 6 by default (${act}, ${act6})`);
@@ -174,9 +189,9 @@ const camN = lessonH.camForDisplay(Float32Array.from([0, -1, 2, 4])), camZ = les
 check(camN instanceof Float32Array && eq(Array.from(camN), [0, -0.25, 0.5, 1]) && eq(Array.from(camZ), [0, 0]),
   `lesson camForDisplay: Grad-CAM divided by its maximum, all 0 when nothing is above 0 (${Array.from(camN)})`);
 check(modelStats({ models: { get: (k) => (k === 'CNN' ? {} : null) } }) === null, 'lesson modelStats: none while a model is missing');
-check(eq(STEPS.map((st) => st.id), ['attention', 'models', 'train', 'features', 'heatmaps', 'anatomy', 'end']) &&
-  eq(STEPS.map((st) => (st.view ? st.view.name : null)), ['viewAttention', 'viewStats', null, 'viewFeatures', 'viewHeatmaps', null, 'viewEnd']),
-  'lesson STEPS: seven steps in order, with the views they draw in the card');
+check(eq(STEPS.map((st) => st.id), ['attention', 'models', 'train', 'features', 'heatmaps', 'anatomy', 'reduction', 'end']) &&
+  eq(STEPS.map((st) => (st.view ? st.view.name : null)), ['viewAttention', 'viewStats', null, 'viewFeatures', 'viewHeatmaps', null, 'viewReduction', 'viewEnd']),
+  'lesson STEPS: eight steps in order, with the views they draw in the card');
 
 if (failures) { console.log(`${failures} check(s) failed`); process.exit(1); }
 console.log('all checks passed');

@@ -3,7 +3,9 @@
 //   1. The s vector the anatomy panel shows for a fixed test image equals the core's
 //      (the WebAssembly module run here in Node with the same weights and image) and an
 //      independent float64 JavaScript forward pass from the weights, within 1e-5.
-//   2. Switching the block switches C to 32, 64, 128 (and s to that many values).
+//   2. Without ?ca= the panel opens on the block whose s varies most for the image (the
+//      core's s, widestBlock) and says so; switching the block switches C to 32, 64, 128
+//      (and s to that many values), and shows each block's hidden size and R = C / hidden.
 //   3. The lesson walks from the first to the last step in English and Chinese with no
 //      console error, and its per-layer parameter counts equal those of the weights files.
 //   4. Screenshots of the panel and of every lesson step at 1280 and 360 px go to
@@ -18,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer, launch } from './helpers.mjs';
 import { loadExcite } from '../../wasm/excite.mjs';
 import { safetensorsTensors, layerStats } from '../../web/js/model-stats.mjs';
+import { widestBlock } from '../../web/js/panels/anatomy-helpers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DATA = path.resolve(ROOT, process.env.CIFAR10_DIR || 'data/cifar10');
@@ -231,11 +234,22 @@ async function main() {
             await loadWeights(page, files);
             const thumb = page.locator(`#panel-anatomy [data-testid=anatomy-gallery-${TEST_INDEX}]`);
             await thumb.click({ timeout: 300000 });
+            const widest = widestBlock(core);
+            const first = await shownS(page, widest, TEST_INDEX);
+            const opened = await page.textContent('#panel-anatomy [data-testid=anatomy-opened]');
+            const pressed = await page.getAttribute(`#panel-anatomy [data-testid=anatomy-block-${widest + 1}]`, 'aria-pressed');
+            check(maxAbs(first.s, core[widest]) <= TOL && opened.includes(`ca${widest + 1}`) && pressed === 'true',
+                `${width}px: without ?ca= the panel opens on ca${widest + 1}, the block whose s varies most for the image (spreads ${spread.map((d) => d.toFixed(3)).join(', ')}), and says so ("${opened.trim()}")`);
             for (const [b, C] of [[0, 32], [1, 64], [2, 128]]) {
-                if (b > 0) await page.click(`#panel-anatomy [data-testid=anatomy-block-${b + 1}]`);
+                await page.click(`#panel-anatomy [data-testid=anatomy-block-${b + 1}]`);
                 const shown = await shownS(page, b, TEST_INDEX);
                 if (width === 1280) {
                     check(shown.C === C && shown.s.length === C && shown.cells.length === C, `ca${b + 1}: C shown ${shown.C}, ${shown.s.length} s values, ${shown.cells.length} cells (want ${C})`);
+                    const shape = await page.evaluate(() => { const e = document.querySelector('#panel-anatomy [data-testid=anatomy-c]'); return { h: Number(e.dataset.hidden), r: Number(e.dataset.reduction), text: e.textContent }; });
+                    const hid = await page.evaluate(() => document.querySelectorAll('#panel-anatomy [data-testid=anatomy-hidden] .anat-cell').length);
+                    const opened2 = await page.textContent('#panel-anatomy [data-testid=anatomy-opened]');
+                    check(shape.h === hid && hid > 0 && shape.r === C / hid && shape.text.includes(`C/${C / hid} = ${hid}`) && opened2.trim() === '',
+                        `ca${b + 1}: the shape line shows the model's ${hid} hidden units and R = ${C / hid} ("${shape.text}"); no "opened" note once a block is chosen`);
                     const d = maxAbs(shown.s, core[b]), dc = maxAbs(shown.cells, core[b]), dr = maxAbs(shown.s, ref[b]);
                     check(d <= TOL && dc <= TOL, `ca${b + 1}: s shown vs core max |diff| ${d.toExponential(2)} (cells ${dc.toExponential(2)})`);
                     check(dr <= TOL, `ca${b + 1}: s shown vs float64 reference max |diff| ${dr.toExponential(2)}`);
@@ -305,6 +319,19 @@ async function main() {
                         check(ok, `lesson ${lang} ${width}px: ${cells.length} parameter counts equal the weights files' (CNN ${fileParams('CNN')}, CNN_SE ${fileParams('CNN_SE')})`);
                         const extra = Number(await page.getAttribute('[data-testid=lesson-overhead]', 'data-extra-params'));
                         check(extra === fileParams('CNN_SE') - fileParams('CNN'), `lesson ${lang} ${width}px: SE adds ${extra} parameters`);
+                    }
+                    if (id === 'reduction') {
+                        // the loaded model's hidden sizes, and the study table as web/data/se-study.json has it
+                        await page.waitForSelector('[data-testid=lesson-reduction] tbody tr', { timeout: 300000 });
+                        const hidden = await page.getAttribute('[data-testid=lesson-reduction-model]', 'data-hidden');
+                        const want = [1, 2, 3].map((b) => fileTensors.CNN_SE.find((t) => t.name === `ca${b}.fc.0.weight`).shape[0]).join(',');
+                        const shown = await page.$$eval('[data-testid=lesson-reduction] tbody tr', (trs) => trs.map((tr) => ({
+                            R: Number(tr.dataset.r), params: Number(tr.querySelector('[data-what=params]').dataset.value),
+                            hidden: tr.querySelector('[data-what=hidden]').dataset.value })));
+                        const study = JSON.parse(fs.readFileSync(path.join(ROOT, 'web/data/se-study.json'), 'utf8'));
+                        const ok = shown.length === study.reductions.length && study.reductions.every((r) => shown.some((x) =>
+                            x.R === r.R && x.params === r.se_parameters && x.hidden === r.blocks.map((b) => b.hidden).join(',')));
+                        check(hidden === want && ok, `lesson ${lang} ${width}px: the reduction step shows the model's hidden units ${hidden} (file ${want}) and the study's ${shown.length} rows (R ${shown.map((x) => x.R).join(', ')})`);
                     }
                     const live = { attention: 'lesson-attention', features: 'lesson-features', heatmaps: 'lesson-heatmaps' }[id];
                     if (live) await page.waitForSelector(`[data-testid=${live}] canvas`, { timeout: 300000 });

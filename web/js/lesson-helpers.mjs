@@ -28,13 +28,8 @@ export function overheadVars(o) {
     };
 }
 
-// The index of the block whose s has the widest range (max - min); the first on a tie.
-export function widestBlock(sList) {
-    const spread = (s) => Math.max(...s) - Math.min(...s);
-    let bi = 0;
-    sList.forEach((s, b) => { if (spread(s) > spread(sList[bi])) bi = b; });
-    return bi;
-}
+// The block whose s has the widest range: one function for the lesson and the SE anatomy panel.
+export { widestBlock } from './panels/anatomy-helpers.mjs';
 
 // Step 4: the k channels with the largest squeeze (channel mean after ReLU), largest first;
 // ties in channel order.
@@ -47,4 +42,18 @@ export function camForDisplay(cam) {
     let gmax = 0;
     for (const x of cam) gmax = Math.max(gmax, x);
     return Float32Array.from(cam, (x) => (gmax > 0 ? x / gmax : 0));
+}
+
+// Step 7: the rows of the reduction-ratio table from web/data/se-study.json (written by
+// scripts/se_study.py from the committed study logs): per R, the hidden units of each block,
+// the SE parameters, the dead units over all seeds and the test accuracy (mean \u00b1 sd, %).
+export function studyRows(study) {
+    return (study && study.reductions ? study.reductions : []).slice().sort((x, y) => x.R - y.R).map((r) => ({
+        R: r.R,
+        hidden: r.blocks.map((b) => b.hidden),
+        params: r.se_parameters,
+        dead: r.blocks.map((b) => `${b.dead}/${b.units}`),
+        acc: `${(100 * r.test_accuracy.mean).toFixed(1)} \u00b1 ${(100 * r.test_accuracy.sd).toFixed(1)} %`,
+        seeds: r.seeds.length, epoch: r.epoch, complete: r.complete,
+    }));
 }

@@ -50,6 +50,7 @@ export function viewStats(box, services, T) {
         tr.dataset.layer = l.name;
         const name = el('th', { text: l.name });
         name.scope = 'row';
+        if (l.kind === 'se') name.append(el('span', { class: 'lesson-seshape', text: ' ' + T('s2.seShape', { r: l.reduction, h: l.hidden }) }));
         tr.append(name, el('td', { class: 'lesson-out', text: l.outShape.join('\u00d7') }),
             num(a ? a.params : null, 'CNN', 'params'), num(a ? a.flops : null, 'CNN', 'flops'),
             num(l.params, 'CNN_SE', 'params'), num(l.flops, 'CNN_SE', 'flops'));

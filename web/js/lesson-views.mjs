@@ -12,8 +12,7 @@ import { KEPT, overheadVars, widestBlock, mostActive, camForDisplay } from './le
 import { modelStats } from './lesson-stats.mjs';
 
 // The SE block as a row of boxes: maps -> squeeze -> FC1 -> ReLU -> FC2 -> sigmoid -> scale.
-function flowDiagram(T, C, H, W) {
-    const R = C / 16;
+function flowDiagram(T, C, H, W, R) {   // R: the block's hidden units (C / reduction ratio)
     const flow = el('div', { class: 'lesson-flow' });
     flow.setAttribute('role', 'img');
     const parts = [
@@ -49,7 +48,7 @@ export async function viewAttention(box, services, T, alive) {
     if (!alive()) return;
     const bi = widestBlock(a.blocks.map((blk) => blk.seView.s));
     const blk = a.blocks[bi], v = blk.seView, HW = blk.H * blk.W;
-    box.append(flowDiagram(T, blk.C, blk.H, blk.W), el('p', { class: 'lesson-viewcap', text: T('s1.view', { b: bi + 1 }) }));
+    box.append(flowDiagram(T, blk.C, blk.H, blk.W, v.R), el('p', { class: 'lesson-viewcap', text: T('s1.view', { b: bi + 1 }) }));
     const { high, low } = topBottom(v.s, KEPT);
     const rows = [[T('s1.kept'), high], [T('s1.down'), low]];
     const hi = channelsMax([blk.relu], [...high, ...low], HW);
@@ -180,8 +179,8 @@ export async function viewHeatmaps(box, services, T, alive) {
 export function viewEnd(box, services, T) {
     const st = modelStats(services);
     const ul = el('ul', { class: 'lesson-list' });
-    ul.append(el('li', { text: T('s7.a') }), el('li', { text: T('s7.b') }));
-    if (st) ul.append(el('li', { text: T('s7.c', overheadVars(st.o)) }));
-    ul.append(el('li', { text: T('s7.d') }));
+    ul.append(el('li', { text: T('s8.a') }), el('li', { text: T('s8.b') }));
+    if (st) ul.append(el('li', { text: T('s8.c', overheadVars(st.o)) }));
+    ul.append(el('li', { text: T('s8.d') }));
     box.append(ul);
 }

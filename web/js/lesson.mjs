@@ -1,10 +1,11 @@
 // lesson.mjs - the guided lesson (?lesson=1): a card above the panels with the lesson's steps
 // (what channel attention is, the two models' cost, training, feature maps, heat maps, one
-// SE block opened up, conclusion), previous/next, and for each step the live view it talks
-// about: drawn in the card (steps 1, 2, 4, 5, 7) and/or the page's panel switched to below.
+// SE block opened up, the reduction ratio, conclusion), previous/next, and for each step the live view it talks
+// about: drawn in the card (steps 1, 2, 4, 5, 7, 8) and/or the page's panel switched to below.
 // The step is in the URL (step=N), so a teacher can link to one step. This module holds the
 // steps and the card (progress, step dots, text, previous/next, keyboard focus on the title);
-// the views are in lesson-views.mjs and lesson-stats.mjs (the per-layer table), their
+// the views are in lesson-views.mjs, lesson-stats.mjs (the per-layer table) and
+// lesson-reduction.mjs (the reduction ratio), their
 // arithmetic in lesson-helpers.mjs, the texts in lesson-strings.mjs.
 // Test hooks: data-testid lesson, lesson-step (data-step, data-steps, data-id), lesson-prev,
 // lesson-next, lesson-restart (last step), lesson-stats (the per-layer table; cells carry data-value).
@@ -15,6 +16,7 @@ import { ensureCss } from './anatomy-view.mjs';
 import { stepFromParam } from './lesson-helpers.mjs';
 import { viewStats } from './lesson-stats.mjs';
 import { viewAttention, viewFeatures, viewHeatmaps, viewEnd } from './lesson-views.mjs';
+import { viewReduction } from './lesson-reduction.mjs';
 
 const STEPS = [
     { id: 'attention', panel: 'inspect', texts: ['text', 'text2'], view: viewAttention, usesImage: true },
@@ -23,6 +25,7 @@ const STEPS = [
     { id: 'features', panel: 'inspect', texts: ['text', 'text2'], target: '[data-testid=feature-maps]', view: viewFeatures, usesImage: true },
     { id: 'heatmaps', panel: 'inspect', texts: ['text', 'text2'], target: '[data-testid=heatmap]', view: viewHeatmaps, usesImage: true },
     { id: 'anatomy', panel: 'anatomy', texts: ['text', 'text2'], target: '#panel-anatomy' },
+    { id: 'reduction', panel: null, texts: ['text', 'text2'], view: viewReduction },
     { id: 'end', panel: 'evaluate', texts: [], view: viewEnd },
 ];
 

@@ -60,7 +60,7 @@ export function layerStats(tensors) {
             const sigmoid = 4 * C;
             const scale = C * H * W;
             layers.push({ name: `ca${b}`, kind: 'se', outShape: [C, H, W], params: paramsOf(`ca${b}`),
-                flops: squeeze + fc + sigmoid + scale, R,
+                flops: squeeze + fc + sigmoid + scale, R, hidden: R, reduction: C / R,   // R: hidden units (C / reduction)
                 parts: { squeeze, fc, sigmoid, scale } });
         }
         H /= 2; W /= 2;

@@ -11,7 +11,7 @@
 import { el } from '../dom.mjs';
 import { fmt3 as fmt, makeScale, scaleBar, drawMap, mapCanvas, viridis } from '../colormap.mjs';
 import { barCanvas } from '../anatomy-view.mjs';
-import { DEFAULT_PICK, topBottom, channelMean, sSummary, channelsMax, fc1Terms, fc2Terms } from './anatomy-helpers.mjs';
+import { DEFAULT_PICK, topBottom, channelMean, sSummary, sSpread, channelsMax, fc1Terms, fc2Terms, reductionOf } from './anatomy-helpers.mjs';
 
 export function drawSteps(v0) {
     const { ui, data, T, services } = v0;
@@ -19,7 +19,10 @@ export function drawSteps(v0) {
     const { a, blk, b } = data;
     const { C, H, W } = blk, v = blk.seView, R = v.R;
     ui.shape.dataset.c = String(C);
-    ui.shape.textContent = `ca${b + 1} \u00b7 ` + T('shape', { C, H, W, R });
+    ui.shape.dataset.hidden = String(R);
+    ui.shape.dataset.reduction = String(reductionOf(C, R));
+    ui.shape.textContent = `ca${b + 1} \u00b7 ` + T('shape', { C, H, W, R, r: reductionOf(C, R) });
+    ui.opened.textContent = data.opened ? T('opened', { name: `ca${b + 1}`, d: sSpread(v.s).toFixed(3) }) : '';
     const info = services.models.info('CNN_SE');
     const src = info ? (info.source === 'file' ? services.i18n.t('app.model.file', { name: info.name }) : services.i18n.t(`app.model.${info.source}`)) : '';
     ui.weights.textContent = info ? T('weights', { label: src }) : '';

@@ -12,6 +12,32 @@ export function blockFromParam(v) {
     return b >= 1 && b <= 3 ? b - 1 : 0;
 }
 
+// The range of s over the channels (max - min): 0 for a dead block, where every s is 0.5.
+// The same measure as the core's se_spread (c/se_stats.h, excite se-stats).
+export function sSpread(s) {
+    let lo = Infinity, hi = -Infinity;
+    for (const x of s) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
+    return s.length ? hi - lo : 0;
+}
+
+// The index of the block whose s has the widest range (sSpread); the first on a tie.
+export function widestBlock(sList) {
+    let bi = 0;
+    sList.forEach((s, b) => { if (sSpread(s) > sSpread(sList[bi])) bi = b; });
+    return bi;
+}
+
+// The block the SE anatomy panel and the lesson open on: the one ?ca= names (1..3), else the
+// one whose s varies most for the current image (widestBlock), so that a block that does
+// nothing for this image is not the first one a student sees.
+export function openingBlock(param, sList) {
+    const b = parseInt(param, 10);
+    return b >= 1 && b <= 3 ? b - 1 : widestBlock(sList);
+}
+
+// The reduction ratio of a block: its channels over its hidden units (read from the model).
+export const reductionOf = (C, hidden) => (hidden > 0 ? C / hidden : NaN);
+
 // ?ch=3,17 -> [3, 17] (negative and unreadable entries dropped); null when none is left
 export function channelsFromParam(v) {
     if (!v) return null;

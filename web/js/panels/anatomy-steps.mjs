@@ -58,11 +58,13 @@ export function buildAnatomy(root, T, on, only) {
         return btn;
     });
     ui.shape = el('div', { class: 'anat-shape' });
-    ui.shape.dataset.testid = 'anatomy-c';   // data-c: the block's channel count
+    ui.shape.dataset.testid = 'anatomy-c';   // data-c: the block's channel count; data-hidden, data-reduction
+    ui.opened = el('div', { class: 'anat-opened' });
+    ui.opened.dataset.testid = 'anatomy-opened';   // why this block was opened (empty when ?ca= chose it)
     ui.status = el('div', { class: 'anat-status' });
     ui.status.setAttribute('role', 'status');
     ui.weights = el('div', { class: 'anat-weights' });
-    blockCol.append(el('div', { class: 'anat-label', text: T('block') }), seg, ui.shape, ui.weights, ui.status);
+    blockCol.append(el('div', { class: 'anat-label', text: T('block') }), seg, ui.shape, ui.opened, ui.weights, ui.status);
     head.append(imgCol, blockCol);
     root.append(head);
 
@@ -110,8 +112,8 @@ export function buildAnatomy(root, T, on, only) {
     c1.append(ui.hpreLabel, ui.hpre.el);
     c2.append(ui.hLabel, ui.h.el);
     hidRow.append(c1, el('div', { class: 'anat-arrow anat-arrow-side', text: '\u2192' }), c2);
-    s2.body.append(el('p', { class: 'anat-hint', text: T('s2.hint') }), el('div', { class: 'anat-label', text: 'FC1 (C \u2192 C/16)' }),
-        hidRow, ui.hBar, el('div', { class: 'anat-arrow', text: '\u2193 FC2 (C/16 \u2192 C)' }), ui.zLabel, ui.z.el, ui.zBar,
+    s2.body.append(el('p', { class: 'anat-hint', text: T('s2.hint') }), el('div', { class: 'anat-label', text: 'FC1 (C \u2192 C/R)' }),
+        hidRow, ui.hBar, el('div', { class: 'anat-arrow', text: '\u2193 FC2 (C/R \u2192 C)' }), ui.zLabel, ui.z.el, ui.zBar,
         el('div', { class: 'anat-arrow', text: '\u2193 sigmoid' }), ui.sLabel, ui.s.el, ui.sBar, ui.sRange, legendEl(), ui.detail);
 
     // step 3: scale

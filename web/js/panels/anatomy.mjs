@@ -13,7 +13,7 @@
 import { anatomyStrings, prefixed } from '../anatomy-strings.mjs';
 import { el } from '../dom.mjs';
 import { ensureCss } from '../anatomy-view.mjs';
-import { DEFAULT_PICK, blockFromParam, channelsFromParam, topBottom, chwToRGBA } from './anatomy-helpers.mjs';
+import { DEFAULT_PICK, blockFromParam, channelsFromParam, openingBlock, topBottom, chwToRGBA } from './anatomy-helpers.mjs';
 import { buildAnatomy } from './anatomy-steps.mjs';
 import { drawSteps, drawScale, drawDetail } from './anatomy-draw.mjs';
 
@@ -23,9 +23,12 @@ function mount(element, services) {
     const T = (k, v) => services.i18n.t('anatomy.' + k, v);
 
     const blockFromUrl = () => blockFromParam(services.url.get('ca'));
+    // ?ca= given: that block; else the block is chosen per image (openingBlock) when it is analysed
+    const blockInUrl = () => /^[123]$/.test(String(services.url.get('ca') || ''));
     const chosenFromUrl = () => channelsFromParam(services.url.get('ch'));
 
     let block = blockFromUrl();
+    let opened = !blockInUrl();         // the block was chosen by openingBlock, not by the user
     let chosen = chosenFromUrl();       // null: the default 4 + 4
     let data = null;                    // last { a, blk, w1, w2, b }
     let seq = 0;
@@ -59,7 +62,7 @@ function mount(element, services) {
     }
 
     function setBlock(b) {
-        if (b === block && data) return;
+        if (b === block && data && !data.opened) return;
         block = b;
         chosen = null;
         services.url.set({ ca: String(b + 1), ch: null });
@@ -97,14 +100,17 @@ function mount(element, services) {
         if (!services.image.current()) { status(T('noImage')); return; }
         status(T('loading'));
         try {
-            const b = block;
-            const [a, w1, w2] = await Promise.all([services.models.inspect('CNN_SE'),
-                weight(`ca${b + 1}.fc.0.weight`), weight(`ca${b + 1}.fc.2.weight`)]);
+            const a = await services.models.inspect('CNN_SE');
+            if (my !== seq) return;
+            opened = !blockInUrl();
+            const b = opened ? openingBlock(null, a.blocks.map((x) => (x.seView ? x.seView.s : []))) : block;
+            if (b !== block) { block = b; chosen = null; markBlock(); }
+            const [w1, w2] = await Promise.all([weight(`ca${b + 1}.fc.0.weight`), weight(`ca${b + 1}.fc.2.weight`)]);
             if (my !== seq) return;
             const blk = a.blocks[b];
             if (!blk || !blk.seView) throw new Error(`CNN_SE block ca${b + 1} has no SE view`);
             if (!blk.seView.hidden_pre) blk.seView.hidden_pre = blk.seView.hiddenPre;
-            data = { a, blk, w1, w2, b };
+            data = { a, blk, w1, w2, b, opened };
             if (chosen && chosen.some((c) => c >= blk.C)) chosen = null;
             status('');
             render();
@@ -197,7 +203,7 @@ function mount(element, services) {
             markGallery(); refresh();
         } else if (what === 'state-changed') {
             const b = blockFromUrl();
-            if (b !== block) { block = b; chosen = chosenFromUrl(); markBlock(); refresh(); }
+            if (blockInUrl() ? b !== block : !opened) { block = b; chosen = chosenFromUrl(); markBlock(); refresh(); }
         } else if (what === 'shown') {
             if (!data) refresh();
         }

@@ -1,0 +1,54 @@
+// card_figures.test.mjs - the model card's generated sections, weights/se-study.svg and
+// web/data/se-study.json are what scripts/se_study.py and scripts/robustness_card.py make of
+// the committed logs (weights/logs/se-study/, se-why/, robustness-shipped.csv): no number in
+// them is typed by hand. Then, in a copy, a changed log value makes both checks fail.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PY = process.env.PYTHON || '/usr/bin/python3';
+let failures = 0;
+function check(ok, what) {
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+    if (!ok) failures++;
+}
+function run(cwd, script) {
+    try {
+        const out = execFileSync(PY, [path.join(ROOT, 'scripts', script), '--check'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        return { ok: true, out };
+    } catch (e) {
+        return { ok: false, out: String(e.stderr || e.message) };
+    }
+}
+
+const FILES = ['weights/README.md', 'weights/se-study.svg', 'web/data/se-study.json', 'weights/logs'];
+for (const [script, what] of [['se_study.py', 'the dead-unit study'], ['robustness_card.py', 'the robustness table']]) {
+    const r = run(ROOT, script);
+    check(r.ok, `${what}: the committed card section and figures are what ${script} makes of the logs${r.ok ? '' : ': ' + r.out.trim()}`);
+}
+
+// a copy with one log value changed: both checks must notice
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'excite-card-'));
+try {
+    for (const f of FILES) fs.cpSync(path.join(ROOT, f), path.join(tmp, f), { recursive: true });
+    const study = path.join(tmp, 'weights/logs/se-study/r16.csv');
+    const rows = fs.readFileSync(study, 'utf8').trim().split('\n');
+    const head = rows[0].split(','), dead = head.indexOf('dead'), hidden = head.indexOf('hidden');
+    const last = rows[rows.length - 1].split(',');   // the last epoch of a seed: counted in the table
+    last[dead] = String(Number(last[dead]) < Number(last[hidden]) ? Number(last[dead]) + 1 : Number(last[dead]) - 1);
+    rows[rows.length - 1] = last.join(',');
+    fs.writeFileSync(study, rows.join('\n') + '\n');
+    const r1 = run(tmp, 'se_study.py');
+    check(!r1.ok && /se-study\.json|README/.test(r1.out), `a changed study log makes the check fail (${r1.out.trim().slice(0, 120)})`);
+    const rob = path.join(tmp, 'weights/logs/robustness-shipped.csv');
+    fs.writeFileSync(rob, fs.readFileSync(rob, 'utf8').replace(/,clean,0,,0,0\.(\d+)/, (m, d) => `,clean,0,,0,0.${String(Number(d) - 1000).padStart(d.length, '0')}`));
+    const r2 = run(tmp, 'robustness_card.py');
+    check(!r2.ok && /README/.test(r2.out), `a changed robustness log makes the check fail (${r2.out.trim().slice(0, 120)})`);
+} finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+}
+if (failures) { console.error(`card_figures: ${failures} failure(s)`); process.exit(1); }
+console.log('all checks passed');
