@@ -1,0 +1,82 @@
+// user-data.mjs - the "Your images" set the page holds: the classes and their 32x32 inputs in
+// memory, kept in IndexedDB by user-store.mjs (each change is stored first and applied in
+// memory only once stored, so a refused write loses nothing), the split and the training
+// arrays (user-set.mjs). Announces 'user-set-changed' on events.
+//
+//   classes(): [{ id, name, images: [{ id, bytes: Uint8Array(3072) }] }] in label order
+
+import * as store from '../user-store.mjs';
+import * as set from '../user-set.mjs';
+
+const coded = (code, vars = {}) => { const e = new Error(code); e.code = code; e.vars = vars; return e; };
+
+export function createUserData({ events, ex = () => null }) {
+  let list = [];                      // label order (set.ordered)
+  let loadError = null;
+  const changed = (what) => events.dispatchEvent(new CustomEvent('user-set-changed', { detail: { what } }));
+  const byId = (id) => { const c = list.find((x) => x.id === id); if (!c) throw coded('ui.err.noClass'); return c; };
+  const ready = store.load().then((cs) => { list = set.ordered(cs); changed('load'); }, (e) => { loadError = e; changed('load'); });
+
+  const api = {
+    ready,
+    loadError: () => loadError,
+    classes: () => list,
+    names: () => list.map((c) => c.name),
+    count: () => list.reduce((s, c) => s + c.images.length, 0),
+    bytes: () => api.count() * set.IMG,
+    async addClass(name) {
+      const p = set.addClassProblem(list) || set.nameProblem(name, list);
+      if (p) throw coded(p.code, p.vars);
+      const n = set.cleanName(name);
+      const id = await store.addClass(n);
+      list = set.ordered([...list, { id, name: n, images: [] }]);
+      changed('classes');
+      return id;
+    },
+    async rename(id, name) {
+      const c = byId(id);
+      const p = set.nameProblem(name, list, id);
+      if (p) throw coded(p.code, p.vars);
+      const n = set.cleanName(name);
+      await store.renameClass(id, n);
+      c.name = n;
+      list = set.ordered(list);
+      changed('classes');
+    },
+    async deleteClass(id) {
+      byId(id);
+      await store.deleteClass(id);
+      list = list.filter((c) => c.id !== id);
+      changed('classes');
+    },
+    // inputs: [Uint8Array(3072)], all stored or none (the error says why)
+    async addPictures(id, inputs) {
+      const c = byId(id);
+      if (!inputs.length) return [];
+      const ids = await store.addImages(id, inputs);
+      inputs.forEach((bytes, k) => c.images.push({ id: ids[k], bytes }));
+      changed('images');
+      return ids;
+    },
+    async deleteImage(id, imageId) {
+      const c = byId(id);
+      await store.deleteImage(imageId);
+      c.images = c.images.filter((im) => im.id !== imageId);
+      changed('images');
+    },
+    // [{ name, images: [bytes] }] replaces the set, all or nothing
+    async replaceAll(classes) {
+      if (classes.length > set.MAX_CLASSES) throw coded('ui.err.tooMany', { max: set.MAX_CLASSES });
+      const seen = [];
+      for (const c of classes) { const p = set.nameProblem(c.name, seen); if (p) throw coded(p.code, p.vars); seen.push({ id: seen.length, name: c.name }); }
+      list = set.ordered(await store.replaceAll(classes));
+      changed('import');
+    },
+    exportZip: () => set.exportZip(list),
+    trainProblem: () => set.trainProblem(list),
+    // { train, test, counts } (copies: the caller may transfer them)
+    split: () => set.splitArrays(list, { ex: ex() }),
+    estimate: store.estimate,
+  };
+  return api;
+}
