@@ -114,13 +114,15 @@ function mount(root, services) {
       const table = el('table', { class: 'confusion' });
       const cap = el('caption', { class: 'visually-hidden', text: t('eval.confusion', { m: k }) });
       const hr = el('tr', {}, el('th', { class: 'small', text: '' }));
-      for (let c = 0; c < 10; c++) hr.append(el('th', { class: 'colh', scope: 'col', text: services.i18n.className(c) }));
+      // the classes of the set in use (the model may have more outputs than a user's set has classes)
+      const K = Math.min(r.classTotal.length, services.data.classNames().length);
+      for (let c = 0; c < K; c++) hr.append(el('th', { class: 'colh', scope: 'col', text: services.i18n.className(c) }));
       table.append(cap, el('thead', {}, hr));
       const body = el('tbody');
-      for (let y = 0; y < 10; y++) {
+      for (let y = 0; y < K; y++) {
         const tr = el('tr', {}, el('th', { class: 'row', scope: 'row', text: services.i18n.className(y) }));
-        for (let p = 0; p < 10; p++) {
-          const v = r.confusion[y * 10 + p], f = rowShare(r, y, p);
+        for (let p = 0; p < K; p++) {
+          const v = r.confusion[y * r.classTotal.length + p], f = rowShare(r, y, p);
           const td = el('td', { text: String(v), title: `${services.i18n.className(y)} → ${services.i18n.className(p)}: ${v} (${pct(f)})` });
           td.style.background = css('viridis', f);
           td.style.color = f > 0.55 ? '#111' : '#fff';
@@ -150,9 +152,9 @@ function mount(root, services) {
       mistRow.append(el('div', { class: 'card' }, el('h3', { text: t('eval.mistakes', { m: k }) }), el('p', { class: 'caption', text: t('eval.mistakes.caption') }), grid));
     }
     renderDiff();
-    const labels = Array.from({ length: 10 }, (_, i) => services.i18n.className(i));
+    const labels = services.data.classNames().slice();
     const datasets = KINDS.filter((k) => result[k]).map((k) => ({
-      label: k, data: classAccuracy(result[k]),
+      label: k, data: classAccuracy(result[k]).slice(0, labels.length),
       backgroundColor: alpha(COLORS[k], 0.85), borderColor: COLORS[k],
     }));
     if (chart) chart.destroy();

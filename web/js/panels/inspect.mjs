@@ -117,7 +117,7 @@ function mount(root, services) {
     const opt = (s, v, text, selected) => { const o = el('option', { value: String(v), text }); if (selected) o.selected = true; s.append(o); };
     clsSel.replaceChildren();
     opt(clsSel, '', t('inspect.class.auto'), cls === null);
-    for (let i = 0; i < 10; i++) opt(clsSel, i, services.i18n.className(i), cls === i);
+    services.data.classNames().forEach((name, i) => opt(clsSel, i, name, cls === i));
     for (const [s, v] of [[blockSel, block], [fmBlock, fmB], [seBlock, seB]]) {
       s.replaceChildren();
       for (let b = 0; b < 3; b++) opt(s, b, t('inspect.block.n', { n: b + 1, s: SIZES[b] }), b === v);
@@ -161,7 +161,7 @@ function mount(root, services) {
     for (const r of results) {
       const col = el('div');
       col.append(el('h3', { text: r.kind }));
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < Math.min(r.probs.length, services.data.classNames().length); i++) {
         const row = el('div', { class: 'bar-row' + (i === r.top1 ? ' top' : '') });
         const fill = el('div', { class: `fill ${r.kind.toLowerCase()}` });
         fill.style.width = `${(r.probs[i] * 100).toFixed(1)}%`;
@@ -252,7 +252,7 @@ function mount(root, services) {
     update(what) {
       if (what === 'shown') { visible = true; if (!picker.loaded()) picker.renderGallery(); if (dirty) render(); }
       else if (what === 'lang-changed') { fillSelects(); picker.renderGallery(); dirty = true; if (visible) render(); }
-      else if (what === 'data-changed') { picker.renderGallery(); }
+      else if (what === 'data-changed') { fillSelects(); picker.renderGallery(); dirty = true; if (visible) render(); }
       else if (what === 'image-changed' || what === 'models-changed') { dirty = true; render(); }
     },
   };

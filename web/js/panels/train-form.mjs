@@ -101,6 +101,11 @@ export function createTrainForm({ i18n, url }, { onLive, onPauseAt }) {
     pauseAt: () => (pauseAtEnd.checked ? { epochEnd: true } : null),
     clearPauseAt() { pauseAtEnd.checked = false; },
     // the sizes the data set d cannot hold are disabled
-    limitSizes(d) { limitSelect(trainSize, d.train); limitSelect(testSize, d.test); },
+    // (the user's own set trains on all its training pictures: no sizes to choose)
+    limitSizes(d) {
+      const all = d.source === 'user';
+      for (const s of [trainSize, testSize]) s.closest('label').hidden = all;
+      if (!all) { limitSelect(trainSize, d.train); limitSelect(testSize, d.test); }
+    },
   };
 }
