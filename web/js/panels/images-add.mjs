@@ -52,14 +52,12 @@ export function cameraCard({ t, ex, onSnap, onError, targetName }) {
   const holdB = el('button', { type: 'button', testid: 'ui-hold' });
   const count = el('p', { class: 'caption', role: 'status', testid: 'ui-burst-count' });
   const facingL = el('label', { for: 'ui-facing' }), rateL = el('label', { for: 'ui-rate' });
-  const title = el('h3');
   const live = el('div', { class: 'webcam' }, video, el('div', { class: 'row' }, holdB));
   live.hidden = true;
-  const card = el('div', { class: 'ui-camera', testid: 'ui-camera' }, title, el('div', { class: 'row' }, facingL, facing, rateL, rate, openB), live, count);
+  const card = el('div', { class: 'ui-camera', testid: 'ui-camera' }, el('div', { class: 'row' }, facingL, facing, rateL, rate, openB), live, count);
   let stream = null, timer = 0, n = 0, busy = Promise.resolve();
 
   function relabel() {
-    title.textContent = t('ui.camera');
     facingL.textContent = t('ui.camera.facing'); rateL.textContent = t('ui.camera.rate');
     const v = facing.value || 'user';
     facing.replaceChildren(...['user', 'environment'].map((f) => el('option', { value: f, text: t(`ui.camera.${f}`) })));

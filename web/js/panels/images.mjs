@@ -33,7 +33,7 @@ export default {
       el('div', { class: 'row' }, exportB, importIn, importL, useB));
     const cam = cameraCard({ t, ex: services.models.ex, onError: show, targetName: () => cur()?.name || '',
       onSnap: (bytes) => { const c = cur(); if (!c) throw Object.assign(new Error('ui.err.noClass'), { code: 'ui.err.noClass', vars: {} }); return ud.addPictures(c.id, [bytes]); } });
-    const camCard = el('div', { class: 'card' }, el('div', { class: 'row' }, targetL, target), cam.card);
+    const camCard = el('div', { class: 'card' }, el('h2', { i18n: 'ui.camera' }), el('div', { class: 'row' }, targetL, target), cam.card);
     const splitCard = el('div', { class: 'card' }, el('h2', { i18n: 'ui.split' }), el('p', { class: 'caption', testid: 'ui-split-caption' }), splitBox);
     root.append(head, camCard, list, splitCard);
     let selected = null;   // class id pictures from the camera and paste go to

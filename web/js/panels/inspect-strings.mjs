@@ -5,6 +5,7 @@ export const inspectStrings = {
   en: {
     'inspect.pick': 'Pick an image',
     'inspect.gallery': 'CIFAR-10 test images (true class below each)',
+    'inspect.galleryUser': 'Your test pictures, never trained on (class below each)',
     'inspect.more': 'Other test images',
     'inspect.upload': 'Upload a photo…',
     'inspect.drop': 'or drop a picture here, or paste one (Ctrl+V)',
@@ -49,6 +50,7 @@ export const inspectStrings = {
   zh: {
     'inspect.pick': '选择图片',
     'inspect.gallery': 'CIFAR-10 测试图片（下方是真实类别）',
+    'inspect.galleryUser': '你的测试图片，从未用于训练（下方是类别）',
     'inspect.more': '换一批测试图片',
     'inspect.upload': '上传照片…',
     'inspect.drop': '或把图片拖到这里，或粘贴（Ctrl+V）',
