@@ -16,7 +16,9 @@ ok('names: Chinese accepted, duplicates (case, NFC, spaces) and folder-unsafe na
   assert.equal(us.nameProblem('cat', cls('cat'), 0), null, 'renaming a class to its own name');
   for (const bad of ['a/b', '..', 'x:y', 'a\\b']) assert.equal(us.nameProblem(bad, []).code, 'ui.err.nameChars', bad);
   assert.equal(us.nameProblem('   ', []).code, 'ui.err.nameEmpty');
-  assert.equal(us.nameProblem('x'.repeat(us.MAX_NAME + 1), []).code, 'ui.err.nameLong');
+  assert.equal(us.nameProblem('x'.repeat(us.MAX_NAME_BYTES + 1), []).code, 'ui.err.nameLong');
+  assert.equal(us.nameProblem('猫'.repeat(21), []), null);
+  assert.equal(us.nameProblem('猫'.repeat(22), []).code, 'ui.err.nameLong', '22 Chinese characters are 66 bytes');
   assert.equal(us.addClassProblem(cls(...'abcdefghij')).code, 'ui.err.tooMany');
   assert.equal(us.addClassProblem(cls(...'abcdefghi')), null);
 });
@@ -29,7 +31,8 @@ ok('training needs 2..10 classes, each with pictures', () => {
   const one = [{ id: 0, name: 'a', images: [{ bytes: new Uint8Array(3072) }] }];
   assert.equal(us.trainProblem(one).code, 'ui.err.fewClasses');
   assert.equal(us.trainProblem([...one, { id: 1, name: 'b', images: [] }]).code, 'ui.err.emptyClass');
-  assert.equal(us.trainProblem([...one, { id: 1, name: 'b', images: one[0].images }]), null);
+  const two = [{ bytes: new Uint8Array(3072) }, { bytes: new Uint8Array(3072) }];
+  assert.equal(us.trainProblem([{ id: 0, name: 'a', images: two }, { id: 1, name: 'b', images: two }]), null);
 });
 
 const pic = (seed) => { const b = new Uint8Array(3072); let s = seed; for (let i = 0; i < b.length; i++) { s = (s * 1103515245 + 12345) >>> 0; b[i] = s >>> 24; } return b; };
@@ -64,16 +67,20 @@ ok('zip import: a top folder is accepted; ../ and absolute paths, damaged and em
 });
 
 ok('split: seeded, stratified 80/20, every picture once, the same for the same seed', () => {
-  const counts = [50, 59, 7, 2, 1];
-  const s = us.split(counts);
-  assert.deepEqual(s.map((x) => x.length), [10, 12, 1, 1, 0]);
-  s.forEach((x, c) => { assert.equal(new Set(x).size, x.length); assert.ok(x.every((i) => i >= 0 && i < counts[c])); });
-  assert.deepEqual(us.split(counts), s);
-  assert.notDeepEqual(us.split(counts, { seed: 2 }), s);
-  const classes = [{ name: 'a', images: [pic(1), pic(2), pic(3), pic(4), pic(5)].map((bytes) => ({ bytes })) }, { name: 'b', images: [pic(6), pic(7)].map((bytes) => ({ bytes })) }];
-  const a = us.splitArrays(classes);
-  assert.equal(a.train.n + a.test.n, 7);
+  const counts = [50, 59, 7, 2];
+  const classes = counts.map((n, c) => ({ name: `c${c}`, images: Array.from({ length: n }, (_, i) => ({ bytes: pic(c * 100 + i) })) }));
+  const s = us.split(classes);
+  const all = [...s.train, ...s.test].sort((a, b) => a - b);
+  assert.deepEqual(all, Array.from({ length: 118 }, (_, i) => i), 'every picture once');
+  let o = 0;
+  const perClass = counts.map((n) => { const k = s.test.filter((i) => i >= o && i < o + n).length; o += n; return k; });
+  assert.deepEqual(perClass, [10, 12, 1, 1]);
+  assert.deepEqual(us.split(classes), s);
+  assert.notDeepEqual(us.split(classes, { seed: 2 }), s);
+  const a = us.splitArrays(classes.slice(2));
+  assert.equal(a.train.n + a.test.n, 9);
   assert.deepEqual([...a.test.labels], [0, 1]);
-  assert.deepEqual(a.counts, [{ name: 'a', train: 4, test: 1 }, { name: 'b', train: 1, test: 1 }]);
+  assert.deepEqual(a.counts, [{ name: 'c2', train: 6, test: 1 }, { name: 'c3', train: 1, test: 1 }]);
+  assert.equal(us.trainProblem([classes[0], { name: 'x', images: [classes[0].images[0]] }]).code, 'ui.err.onePicture');
 });
 console.log(`user_set.test: ${n} checks passed`);

@@ -18,6 +18,7 @@ import { createMessages } from './shell/messages.mjs';
 import { createModels, KINDS, MAX_WEIGHTS_BYTES } from './shell/models.mjs';
 import { createDataSource } from './shell/data-source.mjs';
 import { createUserData } from './shell/user-data.mjs';
+import { UI_DEFAULTS } from './panels/train-helpers.mjs';
 import { createCurrentImage } from './shell/current-image.mjs';
 import { startTrainingWorker } from './shell/training-worker.mjs';
 import { createTabs } from './shell/tabs.mjs';
@@ -54,7 +55,7 @@ export function start() {
   const errors = createMessages({ t: i18n.t, isQuiet: (e) => e instanceof images.ImageError });
   let image = null;
   const models = createModels({ events, currentImage: () => image.current() });
-  const userImages = createUserData({ events, ex: () => models.ex });
+  const userImages = createUserData({ events, ex: () => models.ex, seed: () => urlState.getInt('seed', UI_DEFAULTS.seed) });
   dataSource = createDataSource({ events, urlState, t: i18n.t, user: userImages });
   image = createCurrentImage({ events, urlState, t: i18n.t, ex: () => models.ex, testSet: dataSource.testSet,
     errors, onChange: () => models.imageChanged() });

@@ -9,7 +9,7 @@ import { zipSync, unzipSync, zlibSync, unzlibSync } from '../vendor/fflate.mjs';
 
 export const MIN_CLASSES = 2, MAX_CLASSES = 10;
 export const IMG = 3072;
-export const MAX_NAME = 40;                 // characters of a class name (a folder name)
+export const MAX_NAME_BYTES = 63;           // UTF-8 bytes of a class name (the core's limit, c/classes.h)
 export const MAX_ZIP_BYTES = 200 * 1024 * 1024;
 
 // A class name as stored: Unicode NFC, surrounding spaces removed.
@@ -20,7 +20,7 @@ export const cleanName = (s) => String(s ?? '').normalize('NFC').trim();
 export function nameProblem(name, classes, self = null) {
   const n = cleanName(name);
   if (!n) return { code: 'ui.err.nameEmpty', vars: {} };
-  if ([...n].length > MAX_NAME) return { code: 'ui.err.nameLong', vars: { max: MAX_NAME } };
+  if (new TextEncoder().encode(n).length > MAX_NAME_BYTES) return { code: 'ui.err.nameLong', vars: { max: MAX_NAME_BYTES } };
   if (/[/\\:*?"<>|\u0000-\u001f]/.test(n) || n === '.' || n === '..') return { code: 'ui.err.nameChars', vars: { name: n } };
   const lower = n.toLocaleLowerCase();
   if (classes.some((c) => c.id !== self && cleanName(c.name).toLocaleLowerCase() === lower)) return { code: 'ui.err.nameDup', vars: { name: n } };
@@ -41,6 +41,8 @@ export function trainProblem(classes) {
   if (classes.length > MAX_CLASSES) return { code: 'ui.err.tooMany', vars: { max: MAX_CLASSES } };
   const empty = classes.find((c) => c.images.length === 0);
   if (empty) return { code: 'ui.err.emptyClass', vars: { name: empty.name } };
+  const one = classes.find((c) => c.images.length < 2);
+  if (one) return { code: 'ui.err.onePicture', vars: { name: one.name } };
   return null;
 }
 
@@ -146,15 +148,25 @@ export function gather(classes, picks) {
   return { n: picks.length, images, labels };
 }
 
-// The seeded, stratified train/test split: for each class (label order) the indices of its
-// pictures that go to the test set. ex.splitImages (the core's split, the one `excite train
-// --images` uses) when the module has it; otherwise the same rule in JS: per class, a
-// Fisher-Yates shuffle of 0..n-1 by a splitmix64 generator seeded with seed + label, the
-// first round(n * testFraction) (at least 1 when n >= 2) go to test, in index order.
-export const SPLIT_SEED = 1, TEST_FRACTION = 0.2;
-export function split(counts, { seed = SPLIT_SEED, testFraction = TEST_FRACTION, ex = null } = {}) {
-  if (ex && typeof ex.splitImages === 'function') return ex.splitImages(counts, { seed, testFraction });
-  return counts.map((n, c) => {
+// The seeded, stratified train/test split over the pictures in canonical order (class by class
+// in label order, each class's pictures in their order) -> { train, test }: ascending indices.
+// ex.splitImages (c/classes.h split_stratified, the split `excite train --images` makes) when
+// the module has it; until then the same rule in JS: per class, a Fisher-Yates shuffle by a
+// splitmix64 generator seeded with seed and the label, the first round(n * testFraction)
+// (at least 1, at most n - 1) to test.
+export const TEST_FRACTION = 0.2;
+export function split(classes, { seed = 1, testFraction = TEST_FRACTION, ex = null } = {}) {
+  const counts = classes.map((c) => c.images.length);
+  const labels = new Uint8Array(counts.reduce((a, b) => a + b, 0));
+  let o = 0;
+  counts.forEach((n, c) => { labels.fill(c, o, o + n); o += n; });
+  if (ex && typeof ex.splitImages === 'function') {
+    const r = ex.splitImages(labels, { classes: classes.map((c) => c.name), testFraction, seed });
+    return { train: Array.from(r.train), test: Array.from(r.test) };
+  }
+  const isTest = new Uint8Array(labels.length);
+  let start = 0;
+  counts.forEach((n, c) => {
     let s = BigInt.asUintN(64, BigInt(seed) * 1000003n + BigInt(c));
     const next = () => {
       s = BigInt.asUintN(64, s + 0x9e3779b97f4a7c15n);
@@ -165,19 +177,21 @@ export function split(counts, { seed = SPLIT_SEED, testFraction = TEST_FRACTION,
     };
     const idx = Array.from({ length: n }, (_, i) => i);
     for (let i = n - 1; i > 0; i--) { const j = Number(next() % BigInt(i + 1)); [idx[i], idx[j]] = [idx[j], idx[i]]; }
-    const k = n < 2 ? 0 : Math.max(1, Math.round(n * testFraction));
-    return idx.slice(0, k).sort((a, b) => a - b);
+    const k = n < 2 ? 0 : Math.min(n - 1, Math.max(1, Math.round(n * testFraction)));
+    for (const i of idx.slice(0, k)) isTest[start + i] = 1;
+    start += n;
   });
+  const train = [], test = [];
+  isTest.forEach((v, i) => (v ? test : train).push(i));
+  return { train, test };
 }
 
 // classes (label order) -> { train, test } arrays for the worker, and counts per class.
 export function splitArrays(classes, opts) {
-  const tests = split(classes.map((c) => c.images.length), opts);
-  const tr = [], te = [];
-  classes.forEach((c, ci) => {
-    const isTest = new Set(tests[ci]);
-    c.images.forEach((_, i) => (isTest.has(i) ? te : tr).push({ c: ci, i }));
-  });
+  const flat = classes.flatMap((c, ci) => c.images.map((_, i) => ({ c: ci, i })));
+  const { train, test } = split(classes, opts);
+  const tr = train.map((k) => flat[k]), te = test.map((k) => flat[k]);
+  const nTest = classes.map((_, ci) => te.filter((p) => p.c === ci).length);
   return { train: gather(classes, tr), test: gather(classes, te),
-    counts: classes.map((c, ci) => ({ name: c.name, train: c.images.length - tests[ci].length, test: tests[ci].length })) };
+    counts: classes.map((c, ci) => ({ name: c.name, train: c.images.length - nTest[ci], test: nTest[ci] })) };
 }

@@ -17,7 +17,7 @@ export default {
     i18n.addStrings(strings);
     const show = (e) => errors.show(e && e.code && e.vars ? { code: e.code, vars: e.vars } : e);
 
-    const nameIn = el('input', { type: 'text', id: 'ui-name', testid: 'ui-name', maxlength: '60', autocomplete: 'off' });
+    const nameIn = el('input', { type: 'text', id: 'ui-name', testid: 'ui-name', maxlength: '63', autocomplete: 'off' });
     const addB = el('button', { type: 'button', testid: 'ui-add-class' });
     const size = el('p', { class: 'caption', testid: 'ui-size', 'aria-live': 'polite' });
     const exportB = el('button', { type: 'button', class: 'secondary', testid: 'ui-export' });
@@ -42,13 +42,13 @@ export default {
     function labels() {
       addB.textContent = t('ui.addClass'); exportB.textContent = t('ui.export'); importL.firstChild.textContent = t('ui.import');
       useB.textContent = t('ui.use'); targetL.textContent = t('ui.camera.target');
-      splitCard.querySelector('[data-testid=ui-split-caption]').textContent = t('ui.split.caption', { pct: Math.round(TEST_FRACTION * 100) });
+      splitCard.querySelector('[data-testid=ui-split-caption]').textContent = t('ui.split.caption', { pct: Math.round(TEST_FRACTION * 100), seed: ud.seed() });
       cam.relabel();
     }
 
     // ---- the classes and their pictures
     function classCard(c) {
-      const renameIn = el('input', { type: 'text', value: c.name, maxlength: '60', 'aria-label': t('ui.renameLabel', { name: c.name }), testid: 'ui-rename-input' });
+      const renameIn = el('input', { type: 'text', value: c.name, maxlength: '63', 'aria-label': t('ui.renameLabel', { name: c.name }), testid: 'ui-rename-input' });
       const renameB = el('button', { type: 'button', class: 'secondary', text: t('ui.rename'), testid: 'ui-rename' });
       const delB = el('button', { type: 'button', class: 'secondary', text: t('ui.deleteClass'), testid: 'ui-delete-class' });
       const fid = `ui-files-${c.id}`;
@@ -108,6 +108,8 @@ export default {
     function renderSplit() {
       const cs = ud.classes();
       if (!cs.length) { splitBox.replaceChildren(); return; }
+      const p = ud.trainProblem();
+      if (p) { splitBox.replaceChildren(el('p', { class: 'caption', text: t(p.code, p.vars) })); return; }
       const { counts } = ud.split();
       const tb = el('tbody', {}, ...counts.map((k) => el('tr', {}, el('th', { scope: 'row', text: k.name }), el('td', { text: String(k.train) }), el('td', { text: String(k.test) }))));
       splitBox.replaceChildren(el('table', { class: 'ui-split' }, el('thead', {}, el('tr', {}, ...['ui.split.class', 'ui.split.train', 'ui.split.test'].map((k) => el('th', { scope: 'col', text: t(k) })))), tb));

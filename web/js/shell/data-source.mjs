@@ -21,6 +21,7 @@ export function createDataSource({ events, urlState, t, user = null }) {
   let userSplit = null;          // the user set's split, made when needed
   const userInfo = () => {
     if (!user || !user.classes().length) return null;
+    if (user.trainProblem()) return { classes: user.classes().length, train: 0, test: 0 };
     userSplit = userSplit || user.split();
     return { classes: user.classes().length, train: userSplit.train.n, test: userSplit.test.n };
   };
@@ -70,7 +71,12 @@ export function createDataSource({ events, urlState, t, user = null }) {
       if (!src.source) throw new Error(t('app.data.needed'));
       n = Math.min(n, src.test);
       if (testCache && testCache.id === src.id && testCache.n >= n) return testCache;
-      if (src.source === 'user') { userSplit = userSplit || user.split(); return (testCache = { id: 'user', ...userSplit.test }); }
+      if (src.source === 'user') {
+        const p = user.trainProblem();
+        if (p) throw new Error(t(p.code, p.vars));
+        userSplit = userSplit || user.split();
+        return (testCache = { id: 'user', ...userSplit.test });
+      }
       if (src.source === 'archive') return (testCache = { id: 'archive', ...archive.test });
       for (const [k, p] of testLoads) { const [id, m] = k.split('|'); if (id === src.id && Number(m) >= n) return p; }
       const key = `${src.id}|${n}`;
@@ -86,14 +92,15 @@ export function createDataSource({ events, urlState, t, user = null }) {
 
     // Training data: { train, test } copies of subsets (the caller may transfer them), or
     // { baseUrl } when the worker can fetch from the server itself.
-    async trainData({ trainSize, testSize }) {
+    async trainData({ trainSize, testSize, seed }) {
       await listed;
       const src = current;
       if (!src.source) throw new Error(t('app.data.needed'));
       if (src.source === 'user') {
         const p = user.trainProblem();
         if (p) throw new Error(t(p.code, p.vars));
-        const { train, test } = user.split();   // fresh copies: the caller transfers them
+        if (seed !== undefined) user.setSeed(seed);   // the run's split (its test pictures are Evaluate's)
+        const { train, test } = user.split();         // fresh copies: the caller transfers them
         return { train, test, classes: user.names() };
       }
       const why = dataSets.tooBig(src, trainSize, testSize, t);

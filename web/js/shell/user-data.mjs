@@ -10,9 +10,10 @@ import * as set from '../user-set.mjs';
 
 const coded = (code, vars = {}) => { const e = new Error(code); e.code = code; e.vars = vars; return e; };
 
-export function createUserData({ events, ex = () => null }) {
+// seed(): the seed of the split when none is given (the Train panel's default run seed)
+export function createUserData({ events, ex = () => null, seed = () => 1 }) {
   let list = [];                      // label order (set.ordered)
-  let loadError = null;
+  let loadError = null, splitSeed = null;
   const changed = (what) => events.dispatchEvent(new CustomEvent('user-set-changed', { detail: { what } }));
   const byId = (id) => { const c = list.find((x) => x.id === id); if (!c) throw coded('ui.err.noClass'); return c; };
   const ready = store.load().then((cs) => { list = set.ordered(cs); changed('load'); }, (e) => { loadError = e; changed('load'); });
@@ -74,8 +75,11 @@ export function createUserData({ events, ex = () => null }) {
     },
     exportZip: () => set.exportZip(list),
     trainProblem: () => set.trainProblem(list),
-    // { train, test, counts } (copies: the caller may transfer them)
-    split: () => set.splitArrays(list, { ex: ex() }),
+    // { train, test, counts } (copies: the caller may transfer them) of the split seed
+    split: () => set.splitArrays(list, { ex: ex(), seed: api.seed() }),
+    // the split's seed: the last run's (setSeed, from the Train panel), else the default run seed
+    seed: () => splitSeed ?? seed(),
+    setSeed(s) { if (s !== api.seed()) { splitSeed = s; changed('seed'); } },
     estimate: store.estimate,
   };
   return api;
