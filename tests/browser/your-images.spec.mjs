@@ -46,7 +46,7 @@ function png(w, h, rgb) {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 function crc32(b) { let c = ~0; for (const x of b) { c ^= x; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; } return (~c) >>> 0; }
-// one picture of class k: 0 a disc, 1 a square, 2 horizontal stripes, on a random noisy background
+// one picture of class k: 0 a disc, 1 a checkerboard, 2 horizontal stripes, on a random noisy background
 function drawn(k) {
   const w = ri(40, 90), h = ri(40, 90), s = Math.min(w, h), cx = w / 2 + ri(-3, 3), cy = h / 2 + ri(-3, 3);
   const bg = [ri(0, 255), ri(0, 255), ri(0, 255)], fg = bg.map((v) => (v + 128 + ri(-40, 40)) & 255);
@@ -54,15 +54,15 @@ function drawn(k) {
   const rgb = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
     const inside = k === 0 ? (x - cx) ** 2 + (y - cy) ** 2 < r * r
-      : k === 1 ? Math.abs(x - cx) < r && Math.abs(y - cy) < r
+      : k === 1 ? (Math.floor(x / period) + Math.floor(y / period)) % 2 === 0
         : Math.floor(y / period) % 2 === 0;
     const c = inside ? fg : bg;
     for (let ch = 0; ch < 3; ch++) rgb[(y * w + x) * 3 + ch] = Math.max(0, Math.min(255, c[ch] + ri(-20, 20)));
   }
   return png(w, h, rgb);
 }
-const CLASSES = ['disc', '方块', 'stripes'];   // label order is code-point order: disc, stripes, 方块
-const PER_CLASS = 50;
+const CLASSES = ['disc', '方格', 'stripes'];   // label order is code-point order: disc, stripes, 方格
+const PER_CLASS = 60;
 const EPOCHS = 12;
 const DIR = path.join(OUT, 'set');
 fs.rmSync(DIR, { recursive: true, force: true });
@@ -140,7 +140,11 @@ try {
   await ready();
 
   console.log(`a. classes (${elapsed()})`);
-  for (const n of CLASSES) await addClass(n);
+  await addClass(CLASSES[0]);
+  await page.waitForSelector(card(CLASSES[0]));
+  await page.click('[data-testid=ui-use]');
+  check(/at least 2 classes/.test(await errorText()), `one class only cannot be trained on (“${await errorText()}”)`);
+  for (const n of CLASSES.slice(1)) await addClass(n);
   await waitFor(async () => Object.keys(await counts()).length === 3, { what: 'three classes' });
   await addClass(' Disc ');
   check(/already a class named “Disc”/.test(await errorText()), `a duplicate name is refused (“${await errorText()}”)`);
@@ -154,16 +158,16 @@ try {
     await page.click(`${card(`extra ${i}`)} [data-testid=ui-delete-class]`);
     await waitFor(async () => !(`extra ${i}` in await counts()), { what: `extra ${i} deleted` });
   }
-  check(JSON.stringify(Object.keys(await counts())) === JSON.stringify(['disc', 'stripes', '方块']), 'three classes left, in label (code-point) order');
+  check(JSON.stringify(Object.keys(await counts())) === JSON.stringify(['disc', 'stripes', '方格']), 'three classes left, in label (code-point) order');
 
   console.log(`b. pictures (${elapsed()})`);
   await pick('disc', [...files[0], ...['notes.txt', 'empty.png', 'huge.png'].map((f) => path.join(BAD, f))]);
   const e1 = await errorText();
   check(/3 files were not added/.test(e1) && /notes\.txt \(not a picture\)/.test(e1) && /empty\.png \(empty/.test(e1) && /huge\.png \(too large\)/.test(e1), `a text file, a 0-byte file and a 100-megapixel picture are named (“${e1}”)`);
   check((await counts()).disc === PER_CLASS, `the ${PER_CLASS} good pictures of the same pick are added`);
-  await pick('方块', files[1]);
+  await pick('方格', files[1]);
   await pick('stripes', files[2]);
-  check(JSON.stringify(await counts()) === JSON.stringify({ disc: PER_CLASS, stripes: PER_CLASS, 方块: PER_CLASS }), 'each class has its pictures');
+  check(JSON.stringify(await counts()) === JSON.stringify({ disc: PER_CLASS, stripes: PER_CLASS, 方格: PER_CLASS }), 'each class has its pictures');
 
   // the camera: a burst while the button is held
   await page.selectOption('[data-testid=ui-target]', { label: 'disc' });
@@ -201,7 +205,7 @@ try {
   check((await counts()).stripes === PER_CLASS, 'a renamed class keeps its pictures');
 
   // paste while the tab is shown: the picture goes to the class chosen for camera and paste
-  await page.selectOption('[data-testid=ui-target]', { label: '方块' });
+  await page.selectOption('[data-testid=ui-target]', { label: '方格' });
   const pasted = fs.readFileSync(files[1][0]).toString('base64');
   const beforePaste = await addedTimes();
   await page.evaluate((b64) => {
@@ -210,9 +214,22 @@ try {
     document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
   }, pasted);
   await waitFor(async () => (await addedTimes()) > beforePaste, { what: 'the paste' });
-  check((await counts())['方块'] === PER_CLASS + 1, 'a pasted picture is added to the chosen class');
-  await page.click(`${card('方块')} .ui-thumb:last-child [data-testid=ui-delete-picture]`);
-  await waitFor(async () => (await counts())['方块'] === PER_CLASS, { what: 'the pasted picture deleted' });
+  check((await counts())['方格'] === PER_CLASS + 1, 'a pasted picture is added to the chosen class');
+  await page.click(`${card('方格')} .ui-thumb:last-child [data-testid=ui-delete-picture]`);
+  await waitFor(async () => (await counts())['方格'] === PER_CLASS, { what: 'the pasted picture deleted' });
+
+  // drop: files dropped on a class (a text file among them is named and skipped)
+  const beforeDrop = await addedTimes();
+  await page.evaluate(({ b64, sel }) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'dropped.png', { type: 'image/png' }));
+    dt.items.add(new File(['just text'], 'readme.txt', { type: 'text/plain' }));
+    document.querySelector(sel).dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, { b64: pasted, sel: `${card('stripes')} [data-testid=ui-drop]` });
+  await waitFor(async () => (await addedTimes()) > beforeDrop, { what: 'the drop' });
+  check((await counts()).stripes === PER_CLASS + 1 && /readme\.txt \(not a picture\)/.test(await errorText()), `a drop adds its pictures and names the file that is not one (“${await errorText()}”)`);
+  await page.click(`${card('stripes')} .ui-thumb:last-child [data-testid=ui-delete-picture]`);
+  await waitFor(async () => (await counts()).stripes === PER_CLASS, { what: 'the dropped picture deleted' });
 
   // the quota: the browser refuses the next write; nothing stored is lost
   const before = await snapshot();
@@ -233,6 +250,7 @@ try {
   check(split.length === 3 && total === 3 * PER_CLASS && split.every((r) => Math.abs(Number(r[2]) / (Number(r[1]) + Number(r[2])) - 0.2) < 0.02),
     `the split shows each class's training and test pictures, 80/20 (${JSON.stringify(split)})`);
   await addClass('empty one');
+  await page.waitForSelector(card('empty one'));
   await page.click('[data-testid=ui-use]');
   check(/“empty one” has no pictures/.test(await errorText()), 'a class with no pictures cannot be trained on');
   await page.click(`${card('empty one')} [data-testid=ui-delete-class]`);
@@ -260,7 +278,7 @@ try {
     check(JSON.stringify(await snapshot()) === JSON.stringify(kept), `${what} is refused with a message, nothing lost (“${(await errorText()).slice(0, 70)}…”)`);
   }
   // clear the set, then import the export
-  for (const n of ['disc', 'stripes', '方块']) {
+  for (const n of ['disc', 'stripes', '方格']) {
     page.once('dialog', (d) => d.accept());
     await page.click(`${card(n)} [data-testid=ui-delete-class]`);
     await waitFor(async () => !(n in await counts()), { what: `${n} deleted` });
@@ -300,8 +318,8 @@ try {
   await page.click('#tab-inspect');
   await page.waitForFunction(() => document.querySelector('#panel-inspect > div').dataset.rendered, null, { timeout: 120000 });
   const gal = await page.$$eval('#panel-inspect .gallery button span', (s) => [...new Set(s.map((x) => x.textContent))]);
-  const opts = await page.$$eval('#panel-inspect select', (ss) => ss.map((s) => [...s.options].map((o) => o.textContent)).find((o) => o.includes('方块')) || []);
-  check(gal.includes('方块') && gal.includes('disc'), `the Inspect gallery shows the user's test pictures (${gal.join(', ')})`);
+  const opts = await page.$$eval('#panel-inspect select', (ss) => ss.map((s) => [...s.options].map((o) => o.textContent)).find((o) => o.includes('方格')) || []);
+  check(gal.includes('方格') && gal.includes('disc'), `the Inspect gallery shows the user's test pictures (${gal.join(', ')})`);
   check(opts.length === 4 && opts.includes('disc') && opts.includes('stripes'), `the Grad-CAM class picker lists the user's classes (${opts.join(', ')})`);
   await page.click('#panel-inspect .gallery button');
   await shoot('inspect');
@@ -309,10 +327,16 @@ try {
   await page.click('#tab-evaluate');
   await page.waitForFunction(() => document.querySelector('#panel-evaluate > div').dataset.evaluated, null, { timeout: 300000 });
   const heads = await page.$$eval('#panel-evaluate table.confusion thead th.colh', (h) => h.slice(0, 3).map((x) => x.textContent));
-  check(JSON.stringify(heads) === JSON.stringify(['disc', 'stripes', '方块']), `Evaluate's confusion matrix lists the user's classes (${heads.join(', ')})`);
+  check(JSON.stringify(heads) === JSON.stringify(['disc', 'stripes', '方格']), `Evaluate's confusion matrix lists the user's classes (${heads.join(', ')})`);
 
-  console.log(`g. accessibility (${elapsed()})`);
+  console.log(`g. Chinese, accessibility (${elapsed()})`);
   await page.click('#tab-images');
+  await page.click('.lang button[data-lang=zh]');
+  await addClass('方格');
+  const zh = { title: await page.$eval(`${root} h2`, (h) => h.textContent), err: await errorText(), size: await page.textContent('[data-testid=ui-size]') };
+  check(zh.title === '你的图片' && /已经有名为“方格”的类别/.test(zh.err) && /张图片/.test(zh.size), `in Chinese: the panel, its messages and the size line (“${zh.err}”)`);
+  await shoot('data-zh');
+  await page.click('.lang button[data-lang=en]');
   await page.evaluate(AXE);
   const r = await page.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
   const v = r.violations.map((x) => `${x.id} (${x.nodes.length}: ${x.nodes[0].target})`);
