@@ -1,6 +1,7 @@
 # excite - build, test, demo. `make help` lists the targets.
 # Conventions (so new files need no Makefile edit):
-#   c/*.c except c/main.c       the core library (c/gemm_<isa>.c get their ISA flags below)
+#   c/*.c except c/main.c, c/cli_*.c   the core library (c/gemm_<isa>.c get their ISA flags below)
+#   c/main.c, c/cli_*.c         the command-line program (not in the WebAssembly builds)
 #   tests/test_*.c              C tests, each linked with the core; run by `make test`
 #   tests/ref_*.py              PyTorch reference generators (/usr/bin/python3), run before the C tests
 #   tests/*.test.mjs            Node tests of the WebAssembly modules
@@ -19,7 +20,8 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += $(WARN) -ffp-contract=off -Ic
 LDLIBS  = -lm -lpthread
 
-CORE_SRC = $(filter-out c/main.c,$(wildcard c/*.c))
+CLI_SRC  = c/main.c $(wildcard c/cli_*.c)
+CORE_SRC = $(filter-out $(CLI_SRC),$(wildcard c/*.c))
 # headers every object depends on, the vendored stb_image among them
 CORE_HDR = $(wildcard c/*.h) third_party/stb/stb_image.h
 BUILD    = build
@@ -67,10 +69,10 @@ $(BUILD)/libexcite.a: $(NATIVE_OBJ)
 $(BUILD)/libexcite-asan.a: $(ASAN_OBJ)
 	ar rcs $@ $^
 
-$(BUILD)/excite: c/main.c $(BUILD)/libexcite.a
-	$(CC) $(CFLAGS) $< $(BUILD)/libexcite.a -o $@ $(LDLIBS)
-$(BUILD)/excite-asan: c/main.c $(BUILD)/libexcite-asan.a
-	$(CC) $(WARN) -Ic $(ASAN_FLAGS) $< $(BUILD)/libexcite-asan.a -o $@ $(LDLIBS)
+$(BUILD)/excite: $(CLI_SRC) $(BUILD)/libexcite.a $(CORE_HDR)
+	$(CC) $(CFLAGS) $(CLI_SRC) $(BUILD)/libexcite.a -o $@ $(LDLIBS)
+$(BUILD)/excite-asan: $(CLI_SRC) $(BUILD)/libexcite-asan.a $(CORE_HDR)
+	$(CC) $(WARN) -Ic $(ASAN_FLAGS) $(CLI_SRC) $(BUILD)/libexcite-asan.a -o $@ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libexcite.a $(wildcard tests/*.h) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests $< $(BUILD)/libexcite.a -o $@ $(LDLIBS)

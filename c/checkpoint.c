@@ -14,7 +14,7 @@
 #define CHECKPOINT_FORMAT "excite-checkpoint-1"
 
 
-enum { META_MAX = 40 };
+enum { META_MAX = 48 };
 typedef struct {
     const char *kv[2 * META_MAX];
     char buf[META_MAX][2][96];
@@ -33,6 +33,14 @@ static void meta_add(Meta *m, const char *key, const char *fmt, ...) {
     va_end(ap);
     m->kv[2 * m->n] = m->buf[m->n][0];
     m->kv[2 * m->n + 1] = m->buf[m->n][1];
+    m->n++;
+}
+
+// A value kept by reference (it must outlive the write): the class names' JSON.
+static void meta_ref(Meta *m, const char *key, const char *value) {
+    if (m->n >= META_MAX) return;
+    m->kv[2 * m->n] = key;
+    m->kv[2 * m->n + 1] = value;
     m->n++;
 }
 
@@ -116,6 +124,14 @@ int trainer_save_checkpoint(Trainer *t, uint8_t **out, size_t *len) {
     meta_add(md, "state.adam_t", "%lld", (long long)*model_adam_t(m));
     meta_rng(md, "state.rng_data", &s->data_rng);
     meta_rng(md, "state.rng_model", model_rng(m));
+    // as in a weights file (model_save_safetensors): R and the names when not the lesson's
+    char cjson[CLASSES_JSON_MAX];
+    if (model_kind(m) == MODEL_CNN_SE && model_reduction(m) != REDUCTION_DEFAULT)
+        meta_add(md, "reduction", "%d", model_reduction(m));
+    if (!class_list_is_cifar(model_classes(m))) {
+        class_list_to_json(model_classes(m), cjson, sizeof cjson);
+        meta_ref(md, CLASSES_META_KEY, cjson);
+    }
     char e[300];
     int rc = st_write(ti, k, md->kv, md->n, out, len, e, sizeof e);
     if (rc) set_err(t->err, sizeof t->err, "checkpoint: %s", e);
@@ -223,6 +239,15 @@ static int meta_rng_read(const StFile *f, const char *key, Rng *r, char *err, si
     return 0;
 }
 
+// Settings added after checkpoints were first written: an older checkpoint lacks them, and
+// resumes with their default (which is what it was trained with).
+static const char *const CHECKPOINT_NEWER_SETTINGS[] = {"reduction", "freeze_conv", "test_fraction"};
+static int newer_setting(const char *name) {
+    for (size_t i = 0; i < sizeof CHECKPOINT_NEWER_SETTINGS / sizeof *CHECKPOINT_NEWER_SETTINGS; i++)
+        if (!strcmp(name, CHECKPOINT_NEWER_SETTINGS[i])) return 1;
+    return 0;
+}
+
 static int parse_config(const StFile *f, TrainConfig *c, int *ntrain, int *ntest, char *err,
                         size_t errlen) {
     const char *v;
@@ -240,6 +265,7 @@ static int parse_config(const StFile *f, TrainConfig *c, int *ntrain, int *ntest
         char key[64], e[160];
         if (TRAIN_SETTING[i].type == TS_KIND) snprintf(key, sizeof key, "model");
         else snprintf(key, sizeof key, "config.%s", TRAIN_SETTING[i].name);
+        if (!st_find_meta(f, key) && newer_setting(TRAIN_SETTING[i].name)) continue;  // default
         if (meta_str(f, key, &v, err, errlen)) return -1;
         if (train_setting_parse(c, i, v, e, sizeof e)) {
             set_err(err, errlen, "checkpoint: metadata %s = \"%.40s\": %s", key, v, e);
@@ -327,7 +353,14 @@ Trainer *trainer_resume(const uint8_t *data, size_t len, const Dataset *train, c
                 "given has %d and %d", ntrain, ntest, train->n, test ? test->n : 0);
         goto fail;
     }
-    t = trainer_new(&cfg, train, test, err, errlen);
+    ModelKind fk;
+    int fr;
+    ClassList classes;
+    if (model_file_shape(&f, &fk, &fr, &classes, e, sizeof e)) {
+        set_err(err, errlen, "checkpoint: %s", e);
+        goto fail;
+    }
+    t = trainer_new(&cfg, &classes, train, test, err, errlen);
     if (!t) goto fail;
     LoopState *s = &t->s;
     long long adam_t = 0, ep_correct = 0, ep_seen = 0;
@@ -396,9 +429,15 @@ Model *model_from_bytes(const uint8_t *data, size_t len, int kind, int max_batch
         set_err(err, errlen, "%s", e);
         return NULL;
     }
-    ModelKind k = kind >= 0 ? (ModelKind)kind
-                            : st_find(&f, "ca1.fc.0.weight") ? MODEL_CNN_SE : MODEL_CNN;
-    Model *m = model_create(k, 0, max_batch > 0 ? max_batch : 1);
+    ModelKind fk;
+    int r;
+    ClassList classes;
+    if (model_file_shape(&f, &fk, &r, &classes, err, errlen)) {
+        st_free(&f);
+        return NULL;
+    }
+    ModelKind k = kind >= 0 ? (ModelKind)kind : fk;
+    Model *m = model_create_shaped(k, r, &classes, 0, max_batch > 0 ? max_batch : 1);
     if (!m) {
         st_free(&f);
         set_err(err, errlen, "out of memory for the model");

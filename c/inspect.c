@@ -26,7 +26,7 @@ const float *model_feature_map(const Model *m, int block, MapKind which, int ima
 int model_se_view(const Model *m, int block, int image, SEView *out) {
     if (!model_has_se(m) || block < 0 || block >= NUM_BLOCKS || image < 0 || image >= m->last_B)
         return -1;
-    int c = blk_c(block), r = blk_r(block);
+    int c = blk_c(block), r = m->hidden[block];
     const Acts *a = &m->a;
     out->C = c;
     out->R = r;
@@ -46,19 +46,19 @@ static float *ZERO(float *p, int n) {
 // d logit_cls / d A_block through the eval-mode network (BN as a fixed affine map), then
 // cam = relu(sum_c mean_hw(dA_c) * A_c).
 int model_gradcam(Model *m, const float *x, int cls, int block, float *cam, int *H, int *W) {
-    if (cls < 0 || cls >= NUM_CLASSES || block < 0 || block >= NUM_BLOCKS) {
+    if (cls < 0 || cls >= m->num_classes || block < 0 || block >= NUM_BLOCKS) {
         model_set_error(m, "Grad-CAM: class %d or block %d out of range", cls, block);
         return -1;
     }
     if (model_forward(m, x, 1, 0)) return -1;
     Acts *a = &m->a;
     uint8_t y0 = (uint8_t)cls;
-    softmax_xent_forward(a->probs, a->logits, &y0, 1, NUM_CLASSES);
+    softmax_xent_forward(a->probs, a->logits, &y0, 1, m->num_classes);
     float *cur = a->g0, *nxt = a->g1, *t;
 #define SWAP() (t = cur, cur = nxt, nxt = t)
-    ZERO(cur, NUM_CLASSES);
+    ZERO(cur, m->num_classes);
     cur[cls] = 1.0f;
-    linear_backward(ZERO(nxt, FC1_OUT), NULL, NULL, cur, a->h1, m->P.fc2_w, 1, FC1_OUT, NUM_CLASSES);
+    linear_backward(ZERO(nxt, FC1_OUT), NULL, NULL, cur, a->h1, m->P.fc2_w, 1, FC1_OUT, m->num_classes);
     SWAP();
     relu_backward(ZERO(nxt, FC1_OUT), cur, a->h1, FC1_OUT);
     SWAP();
@@ -72,7 +72,7 @@ int model_gradcam(Model *m, const float *x, int cls, int block, float *cam, int 
         if (i == block) break; // cur = d logit / d A_block
         if (model_has_se(m)) {
             se_backward(ZERO(nxt, c * hw), NULL, NULL, cur, a->act[i], a->se_pooled[i], a->se_h[i],
-                        a->se_s[i], m->P.se_w1[i], m->P.se_w2[i], 1, c, hw, blk_r(i));
+                        a->se_s[i], m->P.se_w1[i], m->P.se_w2[i], 1, c, hw, m->hidden[i]);
             SWAP();
         }
         relu_backward(ZERO(nxt, c * hw), cur, a->act[i], (size_t)c * hw);

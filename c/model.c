@@ -12,6 +12,7 @@
 #endif
 #include "model_impl.h"
 #include "layers.h"
+#include "errors.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -98,7 +99,7 @@ static void build_tensor_list(Model *m) {
     size_t ot = 0, ob = 0;
     m->ntensors = 0;
     for (int i = 0; i < NUM_BLOCKS; i++) {
-        int ci = blk_cin(i), c = blk_c(i), r = blk_r(i);
+        int ci = blk_cin(i), c = blk_c(i), r = m->hidden[i];
         add_tensor(m, NAMES[i][0], 1, DTYPE_F32, 4, c, ci, 3, 3, &ot, &ob);
         add_tensor(m, NAMES[i][1], 1, DTYPE_F32, 1, c, 0, 0, 0, &ot, &ob);
         add_tensor(m, NAMES[i][2], 1, DTYPE_F32, 1, c, 0, 0, 0, &ot, &ob);
@@ -113,8 +114,8 @@ static void build_tensor_list(Model *m) {
     }
     add_tensor(m, "fc1.weight", 1, DTYPE_F32, 2, FC1_OUT, FC1_IN, 0, 0, &ot, &ob);
     add_tensor(m, "fc1.bias", 1, DTYPE_F32, 1, FC1_OUT, 0, 0, 0, &ot, &ob);
-    add_tensor(m, "fc2.weight", 1, DTYPE_F32, 2, NUM_CLASSES, FC1_OUT, 0, 0, &ot, &ob);
-    add_tensor(m, "fc2.bias", 1, DTYPE_F32, 1, NUM_CLASSES, 0, 0, 0, &ot, &ob);
+    add_tensor(m, "fc2.weight", 1, DTYPE_F32, 2, m->num_classes, FC1_OUT, 0, 0, &ot, &ob);
+    add_tensor(m, "fc2.bias", 1, DTYPE_F32, 1, m->num_classes, 0, 0, 0, &ot, &ob);
     m->nparams = ot;
     m->nbuffers = ob;
     for (int i = 0; i < m->ntensors; i++)
@@ -214,7 +215,7 @@ int model_reserve(Model *m, int B) {
         } while (0)
         TAKE(a.x, b * IMG_SIZE);
         for (int i = 0; i < NUM_BLOCKS; i++) {
-            size_t c = (size_t)blk_c(i), hw = (size_t)blk_h(i) * blk_h(i), r = (size_t)blk_r(i);
+            size_t c = (size_t)blk_c(i), hw = (size_t)blk_h(i) * blk_h(i), r = (size_t)m->hidden[i];
             TAKE(a.conv[i], b * c * hw);
             TAKE(a.xhat[i], b * c * hw);
             TAKE(a.bn_mean[i], c);
@@ -236,8 +237,8 @@ int model_reserve(Model *m, int B) {
         TAKE(a.h1, b * FC1_OUT);
         TAKE(a.d1, b * FC1_OUT);
         TAKE(a.mask, b * FC1_OUT);
-        TAKE(a.logits, b * NUM_CLASSES);
-        TAKE(a.probs, b * NUM_CLASSES);
+        TAKE(a.logits, b * (size_t)m->num_classes);
+        TAKE(a.probs, b * (size_t)m->num_classes);
         TAKE(a.g0, b * 32 * 32 * 32);
         TAKE(a.g1, b * 32 * 32 * 32);
         TAKE(a.work, work);
@@ -262,10 +263,28 @@ int model_reserve(Model *m, int B) {
     return 0;
 }
 
-Model *model_create(ModelKind kind, uint64_t seed, int max_batch) {
+int model_shape_check(ModelKind kind, int reduction, const ClassList *classes, char *err,
+                      size_t errlen) {
+    if (kind != MODEL_CNN && kind != MODEL_CNN_SE)
+        return set_err(err, errlen, "model kind %d is not CNN (0) or CNN_SE (1)", (int)kind), -1;
+    if (reduction < 1 || reduction > REDUCTION_MAX)
+        return set_err(err, errlen, "reduction ratio %d: R must be in 1..%d (C / R is the SE "
+                       "hidden size and the first block has C = %d channels)", reduction,
+                       REDUCTION_MAX, blk_c(0)), -1;
+    return classes ? class_list_check(classes, err, errlen) : 0;
+}
+
+Model *model_create_shaped(ModelKind kind, int reduction, const ClassList *classes,
+                           uint64_t seed, int max_batch) {
+    if (model_shape_check(kind, reduction, classes, NULL, 0)) return NULL;
     Model *m = calloc(1, sizeof *m);
     if (!m) return NULL;
-    m->kind = kind == MODEL_CNN_SE ? MODEL_CNN_SE : MODEL_CNN;
+    m->kind = kind;
+    m->reduction = reduction;
+    for (int i = 0; i < NUM_BLOCKS; i++) m->hidden[i] = kind == MODEL_CNN_SE ? blk_c(i) / reduction : 0;
+    if (classes) m->classes = *classes;
+    else class_list_cifar(&m->classes);
+    m->num_classes = m->classes.n;
     m->dropout = 0.5f;
     rng_seed(&m->rng, seed);
     build_tensor_list(m);
@@ -285,6 +304,70 @@ Model *model_create(ModelKind kind, uint64_t seed, int max_batch) {
     init_params(m);
     if (model_reserve(m, max_batch > 0 ? max_batch : 1)) { model_free(m); return NULL; }
     return m;
+}
+
+Model *model_create(ModelKind kind, uint64_t seed, int max_batch) {
+    return model_create_shaped(kind == MODEL_CNN_SE ? MODEL_CNN_SE : MODEL_CNN, REDUCTION_DEFAULT,
+                               NULL, seed, max_batch);
+}
+
+int model_reduction(const Model *m) { return m->reduction; }
+int model_se_hidden(const Model *m, int block) {
+    return block >= 0 && block < NUM_BLOCKS ? m->hidden[block] : 0;
+}
+int model_num_classes(const Model *m) { return m->num_classes; }
+const ClassList *model_classes(const Model *m) { return &m->classes; }
+
+int model_set_classes(Model *m, const ClassList *c) {
+    char e[200];
+    if (class_list_check(c, e, sizeof e)) {
+        model_set_error(m, "%s", e);
+        return -1;
+    }
+    if (c->n != m->num_classes) {
+        model_set_error(m, "%d class names for a model with %d classes", c->n, m->num_classes);
+        return -1;
+    }
+    m->classes = *c;
+    return 0;
+}
+
+// The first trainable float after the convolution blocks: fc1.weight's (state-dict order puts
+// the blocks first, then fc1 and fc2).
+static size_t head_offset(const Model *m) { return model_find_tensor(m, "fc1.weight")->offset; }
+
+void model_set_freeze_conv(Model *m, int on) {
+    m->frozen = on ? head_offset(m) : 0;
+    m->can_undo = 0;
+}
+int model_freeze_conv(const Model *m) { return m->frozen > 0; }
+
+int model_init_from(Model *m, const Model *src) {
+    if (src->kind != m->kind) {
+        model_set_error(m, "cannot fine-tune a %s from %s weights", model_kind_name(m->kind),
+                        model_kind_name(src->kind));
+        return -1;
+    }
+    for (int i = 0; i < NUM_BLOCKS; i++)
+        if (src->hidden[i] != m->hidden[i]) {
+            model_set_error(m, "cannot fine-tune: the pretrained SE blocks have hidden sizes "
+                            "(%d, %d, %d), this model (%d, %d, %d); use its reduction ratio %d",
+                            src->hidden[0], src->hidden[1], src->hidden[2], m->hidden[0],
+                            m->hidden[1], m->hidden[2], src->reduction);
+            return -1;
+        }
+    for (int i = 0; i < m->ntensors; i++) {
+        const Tensor *t = &m->tensors[i];
+        if (!strncmp(t->name, "fc2.", 4)) continue;
+        const Tensor *s = model_find_tensor(src, t->name);   // same kind and hidden sizes: present
+        if (t->dtype == DTYPE_I64) *t->data_i64 = *s->data_i64;
+        else memcpy(t->data, s->data, t->numel * sizeof(float));
+    }
+    memset(m->adam_m, 0, m->nparams * sizeof(float));
+    memset(m->adam_v, 0, m->nparams * sizeof(float));
+    m->adam_t = 0;
+    m->can_undo = 0;
+    return 0;
 }
 
 void model_free(Model *m) {
@@ -308,7 +391,7 @@ int model_forward(Model *m, const float *x, int B, int train) {
     if (x != a->x) memmove(a->x, x, (size_t)B * IMG_SIZE * sizeof(float));
     const float *in = a->x;
     for (int i = 0; i < NUM_BLOCKS; i++) {
-        int ci = blk_cin(i), c = blk_c(i), h = blk_h(i), hw = h * h, r = blk_r(i);
+        int ci = blk_cin(i), c = blk_c(i), h = blk_h(i), hw = h * h, r = m->hidden[i];
         size_t n = (size_t)B * c * hw;
         if (!train) { // conv, bias, batch-norm, ReLU (and max-pool without SE) in one pass
             int se = model_has_se(m);
@@ -343,7 +426,7 @@ int model_forward(Model *m, const float *x, int B, int train) {
         dropout_forward(a->d1, a->mask, a->h1, nh, m->dropout, &m->rng);
         fc2_in = a->d1;
     }
-    linear_forward(a->logits, fc2_in, m->P.fc2_w, m->P.fc2_b, B, FC1_OUT, NUM_CLASSES);
+    linear_forward(a->logits, fc2_in, m->P.fc2_w, m->P.fc2_b, B, FC1_OUT, m->num_classes);
     m->last_B = B;
     m->last_train = train != 0;
     return 0;
@@ -351,7 +434,7 @@ int model_forward(Model *m, const float *x, int B, int train) {
 
 float model_loss(Model *m, const uint8_t *y, int B) {
     if (B > m->last_B) B = m->last_B;
-    m->last_loss = softmax_xent_forward(m->a.probs, m->a.logits, y, B, NUM_CLASSES);
+    m->last_loss = softmax_xent_forward(m->a.probs, m->a.logits, y, B, m->num_classes);
     return m->last_loss;
 }
 
@@ -366,13 +449,13 @@ static float *zeroed(float *p, size_t n) {
 void model_backward(Model *m, const uint8_t *y, int B) {
     if (B > m->last_B) B = m->last_B;
     Acts *a = &m->a;
-    float *cur = zeroed(a->g0, (size_t)B * NUM_CLASSES), *nxt = a->g1, *t;
+    float *cur = zeroed(a->g0, (size_t)B * m->num_classes), *nxt = a->g1, *t;
 #define SWAP() (t = cur, cur = nxt, nxt = t)
     size_t nh = (size_t)B * FC1_OUT;
-    softmax_xent_backward(cur, a->probs, y, B, NUM_CLASSES);
+    softmax_xent_backward(cur, a->probs, y, B, m->num_classes);
     const float *fc2_in = m->last_train ? a->d1 : a->h1;
     linear_backward(zeroed(nxt, nh), m->G.fc2_w, m->G.fc2_b, cur, fc2_in, m->P.fc2_w, B,
-                    FC1_OUT, NUM_CLASSES);
+                    FC1_OUT, m->num_classes);
     SWAP();
     if (m->last_train) {
         dropout_backward(zeroed(nxt, nh), cur, a->mask, nh);
@@ -380,11 +463,13 @@ void model_backward(Model *m, const uint8_t *y, int B) {
     }
     relu_backward(zeroed(nxt, nh), cur, a->h1, nh);
     SWAP();
-    linear_backward(zeroed(nxt, (size_t)B * FC1_IN), m->G.fc1_w, m->G.fc1_b, cur,
-                    a->pool[NUM_BLOCKS - 1], m->P.fc1_w, B, FC1_IN, FC1_OUT);
+    // frozen convolution blocks: nothing below fc1 needs a gradient
+    linear_backward(m->frozen ? NULL : zeroed(nxt, (size_t)B * FC1_IN), m->G.fc1_w, m->G.fc1_b,
+                    cur, a->pool[NUM_BLOCKS - 1], m->P.fc1_w, B, FC1_IN, FC1_OUT);
+    if (m->frozen) return;
     SWAP();
     for (int i = NUM_BLOCKS - 1; i >= 0; i--) {
-        int ci = blk_cin(i), c = blk_c(i), h = blk_h(i), hw = h * h, r = blk_r(i);
+        int ci = blk_cin(i), c = blk_c(i), h = blk_h(i), hw = h * h, r = m->hidden[i];
         size_t n = (size_t)B * c * hw;
         maxpool2x2_backward(zeroed(nxt, n), cur, a->argmax[i], B, c, h, h);
         SWAP();
@@ -411,7 +496,9 @@ void model_backward(Model *m, const uint8_t *y, int B) {
 void model_adam_step(Model *m, const AdamConfig *cfg) {
     m->can_undo = 0;
     m->adam_t++;
-    adam_update(cfg, m->adam_t, m->params, m->grads, m->adam_m, m->adam_v, NULL, m->nparams);
+    size_t f = m->frozen;
+    adam_update(cfg, m->adam_t, m->params + f, m->grads + f, m->adam_m + f, m->adam_v + f, NULL,
+                m->nparams - f);
 }
 
 // "conv1.weight[12]" for a trainable float index.
@@ -448,12 +535,23 @@ int model_undo_step(Model *m) {
         model_set_error(m, "no training step to undo");
         return -1;
     }
-    size_t n = m->nparams;
-    memcpy(m->params, m->undo, n * sizeof(float));
-    memcpy(m->adam_m, m->undo + n, n * sizeof(float));
-    memcpy(m->adam_v, m->undo + 2 * n, n * sizeof(float));
+    size_t f = m->frozen, n = m->nparams - f;   // the record covers the trained floats
+    memcpy(m->params + f, m->undo, n * sizeof(float));
+    memcpy(m->adam_m + f, m->undo + n, n * sizeof(float));
+    memcpy(m->adam_v + f, m->undo + 2 * n, n * sizeof(float));
     small_restore(m, &m->undo_small);
     m->can_undo = 0;
+    return 0;
+}
+
+// Every label below N: 0, or -1 with a message.
+static int check_labels(Model *m, const uint8_t *y, int B) {
+    for (int b = 0; b < B; b++)
+        if (y[b] >= m->num_classes) {
+            model_set_error(m, "label %d of image %d is not one of the model's %d classes", y[b], b,
+                            m->num_classes);
+            return -1;
+        }
     return 0;
 }
 
@@ -461,9 +559,9 @@ int model_undo_step(Model *m) {
 static int count_correct(const Model *m, const uint8_t *y, int B, uint8_t *pred) {
     int k = 0;
     for (int b = 0; b < B; b++) {
-        const float *p = m->a.logits + (size_t)b * NUM_CLASSES;
+        const float *p = m->a.logits + (size_t)b * m->num_classes;
         int best = 0;
-        for (int j = 1; j < NUM_CLASSES; j++)
+        for (int j = 1; j < m->num_classes; j++)
             if (p[j] > p[best]) best = j;
         k += best == y[b];
         if (pred) pred[b] = (uint8_t)best;
@@ -473,6 +571,7 @@ static int count_correct(const Model *m, const uint8_t *y, int B, uint8_t *pred)
 
 int model_train_step_limit(Model *m, const float *x, const uint8_t *y, int B,
                            const AdamConfig *cfg, double max_loss, float *loss, int *correct) {
+    if (check_labels(m, y, B)) return -1;
     // Until Adam runs, the step only changes the small state: keep it in `pending`, so
     // that a refusal before Adam leaves the undo record (the step before) as it was.
     small_save(m, &m->pending);
@@ -492,8 +591,9 @@ int model_train_step_limit(Model *m, const float *x, const uint8_t *y, int B,
         // Adam in one pass, writing the old params, m and v to the undo record, which with
         // the pending small state becomes the state before this step.
         m->adam_t++;
-        int bad = adam_update(cfg, m->adam_t, m->params, m->grads, m->adam_m, m->adam_v, m->undo,
-                              m->nparams);
+        size_t f = m->frozen;   // frozen parameters: no update, no moments (model_set_freeze_conv)
+        int bad = adam_update(cfg, m->adam_t, m->params + f, m->grads + f, m->adam_m + f,
+                              m->adam_v + f, m->undo, m->nparams - f);
         StepState tmp = m->undo_small;
         m->undo_small = m->pending;
         m->pending = tmp;
@@ -502,13 +602,13 @@ int model_train_step_limit(Model *m, const float *x, const uint8_t *y, int B,
         // a gradient or an update is not finite (rare): name the first one, then undo
         size_t n = m->nparams, i;
         char nm[64];
-        for (i = 0; i < n && isfinite(m->grads[i]); i++) {}
+        for (i = f; i < n && isfinite(m->grads[i]); i++) {}
         if (i < n) {
             param_name(m, i, nm, sizeof nm);
             snprintf(what, sizeof what, "the gradient of %.60s is %s (loss %g)", nm,
                      isnan(m->grads[i]) ? "NaN" : m->grads[i] > 0 ? "inf" : "-inf", (double)l);
         } else {
-            for (i = 0; i < n && isfinite(m->params[i]) && isfinite(m->adam_m[i]) &&
+            for (i = f; i < n && isfinite(m->params[i]) && isfinite(m->adam_m[i]) &&
                         isfinite(m->adam_v[i]);
                  i++) {}
             param_name(m, i, nm, sizeof nm);
@@ -531,7 +631,7 @@ int model_train_step(Model *m, const float *x, const uint8_t *y, int B,
 
 int model_eval_batch(Model *m, const float *x, const uint8_t *y, int B,
                      double *loss_sum, int *correct, uint8_t *pred) {
-    if (model_forward(m, x, B, 0)) return -1;
+    if (check_labels(m, y, B) || model_forward(m, x, B, 0)) return -1;
     float l = model_loss(m, y, B);
     if (loss_sum) *loss_sum += (double)l * B;
     int k = count_correct(m, y, B, pred);
@@ -542,7 +642,7 @@ int model_eval_batch(Model *m, const float *x, const uint8_t *y, int B,
 int model_predict(Model *m, const float *x, float probs[NUM_CLASSES]) {
     if (model_forward(m, x, 1, 0)) return -1;
     uint8_t y0 = 0; // softmax_xent_forward wants a label; the loss is not used
-    softmax_xent_forward(m->a.probs, m->a.logits, &y0, 1, NUM_CLASSES);
-    if (probs) memcpy(probs, m->a.probs, NUM_CLASSES * sizeof(float));
+    softmax_xent_forward(m->a.probs, m->a.logits, &y0, 1, m->num_classes);
+    if (probs) memcpy(probs, m->a.probs, (size_t)m->num_classes * sizeof(float));
     return 0;
 }

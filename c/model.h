@@ -6,6 +6,11 @@
 //           [conv(64->128) bn relu       pool] flatten(C,H,W) fc1(2048->512) relu dropout(0.5) fc2(512->10)
 //   CNN_SE: the same with an SE block caN after each relu, before each pool.
 //
+// Shape: the SE blocks' reduction ratio R (hidden size C / R, integer division as the lesson's
+// ChannelAttention(in_channels, reduction_ratio=R); 1..REDUCTION_MAX so that every block keeps
+// at least one hidden unit; default 16) and the number of classes N (2..10: fc2 is (N, 512))
+// with their names (classes.h). model_create makes the lesson's R = 16, N = 10 (CIFAR-10).
+//
 // Tensor names and shapes are PyTorch's state_dict keys (conv1.weight, bn1.running_var,
 // bn1.num_batches_tracked, ca1.fc.0.weight, fc2.bias, ...).
 // Errors: functions returning int give 0 on success and -1 on failure, with a message
@@ -14,11 +19,16 @@
 #define EXCITE_MODEL_H
 #include <stddef.h>
 #include <stdint.h>
+#include "classes.h"
 #include "optim.h"
 #include "rng.h"
 #include "safetensors.h"
 
-enum { NUM_CLASSES = 10, IMG_C = 3, IMG_H = 32, IMG_W = 32, IMG_SIZE = 3 * 32 * 32, NUM_BLOCKS = 3 };
+// NUM_CLASSES: the most classes a model has (CIFAR-10's 10); a model's own count is
+// model_num_classes().
+enum { NUM_CLASSES = CLASSES_MAX, IMG_C = 3, IMG_H = 32, IMG_W = 32, IMG_SIZE = 3 * 32 * 32,
+       NUM_BLOCKS = 3 };
+enum { REDUCTION_DEFAULT = 16, REDUCTION_MAX = 32 };
 
 typedef enum { MODEL_CNN = 0, MODEL_CNN_SE = 1 } ModelKind;
 
@@ -46,7 +56,34 @@ typedef struct Model Model;
 // max_batch: the arena is sized for it (grown later if a larger batch is passed).
 // Returns NULL only when memory runs out.
 Model *model_create(ModelKind kind, uint64_t seed, int max_batch);
+// The same with reduction ratio R (ignored by CNN) and the classes (NULL: CIFAR-10's). The
+// initialisation draws the same numbers in the same order whatever the shape (state-dict
+// order). NULL if the shape is not valid (model_shape_check says why) or memory runs out.
+Model *model_create_shaped(ModelKind kind, int reduction, const ClassList *classes,
+                           uint64_t seed, int max_batch);
+// R in 1..REDUCTION_MAX and classes valid (class_list_check): 0, or -1 with a message.
+int model_shape_check(ModelKind kind, int reduction, const ClassList *classes, char *err,
+                      size_t errlen);
 void model_free(Model *m);
+int model_reduction(const Model *m);           // R (CNN: what it was created with, unused)
+int model_se_hidden(const Model *m, int block); // C / R of block 0..2 (CNN_SE), 0 for CNN
+int model_num_classes(const Model *m);         // N
+const ClassList *model_classes(const Model *m);
+// New names for the model's N classes (checked). 0, or -1 with a message in model_error.
+int model_set_classes(Model *m, const ClassList *c);
+// Fine-tuning: copy the convolution blocks (conv, bn with its running statistics and
+// num_batches_tracked, SE) and fc1 of src, a model of the same kind and SE hidden sizes with
+// any number of classes; fc2 keeps its own (fresh) values, Adam's moments and step are reset.
+// 0, or -1 with a message (different kind or hidden sizes).
+int model_init_from(Model *m, const Model *src);
+// Freeze the convolution blocks (1) or not (0): as PyTorch's requires_grad = False on their
+// parameters, with the model in train mode. Training steps then update only fc1 and fc2
+// (Adam skips the frozen parameters: no moments, no weight decay, no change); batch norm
+// still normalises with the batch's statistics and updates its running statistics, as
+// PyTorch's BatchNorm2d does in train mode whatever requires_grad says. The backward pass
+// stops at fc1 (nothing below it needs a gradient), so frozen steps are faster.
+void model_set_freeze_conv(Model *m, int on);
+int model_freeze_conv(const Model *m);
 ModelKind model_kind(const Model *m);
 const char *model_kind_name(ModelKind kind);   // "CNN" or "CNN_SE"
 const char *model_error(const Model *m);
@@ -63,8 +100,8 @@ size_t model_num_params(const Model *m);       // trainable scalars
 // x: (B,3,32,32) normalised images; y: (B) labels.
 // Forward only; train != 0 uses batch statistics (and updates running ones) and dropout.
 int model_forward(Model *m, const float *x, int B, int train);
-const float *model_logits(const Model *m);     // (B,10) of the last forward
-const float *model_probs(const Model *m);      // (B,10) after model_loss or model_predict
+const float *model_logits(const Model *m);     // (B,N) of the last forward
+const float *model_probs(const Model *m);      // (B,N) after model_loss or model_predict
 float model_loss(Model *m, const uint8_t *y, int B);   // softmax cross-entropy, mean
 void model_zero_grad(Model *m);
 void model_backward(Model *m, const uint8_t *y, int B); // after forward + loss
@@ -87,7 +124,7 @@ int model_undo_step(Model *m);
 // Eval-mode forward of a batch: sum of per-image losses, number correct, predictions.
 int model_eval_batch(Model *m, const float *x, const uint8_t *y, int B,
                      double *loss_sum, int *correct, uint8_t *pred /* (B) or NULL */);
-int model_predict(Model *m, const float *x, float probs[NUM_CLASSES]); // one image, eval
+int model_predict(Model *m, const float *x, float probs[NUM_CLASSES]); // one image, eval: N probs
 
 // Adam state, for checkpoints: moments are flat arrays over the trainable tensors in
 // state-dict order (model_num_params() floats each).
@@ -102,7 +139,8 @@ typedef enum { MAP_CONV = 0, MAP_RELU = 1, MAP_SE = 2 } MapKind;
 const float *model_feature_map(const Model *m, int block, MapKind which, int image,
                                int *C, int *H, int *W);
 // SE internals of one image at a block (CNN_SE only; NULL otherwise): channel means
-// pooled (C), hidden before/after ReLU (C/16), z before the sigmoid (C), s = sigmoid(z) (C).
+// pooled (C), hidden before/after ReLU (C/R), z before the sigmoid (C), s = sigmoid(z) (C).
+// R here is the hidden size C/R (SEView.R), not the ratio.
 typedef struct {
     int C, R;
     const float *pooled, *hidden_pre, *hidden, *z, *s;
@@ -122,8 +160,20 @@ int model_load_safetensors(Model *m, const uint8_t *data, size_t len);
 // The same load from a file already parsed (model_load_safetensors is st_parse + this),
 // ignoring the entries whose names start with skip (NULL: none; a checkpoint's "adam.").
 // Every other entry must be a tensor of the model, as in a weights file.
+// The shapes must be the model's (kind, R's hidden sizes, N); the class names come from the
+// file's "classes" metadata (classes.h: CIFAR-10's or numbered names without it).
 int model_load_st(Model *m, const StFile *f, const char *skip);
-// Save the state dict (F32, or F16 for floats when half != 0). *out is malloc'ed.
+// What model a parsed weights file or checkpoint is for: the kind (CNN_SE iff it holds
+// ca1.fc.0.weight), R (the metadata "reduction" if present, which must fit the shapes; else
+// the largest R in 1..REDUCTION_MAX that gives the file's SE hidden sizes: the lesson's 16
+// for its (2, 4, 8); 16 for CNN), N (fc2.weight's rows) and the names (classes.h).
+// 0, or -1 with a message. The file may still fail to load (model_load_st checks the rest).
+int model_file_shape(const StFile *f, ModelKind *kind, int *reduction, ClassList *classes,
+                     char *err, size_t errlen);
+// Save the state dict (F32, or F16 for floats when half != 0). *out is malloc'ed. Metadata:
+// format "pt", model (CNN|CNN_SE), and only when they are not the lesson's: "reduction" (an
+// integer, CNN_SE with R != 16) and "classes" (not CIFAR-10's), so R = 16, N = 10 files keep
+// their bytes.
 int model_save_safetensors(Model *m, int half, uint8_t **out, size_t *len);
 int model_load_file(Model *m, const char *path);
 int model_save_file(Model *m, const char *path, int half);

@@ -7,13 +7,13 @@
 
 enum { MAX_TENSORS = 32, FC1_IN = 128 * 4 * 4, FC1_OUT = 512 };
 
-// Block geometry: input channels, output channels, spatial size (square), SE hidden size.
-// Cin 3, 32, 64; C 32, 64, 128; H 32, 16, 8; R 2, 4, 8.
+// Block geometry: input channels, output channels, spatial size (square). Cin 3, 32, 64;
+// C 32, 64, 128; H 32, 16, 8. The SE hidden size is the model's: m->hidden[i] = C / R
+// (2, 4, 8 for the lesson's R = 16).
 static inline int blk_cin(int i) { return i == 0 ? 3 : 16 << i; }
 #define BLK_C(i) (32 << (i))
 static inline int blk_c(int i) { return BLK_C(i); }
 static inline int blk_h(int i) { return 32 >> i; }
-static inline int blk_r(int i) { return (32 << i) / 16; }
 
 // What a training step changes besides the parameters and Adam moments: the running
 // statistics, num_batches_tracked, Adam's step count and the dropout generator.
@@ -33,12 +33,12 @@ typedef struct {
     float *conv_b[NUM_BLOCKS]; // (C)
     float *bn_w[NUM_BLOCKS];   // (C)
     float *bn_b[NUM_BLOCKS];   // (C)
-    float *se_w1[NUM_BLOCKS];  // (C/16, C)  caN.fc.0.weight, CNN_SE only
-    float *se_w2[NUM_BLOCKS];  // (C, C/16)  caN.fc.2.weight, CNN_SE only
+    float *se_w1[NUM_BLOCKS];  // (C/R, C)  caN.fc.0.weight, CNN_SE only
+    float *se_w2[NUM_BLOCKS];  // (C, C/R)  caN.fc.2.weight, CNN_SE only
     float *fc1_w;              // (512, 2048)
     float *fc1_b;              // (512)
-    float *fc2_w;              // (10, 512)
-    float *fc2_b;              // (10)
+    float *fc2_w;              // (N, 512)
+    float *fc2_b;              // (N)
 } Params;
 
 // Activations for a batch of up to `cap` images, NCHW. Block i has C = blk_c(i) channels
@@ -53,8 +53,8 @@ typedef struct {
     float *act[NUM_BLOCKS];        // (B,C,H,W) relu(bn(conv))
     float *se_out[NUM_BLOCKS];     // (B,C,H,W) act * s (CNN_SE)
     float *se_pooled[NUM_BLOCKS];  // (B,C)
-    float *se_hpre[NUM_BLOCKS];    // (B,R)
-    float *se_h[NUM_BLOCKS];       // (B,R)
+    float *se_hpre[NUM_BLOCKS];    // (B,C/R)
+    float *se_h[NUM_BLOCKS];       // (B,C/R)
     float *se_z[NUM_BLOCKS];       // (B,C)
     float *se_s[NUM_BLOCKS];       // (B,C)
     float *pool[NUM_BLOCKS];       // (B,C,H/2,W/2)
@@ -62,8 +62,8 @@ typedef struct {
     float *h1;                     // (B,512) relu(fc1)
     float *d1;                     // (B,512) dropout(h1)
     float *mask;                   // (B,512)
-    float *logits;                 // (B,10)
-    float *probs;                  // (B,10)
+    float *logits;                 // (B,N)
+    float *probs;                  // (B,N)
     float *g0, *g1;                // (B,32,32,32) gradient ping-pong buffers
     float *work;                   // conv scratch (one image)
     float *mem;                    // the one float allocation behind all of the above
@@ -72,6 +72,11 @@ typedef struct {
 
 struct Model {
     ModelKind kind;
+    int reduction;                 // R
+    int hidden[NUM_BLOCKS];        // SE hidden sizes C / R (CNN_SE; 0 for CNN)
+    int num_classes;               // N: fc2 is (N, 512)
+    ClassList classes;
+    size_t frozen;                 // trainable floats [0, frozen) are frozen (model_set_freeze_conv)
     char err[320];
     Rng rng;
     float dropout;

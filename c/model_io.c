@@ -4,6 +4,7 @@
 // way in). Tensor names and shapes are PyTorch's (model.h).
 #include "model_impl.h"
 #include "safetensors.h"
+#include "errors.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,24 @@ int model_load_st(Model *m, const StFile *f, const char *skip) {
                         nextra > 1 ? "s" : "", model_kind_name(m->kind), extra);
         return -1;
     }
+    // the class names (metadata "classes", or the defaults for N) and R (metadata "reduction")
+    ModelKind fk;
+    int fr;
+    ClassList names;
+    char e[300];
+    if (model_file_shape(f, &fk, &fr, &names, e, sizeof e)) {
+        model_set_error(m, "%s", e);
+        return -1;
+    }
+    if (names.n != m->num_classes) {
+        model_set_error(m, "the file names %d classes, its fc2 has %d outputs", names.n,
+                        m->num_classes);
+        return -1;
+    }
+    if (model_has_se(m) && st_find_meta(f, "reduction") && fr != m->reduction) {
+        model_set_error(m, "the file's reduction ratio is %d, the model's %d", fr, m->reduction);
+        return -1;
+    }
     // decode into a staging copy, checking values, then commit everything at once
     float *stage = malloc((m->nparams + m->nbuffers) * sizeof(float));
     if (!stage) {
@@ -154,6 +173,7 @@ int model_load_st(Model *m, const StFile *f, const char *skip) {
     }
     memcpy(m->params, stage, (m->nparams + m->nbuffers) * sizeof(float));
     memcpy(m->nbt, nbt, sizeof nbt);
+    m->classes = names;
     m->can_undo = 0; // the step before is not the step before these weights
     free(stage);
     m->err[0] = 0;
@@ -183,9 +203,23 @@ int model_save_safetensors(Model *m, int half, uint8_t **out, size_t *len) {
             in[i].data = half ? (const void *)(h16 + t->offset) : (const void *)t->data;
         }
     }
-    const char *meta[] = {"format", "pt", "model", model_kind_name(m->kind)};
+    // reduction and classes only when they are not the lesson's (R = 16 and N = 10 files keep
+    // their bytes)
+    char rtxt[16], cjson[CLASSES_JSON_MAX];
+    const char *meta[8] = {"format", "pt", "model", model_kind_name(m->kind)};
+    int nmeta = 2;
+    if (model_has_se(m) && m->reduction != REDUCTION_DEFAULT) {
+        snprintf(rtxt, sizeof rtxt, "%d", m->reduction);
+        meta[2 * nmeta] = "reduction";
+        meta[2 * nmeta++ + 1] = rtxt;
+    }
+    if (!class_list_is_cifar(&m->classes)) {
+        class_list_to_json(&m->classes, cjson, sizeof cjson);
+        meta[2 * nmeta] = CLASSES_META_KEY;
+        meta[2 * nmeta++ + 1] = cjson;
+    }
     char err[256];
-    int rc = st_write(in, m->ntensors, meta, 2, out, len, err, sizeof err);
+    int rc = st_write(in, m->ntensors, meta, nmeta, out, len, err, sizeof err);
     free(h16);
     if (rc) model_set_error(m, "%s", err);
     return rc;
@@ -231,5 +265,61 @@ int model_save_file(Model *m, const char *path, int half) {
     int rc = fclose(fp);
     free(buf);
     if (w != n || rc != 0) { model_set_error(m, "error writing %s", path); return -1; }
+    return 0;
+}
+
+// ---- the shape a file is for ------------------------------------------------------------
+static const char *const SE_W1[NUM_BLOCKS] = {"ca1.fc.0.weight", "ca2.fc.0.weight", "ca3.fc.0.weight"};
+
+int model_file_shape(const StFile *f, ModelKind *kind, int *reduction, ClassList *classes,
+                     char *err, size_t errlen) {
+    *kind = st_find(f, SE_W1[0]) ? MODEL_CNN_SE : MODEL_CNN;
+    *reduction = REDUCTION_DEFAULT;
+    const char *rm = st_find_meta(f, "reduction");
+    if (rm) {
+        char *end;
+        long r = strtol(rm, &end, 10);
+        if (end == rm || *end || r < 1 || r > REDUCTION_MAX)
+            return set_err(err, errlen, "metadata \"reduction\" = \"%.20s\" is not an integer in "
+                           "1..%d", rm, REDUCTION_MAX), -1;
+        *reduction = (int)r;
+    }
+    if (*kind == MODEL_CNN_SE) {
+        int hidden[NUM_BLOCKS], usable = 1;
+        for (int i = 0; i < NUM_BLOCKS; i++) {
+            const StEntry *e = st_find(f, SE_W1[i]);
+            usable &= e && e->ndim == 2 && e->shape[0] >= 1 && e->shape[0] <= 128;
+            hidden[i] = usable ? (int)e->shape[0] : 0;
+        }
+        // a missing or malformed SE tensor: the loader names it (the lesson's R meanwhile)
+        int found = !usable;
+        for (int r = REDUCTION_MAX; r >= 1 && !found; r--) {
+            if (rm && r != *reduction) continue;
+            int ok = 1;
+            for (int i = 0; i < NUM_BLOCKS; i++) ok &= blk_c(i) / r == hidden[i];
+            if (ok) { *reduction = r; found = 1; }
+        }
+        if (!found)
+            return set_err(err, errlen, "the SE hidden sizes (%d, %d, %d) are C / R of no "
+                           "reduction ratio R%s", hidden[0], hidden[1], hidden[2],
+                           rm ? " (metadata \"reduction\")" : " in 1..32"), -1;
+    }
+    // a missing or malformed fc2: the loader names it (CIFAR-10's N meanwhile)
+    const StEntry *fc2 = st_find(f, "fc2.weight");
+    int n = fc2 && fc2->ndim == 2 && fc2->shape[0] <= 1000 ? (int)fc2->shape[0] : 10;
+    if (n < CLASSES_MIN || n > CLASSES_MAX)
+        return set_err(err, errlen, "fc2 has %d outputs: a model has %d to %d classes", n,
+                       CLASSES_MIN, CLASSES_MAX), -1;
+    const char *cm = st_find_meta(f, CLASSES_META_KEY);
+    if (cm) {
+        if (class_list_from_json(classes, cm, err, errlen)) return -1;
+        if (classes->n != n)
+            return set_err(err, errlen, "metadata \"classes\" names %d classes, fc2 has %d outputs",
+                           classes->n, n), -1;
+    } else if (n == 10) {
+        class_list_cifar(classes);
+    } else {
+        class_list_numbered(classes, n);
+    }
     return 0;
 }

@@ -30,6 +30,7 @@ int evaluate(Model *m, const Dataset *d, int batch_size, EvalResult *r, char *er
 int evaluate_predictions(Model *m, const Dataset *d, int batch_size, EvalResult *r,
                          uint8_t *predictions, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
+    r->num_classes = model_num_classes(m);
     if (d->n <= 0) {
         set_err(err, errlen, "evaluate: the dataset is empty");
         return -1;
@@ -51,6 +52,13 @@ int evaluate_predictions(Model *m, const Dataset *d, int batch_size, EvalResult 
         int B = d->n - start < batch_size ? d->n - start : batch_size;
         for (int i = 0; i < B; i++) idx[i] = start + i;
         batch_make(x, y, d, idx, B, 0, NULL);
+        for (int i = 0; i < B && !rc; i++)
+            if (y[i] >= r->num_classes) {
+                set_err(err, errlen, "evaluate: image %d has label %d; the model has %d classes",
+                        start + i, y[i], r->num_classes);
+                rc = -1;
+            }
+        if (rc) break;
         double ls = 0;
         int correct = 0;
         if (model_eval_batch(m, x, y, B, &ls, &correct, pred)) {
@@ -64,7 +72,7 @@ int evaluate_predictions(Model *m, const Dataset *d, int batch_size, EvalResult 
         for (int i = 0; i < B; i++) {
             r->class_total[y[i]]++;
             if (pred[i] == y[i]) r->class_correct[y[i]]++;
-            if (pred[i] < NUM_CLASSES) r->confusion[y[i]][pred[i]]++;
+            r->confusion[y[i]][pred[i]]++;
         }
     }
     free(x); free(idx); free(y); free(pred);
@@ -95,9 +103,24 @@ void trainer_free(Trainer *t) {
     free(t);
 }
 
-Trainer *trainer_new(const TrainConfig *cfg, const Dataset *train, const Dataset *test,
-                     char *err, size_t errlen) {
+// The first label of d that is not below n, or -1.
+static int bad_label(const Dataset *d, int n) {
+    for (int i = 0; d && i < d->n; i++)
+        if (d->labels[i] >= n) return i;
+    return -1;
+}
+
+Trainer *trainer_new(const TrainConfig *cfg, const ClassList *classes, const Dataset *train,
+                     const Dataset *test, char *err, size_t errlen) {
     if (train_config_check(cfg, err, errlen)) return NULL;
+    if (model_shape_check(cfg->kind, cfg->reduction, classes, err, errlen)) return NULL;
+    int N = classes ? classes->n : 10, bt = bad_label(train, N), bs = bad_label(test, N);
+    if (bt >= 0 || bs >= 0) {
+        set_err(err, errlen, "%s image %d has label %d; the model has %d classes (labels 0..%d)",
+                bt >= 0 ? "training" : "test", bt >= 0 ? bt : bs,
+                bt >= 0 ? train->labels[bt] : test->labels[bs], N, N - 1);
+        return NULL;
+    }
     if (cfg->val >= train->n) {
         set_err(err, errlen, "--val %d leaves no training images (the training set has %d)",
                 cfg->val, train->n);
@@ -127,12 +150,13 @@ Trainer *trainer_new(const TrainConfig *cfg, const Dataset *train, const Dataset
     // buffers for the largest batch that can occur: a batch size above the number of
     // training images costs no memory
     int cap = cfg->batch_size < t->train_view.n ? cfg->batch_size : t->train_view.n;
-    t->m = model_create(cfg->kind, cfg->seed, cap);
+    t->m = model_create_shaped(cfg->kind, cfg->reduction, classes, cfg->seed, cap);
     t->perm = malloc((size_t)t->train_view.n * sizeof(int));
     t->x = malloc((size_t)cap * IMG_SIZE * sizeof(float));
     t->y = malloc((size_t)cap);
     if (!t->m || !t->perm || !t->x || !t->y) goto oom;
     model_set_dropout(t->m, cfg->dropout);
+    model_set_freeze_conv(t->m, cfg->freeze_conv);
     t->s.lr = cfg->lr;
     t->s.best_loss = INFINITY;
     t->s.plateau = plateau_default();
@@ -150,7 +174,32 @@ oom:
 
 Trainer *trainer_create(const TrainConfig *cfg, const Dataset *train, const Dataset *test,
                         char *err, size_t errlen) {
-    return trainer_new(cfg, train, test, err, errlen);
+    return trainer_new(cfg, NULL, train, test, err, errlen);
+}
+
+Trainer *trainer_create_classes(const TrainConfig *cfg, const ClassList *classes,
+                                const Dataset *train, const Dataset *test, char *err,
+                                size_t errlen) {
+    return trainer_new(cfg, classes, train, test, err, errlen);
+}
+
+int trainer_init_weights(Trainer *t, const uint8_t *data, size_t len) {
+    if (t->s.step > 0 || t->s.epoch > 0) {
+        set_err(t->err, sizeof t->err, "fine-tuning: the pretrained weights go in before the "
+                "first step");
+        return -1;
+    }
+    char e[400];
+    Model *src = model_from_bytes(data, len, -1, 1, e, sizeof e);
+    if (!src) {
+        set_err(t->err, sizeof t->err, "pretrained weights: %s", e);
+        return -1;
+    }
+    int rc = model_init_from(t->m, src);
+    if (rc) set_err(t->err, sizeof t->err, "%s", model_error(t->m));
+    model_free(src);
+    if (!rc) model_set_freeze_conv(t->m, t->cfg.freeze_conv);
+    return rc;
 }
 
 Model *trainer_model(Trainer *t) { return t->m; }

@@ -83,6 +83,7 @@ typedef struct {
 
 typedef struct {
     int n;
+    int num_classes;                  // N of the model: the arrays below use [0, N)
     double loss;                      // mean cross-entropy
     double accuracy;                  // fraction
     int class_total[NUM_CLASSES], class_correct[NUM_CLASSES];
@@ -107,8 +108,17 @@ enum { TRAIN_OK = 0, TRAIN_ERROR = -1, TRAIN_DIVERGED = -2 };
 
 // A new run: builds the model from cfg->seed. train/test must outlive the trainer; with
 // cfg->val > 0 the last val images of train are the validation set (not trained on).
+// The model has cfg->kind, cfg->reduction and CIFAR-10's classes.
 Trainer *trainer_create(const TrainConfig *cfg, const Dataset *train, const Dataset *test,
                         char *err, size_t errlen);
+// The same for N classes (NULL: CIFAR-10's): every label of train and test must be < N.
+Trainer *trainer_create_classes(const TrainConfig *cfg, const ClassList *classes,
+                                const Dataset *train, const Dataset *test, char *err,
+                                size_t errlen);
+// Fine-tuning, before the first step: the convolution blocks and fc1 from a weights file or
+// checkpoint of the same kind and SE hidden sizes (any N: CIFAR-10's shipped weights), fc2
+// as initialised from the seed (model_init_from). 0, or -1 with a message in trainer_error.
+int trainer_init_weights(Trainer *t, const uint8_t *data, size_t len);
 void trainer_free(Trainer *t);
 Model *trainer_model(Trainer *t);
 const TrainConfig *trainer_config(const Trainer *t);

@@ -40,7 +40,7 @@ struct Trainer {
 };
 
 // A trainer for cfg over train/test, at the start of the run (train.c).
-Trainer *trainer_new(const TrainConfig *cfg, const Dataset *train, const Dataset *test,
-                     char *err, size_t errlen);
+Trainer *trainer_new(const TrainConfig *cfg, const ClassList *classes, const Dataset *train,
+                     const Dataset *test, char *err, size_t errlen);
 
 #endif

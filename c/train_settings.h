@@ -13,6 +13,8 @@
 //   arg       the option's value in --help; "" for a BOOL flag, which takes no value
 //   help      one line for --help (a '\n' continues it on the next line)
 // In a checkpoint each setting is metadata config.<name> (kind: "model", its name CNN|CNN_SE).
+// Settings added after the first checkpoint format (CHECKPOINT_NEWER_SETTINGS, checkpoint.c)
+// take their default when an older checkpoint lacks them.
 #ifndef EXCITE_TRAIN_SETTINGS_H
 #define EXCITE_TRAIN_SETTINGS_H
 #include <stddef.h>
@@ -21,6 +23,9 @@
 
 #define TRAIN_SETTINGS(X)                                                                         \
     X(kind, KIND, 0, 0, 1, "model", "cnn|cnn_se", "network")                                      \
+    X(reduction, INT, REDUCTION_DEFAULT, 1, REDUCTION_MAX, "reduction", "R",                      \
+      "CNN_SE: the SE blocks' reduction ratio; hidden size C / R (integer division,\n"            \
+      "as the lesson's ChannelAttention(in_channels, reduction_ratio=R))")                        \
     X(seed, U64, 1, 0, 18446744073709551615.0, "seed", "N",                                       \
       "one seed for initialisation, shuffling, augmentation, dropout")                            \
     X(epochs, INT, 10, 0, 100000, "epochs", "N", "epochs to train (with --resume: the new total)") \
@@ -41,6 +46,11 @@
     X(val, INT, 0, 0, 1073741824, "val", "N",                                                     \
       "hold out the last N training images as validation: the scheduler watches\n"              \
       "their loss; the test set is evaluated once, at the end")                                  \
+    X(freeze_conv, BOOL, 0, 0, 1, "freeze-conv", "",                                              \
+      "train only fc1 and fc2: the convolution blocks (conv, bn, SE) keep their weights\n"        \
+      "(batch norm still updates its running statistics, as PyTorch in train mode)")              \
+    X(test_fraction, FLOAT, 0.2, 0.01, 0.9, "test-fraction", "X",                                 \
+      "--images: the fraction of each class held out as the test set (seeded, stratified)")      \
     X(explode_abs, FLOAT, 1e3, 1, 1e30, NULL, "X",                                                \
       "divergence guard: a loss above this stops the run")                                        \
     X(explode_ratio, FLOAT, 100, 1, 1e30, NULL, "X",                                              \

@@ -20,13 +20,13 @@ STD = (0.2470, 0.2435, 0.2616)
 class ChannelAttention(nn.Module):
     """Squeeze-and-Excitation: s = sigmoid(W2 relu(W1 avgpool(x))), out = x * s."""
 
-    def __init__(self, channels, reduction=16):
+    def __init__(self, in_channels, reduction_ratio=16):
         super().__init__()
         self.avg_pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Sequential(
-            nn.Linear(channels, channels // reduction, bias=False),
+            nn.Linear(in_channels, in_channels // reduction_ratio, bias=False),
             nn.ReLU(inplace=True),
-            nn.Linear(channels // reduction, channels, bias=False),
+            nn.Linear(in_channels // reduction_ratio, in_channels, bias=False),
             nn.Sigmoid(),
         )
 
@@ -37,7 +37,7 @@ class ChannelAttention(nn.Module):
 
 
 class CNN(nn.Module):
-    def __init__(self, se=False, dropout=0.5):
+    def __init__(self, se=False, dropout=0.5, reduction_ratio=16):
         super().__init__()
         self.se = se
         chans = [(3, 32), (32, 64), (64, 128)]
@@ -45,7 +45,7 @@ class CNN(nn.Module):
             setattr(self, f"conv{i}", nn.Conv2d(ci, co, 3, padding=1))
             setattr(self, f"bn{i}", nn.BatchNorm2d(co))
             if se:
-                setattr(self, f"ca{i}", ChannelAttention(co))
+                setattr(self, f"ca{i}", ChannelAttention(co, reduction_ratio=reduction_ratio))
         self.pool = nn.MaxPool2d(2, 2)
         self.fc1 = nn.Linear(128 * 4 * 4, 512)
         self.dropout = nn.Dropout(dropout)
@@ -66,12 +66,17 @@ class CNN(nn.Module):
 
 
 class CNN_SE(CNN):
-    def __init__(self, dropout=0.5):
-        super().__init__(se=True, dropout=dropout)
+    def __init__(self, dropout=0.5, reduction_ratio=16):
+        super().__init__(se=True, dropout=dropout, reduction_ratio=reduction_ratio)
 
 
-def make(kind, dropout=0.5):
-    return CNN_SE(dropout) if kind == "CNN_SE" else CNN(dropout=dropout)
+def make(kind, dropout=0.5, reduction_ratio=16, num_classes=10):
+    """The lesson's model; an N-class model is the lesson's with model.fc2 = nn.Linear(512, N)
+    (what an excite file of N classes loads into; its class names are metadata "classes")."""
+    m = CNN_SE(dropout, reduction_ratio) if kind == "CNN_SE" else CNN(dropout=dropout)
+    if num_classes != 10:
+        m.fc2 = nn.Linear(512, num_classes)
+    return m
 
 
 # ---- safetensors ------------------------------------------------------------------------

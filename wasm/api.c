@@ -15,6 +15,7 @@
 #include "image.h"
 #include "model.h"
 #include "optim.h"
+#include "safetensors.h"
 #include "threads.h"
 #include "train.h"
 
@@ -71,7 +72,93 @@ API Model *ex_model_create(int kind, double seed, int max_batch) {
     return m;
 }
 
+// The class names as a JSON array (classes.h), or NULL/"" for CIFAR-10's; message in last_error.
+static int classes_arg(ClassList *c, const char *json) {
+    if (!json || !*json) {
+        class_list_cifar(c);
+        return 0;
+    }
+    return class_list_from_json(c, json, last_error, sizeof last_error);
+}
+
+// A model of any shape: reduction ratio R (CNN_SE), classes_json (NULL: CIFAR-10's 10).
+API Model *ex_model_create_shaped(int kind, int reduction, const char *classes_json, double seed,
+                                  int max_batch) {
+    ClassList c;
+    if (classes_arg(&c, classes_json)) return NULL;
+    if (model_shape_check((ModelKind)kind, reduction, &c, last_error, sizeof last_error)) return NULL;
+    if (!(seed >= 0 && seed < 9007199254740992.0) || seed != floor(seed)) {
+        set_error("seed must be an integer in [0, 2^53)");
+        return NULL;
+    }
+    if (max_batch < 1 || max_batch > 4096) {
+        set_error("max_batch must be in [1, 4096]");
+        return NULL;
+    }
+    Model *m = model_create_shaped((ModelKind)kind, reduction, &c, (uint64_t)seed, max_batch);
+    if (!m) set_error("out of memory creating the model");
+    return m;
+}
+
 API void ex_model_free(Model *m) { model_free(m); }
+API int ex_model_reduction(Model *m) { return model_reduction(m); }
+API int ex_model_num_classes(Model *m) { return model_num_classes(m); }
+API int ex_model_se_hidden(Model *m, int block) { return model_se_hidden(m, block); }
+// The model's class names as a JSON array (valid until the next call).
+API const char *ex_model_classes(Model *m) {
+    static char json[CLASSES_JSON_MAX];
+    class_list_to_json(model_classes(m), json, sizeof json);
+    return json;
+}
+API int ex_model_set_classes(Model *m, const char *classes_json) {
+    ClassList c;
+    if (class_list_from_json(&c, classes_json, last_error, sizeof last_error)) return -1;
+    if (model_set_classes(m, &c)) {
+        set_error(model_error(m));
+        return -1;
+    }
+    return 0;
+}
+// Fine-tuning: conv blocks and fc1 from pretrained weights (model_init_from).
+API int ex_model_init_from(Model *m, const uint8_t *data, int len) {
+    if (len <= 0) {
+        set_error("pretrained weights: the file is empty");
+        return -1;
+    }
+    char e[400];
+    Model *src = model_from_bytes(data, (size_t)len, -1, 1, e, sizeof e);
+    if (!src) {
+        snprintf(last_error, sizeof last_error, "pretrained weights: %s", e);
+        return -1;
+    }
+    int rc = model_init_from(m, src);
+    if (rc) set_error(model_error(m));
+    model_free(src);
+    return rc;
+}
+API void ex_model_set_freeze_conv(Model *m, int on) { model_set_freeze_conv(m, on); }
+API int ex_model_freeze_conv(Model *m) { return model_freeze_conv(m); }
+
+// Class names checked as a model's (classes.h): 0, or -1 with the reason in last_error.
+API int ex_classes_check(const char *classes_json) {
+    ClassList c;
+    return class_list_from_json(&c, classes_json, last_error, sizeof last_error);
+}
+
+// The seeded, stratified split (classes.h split_stratified) of n labels; sizes[0..2) =
+// n_train, n_test; train_idx and test_idx need room for n ints each.
+API int ex_split(const uint8_t *labels, int n, const char *classes_json, double test_fraction,
+                 double seed, int *train_idx, int *test_idx, int *sizes) {
+    ClassList c;
+    if (classes_arg(&c, classes_json)) return -1;
+    if (!(seed >= 0 && seed < 9007199254740992.0) || seed != floor(seed)) {
+        set_error("seed must be an integer in [0, 2^53)");
+        return -1;
+    }
+    if (n < 0) n = 0;
+    return split_stratified(labels, n, &c, test_fraction, (uint64_t)seed, train_idx, &sizes[0],
+                            test_idx, &sizes[1], last_error, sizeof last_error);
+}
 API const char *ex_model_error(Model *m) { return model_error(m); }
 API int ex_model_kind(Model *m) { return (int)model_kind(m); }
 API double ex_model_num_params(Model *m) { return (double)model_num_params(m); }
@@ -280,7 +367,8 @@ API void ex_dataset_free(Dataset *d) {
     free(d);
 }
 
-// out[0..3) = n, loss, accuracy; class_total/class_correct (10), confusion (10*10).
+// out[0..4) = n, loss, accuracy, N; class_total/class_correct (10, the first N used),
+// confusion (10*10 as [true][predicted], the first N rows and columns used).
 API int ex_evaluate(Model *m, const Dataset *d, int batch_size, double *out, int *class_total,
                     int *class_correct, int *confusion) {
     EvalResult r;
@@ -288,6 +376,7 @@ API int ex_evaluate(Model *m, const Dataset *d, int batch_size, double *out, int
     out[0] = r.n;
     out[1] = r.loss;
     out[2] = r.accuracy;
+    out[3] = r.num_classes;
     memcpy(class_total, r.class_total, sizeof r.class_total);
     memcpy(class_correct, r.class_correct, sizeof r.class_correct);
     memcpy(confusion, r.confusion, sizeof r.confusion);
@@ -296,7 +385,7 @@ API int ex_evaluate(Model *m, const Dataset *d, int batch_size, double *out, int
 
 // Images [start, start + count) of d as one eval batch (count <= EVAL_BATCH_MAX): the core's
 // evaluate of them (out, class_total, class_correct, confusion as ex_evaluate), the predicted
-// class of each in predictions[count] and its softmax probabilities in probs[count*10], for
+// class of each in predictions[count] and its softmax probabilities in probs[count*N], for
 // the page's Evaluate panel (mistakes, the paired comparison of two models).
 API int ex_evaluate_images(Model *m, const Dataset *d, int start, int count, double *out,
                            int *class_total, int *class_correct, int *confusion,
@@ -313,10 +402,11 @@ API int ex_evaluate_images(Model *m, const Dataset *d, int start, int count, dou
     out[0] = r.n;
     out[1] = r.loss;
     out[2] = r.accuracy;
+    out[3] = r.num_classes;
     memcpy(class_total, r.class_total, sizeof r.class_total);
     memcpy(class_correct, r.class_correct, sizeof r.class_correct);
     memcpy(confusion, r.confusion, sizeof r.confusion);
-    memcpy(probs, model_probs(m), (size_t)count * NUM_CLASSES * sizeof(float));
+    memcpy(probs, model_probs(m), (size_t)count * (size_t)r.num_classes * sizeof(float));
     return 0;
 }
 
@@ -326,6 +416,23 @@ API int ex_weights_kind(const uint8_t *data, int len) {
     if (weights_detect_kind(data, (size_t)len, &k, last_error, sizeof last_error)) return -1;
     return (int)k;
 }
+
+// What model a weights file or checkpoint is for (model_file_shape): out[0..2) = kind, R;
+// the class names' JSON in ex_weights_classes() until the next call. -1: not a weights file.
+static char weights_classes[CLASSES_JSON_MAX];
+API int ex_weights_shape(const uint8_t *data, int len, int *out) {
+    StFile f;
+    if (len < 0 || st_parse(&f, data, (size_t)len, last_error, sizeof last_error)) return -1;
+    ModelKind k;
+    ClassList c;
+    int rc = model_file_shape(&f, &k, &out[1], &c, last_error, sizeof last_error);
+    st_free(&f);
+    if (rc) return -1;
+    out[0] = (int)k;
+    class_list_to_json(&c, weights_classes, sizeof weights_classes);
+    return 0;
+}
+API const char *ex_weights_classes(void) { return weights_classes; }
 
 // ---- training settings: a TrainConfig edited by name ----------------------------------
 API TrainConfig *ex_config_create(void) {
@@ -406,6 +513,18 @@ API const char *ex_csv_epoch_row(const double *rec) {
 // ---- the training loop (train.h) --------------------------------------------------------
 API Trainer *ex_trainer_create(const TrainConfig *c, const Dataset *train, const Dataset *test) {
     return trainer_create(c, train, test, last_error, sizeof last_error);
+}
+// The same for the classes of classes_json (NULL: CIFAR-10's).
+API Trainer *ex_trainer_create_classes(const TrainConfig *c, const char *classes_json,
+                                       const Dataset *train, const Dataset *test) {
+    ClassList cl;
+    if (classes_arg(&cl, classes_json)) return NULL;
+    return trainer_create_classes(c, &cl, train, test, last_error, sizeof last_error);
+}
+// Fine-tuning before the first step (trainer_init_weights); message in ex_trainer_error.
+API int ex_trainer_init_weights(Trainer *t, const uint8_t *data, int len) {
+    if (len < 0) return -1;
+    return trainer_init_weights(t, data, (size_t)len);
 }
 API void ex_trainer_free(Trainer *t) { trainer_free(t); }
 API Model *ex_trainer_model(Trainer *t) { return trainer_model(t); }

@@ -225,12 +225,67 @@ class Excite {
     heapBytes() { return this._buf().byteLength; }
     heapUsed() { return this._m._ex_heap_used(); }
 
-    createModel(kind = 'CNN', { seed = 1, maxBatch = 64 } = {}) {
+    // reduction: the SE reduction ratio R (1..32, hidden size C / R; default 16, the
+    // lesson's); classes: the class names in label order (2..10, any UTF-8; default null:
+    // CIFAR-10's CLASSES), checked as checkClassNames does.
+    createModel(kind = 'CNN', { seed = 1, maxBatch = 64, reduction = 16, classes = null } = {}) {
         const k = KINDS.indexOf(kind);
         if (k < 0) throw new Error(`unknown model kind '${kind}' (expected CNN or CNN_SE)`);
-        const p = this._m._ex_model_create(k, Number(seed), maxBatch);
+        if (!Number.isInteger(reduction)) throw new Error(`reduction must be an integer (got ${reduction})`);
+        const json = this._classesJson(classes);
+        const p = this._m._ex_model_create_shaped(k, reduction, json ? this._cstr('classes', json) : 0,
+                                                  Number(seed), maxBatch);
         if (!p) throw new Error(this._lastError());
         return new Model(this, p, null);
+    }
+
+    // null/undefined -> '' (CIFAR-10's); an array of strings -> its JSON (classes.h).
+    _classesJson(classes) {
+        if (classes === null || classes === undefined) return '';
+        if (!Array.isArray(classes) || classes.some((c) => typeof c !== 'string')) {
+            throw new Error('classes must be an array of class names (strings)');
+        }
+        return JSON.stringify(classes);
+    }
+
+    // Throws an Error saying what is wrong with a list of class names (2..10 names, 1..63
+    // UTF-8 bytes each, no control characters, '/' or '\\', no duplicates ignoring ASCII case;
+    // c/classes.h), else returns the names.
+    checkClassNames(names) {
+        const json = this._classesJson(names);
+        if (this._m._ex_classes_check(this._cstr('classes', json || '[]')) !== 0) throw new Error(this._lastError());
+        return names;
+    }
+
+    // The train/test split of c/classes.h (split_stratified), the one `excite train --images`
+    // makes: labels (Uint8Array, the pictures in canonical order: class by class in label
+    // order, each class's pictures in their order), classes (names, for messages and N),
+    // testFraction (default: the test_fraction setting's), seed (the run's seed) ->
+    // { train: Int32Array, test: Int32Array } of indices into labels, both ascending.
+    splitImages(labels, { classes, testFraction, seed = 1 } = {}) {
+        if (!(labels instanceof Uint8Array)) throw new Error('splitImages: labels must be a Uint8Array');
+        if (testFraction === undefined) testFraction = this.trainSettings.find((x) => x.name === 'test_fraction').default;
+        const json = this._classesJson(classes);
+        const n = labels.length;
+        const y = this._copyIn('y', labels.length ? labels : new Uint8Array(1));
+        const tr = this._tmp('split-train', Math.max(1, n) * 4), te = this._tmp('split-test', Math.max(1, n) * 4);
+        const sizes = this._tmp('sizes', 8);
+        if (this._m._ex_split(y, n, json ? this._cstr('classes', json) : 0, testFraction, Number(seed),
+                              tr, te, sizes) !== 0) throw new Error(this._lastError());
+        const [nTrain, nTest] = this._i32(sizes, 2);
+        return { train: this._i32(tr, nTrain).slice(), test: this._i32(te, nTest).slice() };
+    }
+
+    // What model a weights file or checkpoint is for (c/model.h model_file_shape):
+    // { kind, reduction, numClasses, classes } from its shapes and metadata.
+    weightsInfo(bytes) {
+        checkBytes(bytes, 'weightsInfo');
+        const b = this._copyIn('file', bytes);
+        const out = this._tmp('wshape', 8);
+        if (this._m._ex_weights_shape(b, bytes.length, out) !== 0) throw new Error(this._lastError());
+        const [k, reduction] = this._i32(out, 2);
+        const classes = JSON.parse(this._str(this._m._ex_weights_classes()));
+        return { kind: KINDS[k], reduction, numClasses: classes.length, classes };
     }
 
     createDataset(images, labels) {
@@ -254,12 +309,28 @@ class Excite {
         return new Dataset(this, p, n);
     }
 
-    createTrainer(settings, train, test) {
+    // classes: the names of the labels (default CIFAR-10's); init: the bytes of pretrained
+    // weights to fine-tune from (convolution blocks and fc1 copied, fc2 fresh for N classes;
+    // the kind and SE hidden sizes must match), or null. settings.freezeConv freezes the
+    // convolution blocks (c/model.h model_set_freeze_conv).
+    createTrainer(settings, train, test, { classes = null, init = null } = {}) {
         const cfg = this._config(settings);
+        let t = null;
         try {
-            const p = this._m._ex_trainer_create(cfg, train._live(), test._live());
+            const json = this._classesJson(classes);
+            const p = this._m._ex_trainer_create_classes(cfg, json ? this._cstr('classes', json) : 0,
+                                                         train._live(), test._live());
             if (!p) throw new Error(this._lastError());
-            return new Trainer(this, p, train, test);
+            t = new Trainer(this, p, train, test);
+            if (init) {
+                checkBytes(init, 'createTrainer init');
+                const b = this._copyIn('file', init);
+                if (this._m._ex_trainer_init_weights(p, b, init.length) !== 0) throw t._error(-1);
+            }
+            return t;
+        } catch (e) {
+            if (t) t.free();
+            throw e;
         } finally {
             this._m._ex_config_free(cfg);
         }
@@ -369,31 +440,52 @@ class Excite {
     // batchSize: the model's activation memory grows to fit it and stays (CNN_SE: ~1.4 MB
     // per image of batch), so keep it near the training batch size.
     evaluate(model, dataset, batchSize = 64) {
-        const out = this._tmp('evalout', 3 * 8), tot = this._tmp('ctot', 40),
+        const out = this._tmp('evalout', 4 * 8), tot = this._tmp('ctot', 40),
             cor = this._tmp('ccor', 40), conf = this._tmp('conf', 400);
         if (this._m._ex_evaluate(model._live(), dataset._live(), batchSize, out, tot, cor, conf) !== 0) {
             throw new Error(this._lastError());
         }
-        const [n, loss, accuracy] = this._f64(out, 3);
-        return { n, loss, accuracy, classTotal: this._i32(tot, 10).slice(),
-                 classCorrect: this._i32(cor, 10).slice(), confusion: this._i32(conf, 100).slice() };
+        return this._evalResult(out, tot, cor, conf);
+    }
+
+    // { n, loss, accuracy, numClasses, classTotal (N), classCorrect (N), confusion (N*N,
+    // row = true class, column = predicted) } from ex_evaluate's outputs.
+    _evalResult(out, tot, cor, conf) {
+        const [n, loss, accuracy, N] = this._f64(out, 4);
+        const full = this._i32(conf, 100), confusion = new Int32Array(N * N);
+        for (let i = 0; i < N; i++) confusion.set(full.subarray(i * 10, i * 10 + N), i * N);
+        return { n, loss, accuracy, numClasses: N, classTotal: this._i32(tot, N).slice(),
+                 classCorrect: this._i32(cor, N).slice(), confusion };
     }
 
     // Images [start, start + count) of a dataset as one eval batch (count <= 256): what
     // evaluate() returns for them, and per image the predicted class (predictions,
-    // Uint8Array(count)) and the softmax probabilities (probs, Float32Array(count*10)).
+    // Uint8Array(count)) and the softmax probabilities (probs, Float32Array(count*N)).
     evaluateImages(model, dataset, start, count) {
-        const out = this._tmp('evalout', 3 * 8), tot = this._tmp('ctot', 40),
+        const out = this._tmp('evalout', 4 * 8), tot = this._tmp('ctot', 40),
             cor = this._tmp('ccor', 40), conf = this._tmp('conf', 400),
             pred = this._tmp('evalpred', count), probs = this._tmp('evalprobs', count * 40);
         if (this._m._ex_evaluate_images(model._live(), dataset._live(), start, count, out, tot, cor,
                                         conf, pred, probs) !== 0) {
             throw new Error(this._lastError());
         }
-        const [n, loss, accuracy] = this._f64(out, 3);
-        return { n, loss, accuracy, classTotal: this._i32(tot, 10).slice(),
-                 classCorrect: this._i32(cor, 10).slice(), confusion: this._i32(conf, 100).slice(),
-                 predictions: this._u8(pred, count).slice(), probs: this._f32(probs, count * 10).slice() };
+        const r = this._evalResult(out, tot, cor, conf);
+        return { ...r, predictions: this._u8(pred, count).slice(),
+                 probs: this._f32(probs, count * r.numClasses).slice() };
+    }
+
+    // A new model of the shape a weights file is for (weightsInfo: kind, R, classes), loaded
+    // from it. Options: seed (irrelevant once loaded), maxBatch.
+    modelFromSafetensors(bytes, { maxBatch = 64 } = {}) {
+        const info = this.weightsInfo(bytes);
+        const m = this.createModel(info.kind, { maxBatch, reduction: info.reduction, classes: info.classes });
+        try {
+            m.loadSafetensors(bytes);
+        } catch (e) {
+            m.free();
+            throw e;
+        }
+        return m;
     }
 
     // The model a safetensors file is for ('CNN' or 'CNN_SE': CNN_SE iff it has
@@ -544,6 +636,30 @@ class Model {
 
     get kind() { return KINDS[this._ex._m._ex_model_kind(this._live())]; }
     get numParams() { return this._ex._m._ex_model_num_params(this._live()); }
+    // The reduction ratio R (CNN: the one it was made with, unused), the SE hidden sizes
+    // C / R per block ([0, 0, 0] for CNN), the number of classes N and their names.
+    get reduction() { return this._ex._m._ex_model_reduction(this._live()); }
+    get hiddenSizes() { const p = this._live(); return [0, 1, 2].map((b) => this._ex._m._ex_model_se_hidden(p, b)); }
+    get numClasses() { return this._ex._m._ex_model_num_classes(this._live()); }
+    get classes() { return JSON.parse(this._ex._str(this._ex._m._ex_model_classes(this._live()))); }
+    setClasses(names) {
+        const json = this._ex._classesJson(names);
+        if (!json) throw new Error('setClasses: expected an array of names');
+        if (this._ex._m._ex_model_set_classes(this._live(), this._ex._cstr('classes', json)) !== 0) {
+            throw new Error(this._ex._lastError());
+        }
+    }
+    // Fine-tuning: the convolution blocks and fc1 from pretrained weights (bytes of a weights
+    // file of the same kind and SE hidden sizes, any N); fc2 keeps its values.
+    initFrom(bytes) {
+        const p = this._live();
+        checkBytes(bytes, 'initFrom');
+        const b = this._ex._copyIn('file', bytes);
+        if (this._ex._m._ex_model_init_from(p, b, bytes.length) !== 0) throw new Error(this._ex._lastError());
+    }
+    // Freeze the convolution blocks: training steps change only fc1 and fc2 (c/model.h).
+    get freezeConv() { return this._ex._m._ex_model_freeze_conv(this._live()) !== 0; }
+    set freezeConv(on) { this._ex._m._ex_model_set_freeze_conv(this._live(), on ? 1 : 0); }
 
     tensors() {
         const m = this._ex._m, p = this._live();
@@ -634,7 +750,7 @@ class Model {
         const { x, B } = ex._images(images);
         const l = ex._m._ex_model_logits(p, x, B);
         if (!l) throw this._fail();
-        return ex._f32(l, B * 10).slice();
+        return ex._f32(l, B * this.numClasses).slice();
     }
 
     predict(image) {
@@ -642,7 +758,7 @@ class Model {
         const { x } = ex._images(image, 1);
         const probs = ex._tmp('probs', 40);
         if (ex._m._ex_model_predict(p, x, probs) !== 0) throw this._fail();
-        return ex._f32(probs, 10).slice();
+        return ex._f32(probs, this.numClasses).slice();
     }
 
     featureMap(block, which = 'relu') {
@@ -670,7 +786,8 @@ class Model {
     gradCam(image, cls, block = 2) {
         const p = this._live(), ex = this._ex;
         checkBlock(block);
-        if (!(Number.isInteger(cls) && cls >= 0 && cls < 10)) throw new Error('gradCam: class must be 0..9');
+        const N = this.numClasses;
+        if (!(Number.isInteger(cls) && cls >= 0 && cls < N)) throw new Error(`gradCam: class must be 0..${N - 1}`);
         const { x } = ex._images(image, 1);
         const cam = ex._tmp('cam', 32 * 32 * 4), hw = ex._tmp('hw', 8);
         if (ex._m._ex_model_gradcam(p, x, cls, block, cam, hw) !== 0) throw this._fail();

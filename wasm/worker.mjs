@@ -112,6 +112,7 @@ function pauseAtReached() {
 
 function checkpointState() {
     const out = { version: 1, settings, models: kinds.slice(), trainers: {},
+                  classes: trainers[kinds[0]].model.classes,
                   data: { nTrain: data.train.n, nTest: data.test.n } };
     for (const k of kinds) out.trainers[k] = trainers[k].checkpoint();
     return out;
@@ -160,10 +161,16 @@ function start(msg) {
         for (const k of models) if (!KINDS.includes(k)) throw new Error(`unknown model '${k}'`);
         settings = { ...(msg.settings || {}) };
         delete settings.kind;
+        if (msg.reduction !== undefined && msg.reduction !== null) settings.reduction = msg.reduction;
+        if (msg.freezeConv !== undefined && msg.freezeConv !== null) settings.freezeConv = !!msg.freezeConv;
         checkSettings(settings);
+        const classes = msg.classes || null;
+        if (classes) ex.checkClassNames(classes);
+        const inits = initsByKind(msg.init);
         try {
             for (const k of models) {
-                trainers[k] = ex.createTrainer({ ...settings, kind: k }, data.train, data.test);
+                trainers[k] = ex.createTrainer({ ...settings, kind: k }, data.train, data.test,
+                                               { classes, init: inits[k] || null });
                 const w = msg.weights && msg.weights[k];
                 if (w) trainers[k].model.loadSafetensors(w);
             }
@@ -176,10 +183,27 @@ function start(msg) {
     if (msg.pauseAt !== undefined) pauseAt = parsePauseAt(msg.pauseAt);
     resolvePauseAt();
     const isVal = trainers[kinds[0]].config.val > 0;
-    post({ type: 'run', models: kinds.slice(), settings,
+    post({ type: 'run', models: kinds.slice(), settings, classes: trainers[kinds[0]].model.classes,
            csvColumns: { batches: ex.csvHeader('batches'), epochs: ex.csvHeader('epochs', isVal) } });
     setState('running');
     loop();
+}
+
+// start's init: pretrained weights to fine-tune from. One file (ArrayBuffer or Uint8Array) is
+// for the models of its kind; { CNN: bytes, CNN_SE: bytes } gives one per kind. -> kind -> bytes
+function initsByKind(init) {
+    if (!init) return {};
+    const bytes = (b) => (b instanceof ArrayBuffer ? new Uint8Array(b) : b);
+    if (init instanceof ArrayBuffer || ArrayBuffer.isView(init)) {
+        const b = bytes(init);
+        return { [ex.weightsInfo(b).kind]: b };
+    }
+    const out = {};
+    for (const [k, b] of Object.entries(init)) {
+        if (!KINDS.includes(k)) throw new Error(`init: unknown model '${k}'`);
+        if (b) out[k] = bytes(b);
+    }
+    return out;
 }
 
 async function loop() {
