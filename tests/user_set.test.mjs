@@ -43,13 +43,13 @@ ok('a 32x32 input -> PNG -> the same bytes; the PNG is deterministic', () => {
   assert.deepEqual(us.inputToPng(x), p);
 });
 
-ok('export zip: <class>/<nnnn>.png in label order, read back with the same bytes and order', () => {
+ok('export zip: <class>/0001.png ... in label order, read back with the same bytes and order', () => {
   const set = [{ id: 1, name: '方块', images: [pic(1), pic(2)].map((bytes, id) => ({ id, bytes })) },
     { id: 2, name: 'disc', images: [pic(3), pic(4), pic(5)].map((bytes, id) => ({ id, bytes })) }];
   const z = us.exportZip(set);
   const r = us.readZip(z);
   assert.deepEqual(r.classes.map((c) => c.name), ['disc', '方块']);
-  assert.deepEqual(r.classes[0].files.map((f) => f.path), ['disc/0000.png', 'disc/0001.png', 'disc/0002.png']);
+  assert.deepEqual(r.classes[0].files.map((f) => f.path), ['disc/0001.png', 'disc/0002.png', 'disc/0003.png']);
   assert.deepEqual(r.classes[1].files.map((f) => us.pngToInput(f.bytes)), [pic(1), pic(2)]);
   assert.deepEqual(us.exportZip(set), z, 'the same set gives the same zip bytes');
 });

@@ -46,9 +46,10 @@ export function trainProblem(classes) {
   return null;
 }
 
-// The file name of the n-th picture of a class (from 0): zero-padded so that name order is
-// picture order (0000.png, 0001.png, ...).
-export const pictureName = (n) => `${String(n).padStart(4, '0')}.png`;
+// The file name of the n-th picture of a class (n from 0): numbered from 1 and zero-padded, so
+// that name order is picture order (0001.png, 0002.png, ...), the order in which `excite train
+// --images` reads a class's pictures (c/cli.h: sorted by file name in byte order).
+export const pictureName = (n) => `${String(n + 1).padStart(4, '0')}.png`;
 
 // ---- PNG of a 32x32 input (8-bit RGB, no filter) and back -------------------------------
 const CRC = (() => { const t = new Uint32Array(256); for (let n = 0; n < 256; n++) { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; t[n] = c >>> 0; } return t; })();

@@ -76,13 +76,14 @@ export async function addImages(cls, list) {
   return r.ids;
 }
 
-// Replace the whole set (an imported zip), all or nothing: [{ name, images: [bytes] }] ->
-// the stored classes as load() returns them.
-export async function replaceAll(classes) {
+// Add an imported set, all or nothing: [{ id (an existing class) or name (a new one), images:
+// [bytes] }] -> the stored classes as load() returns them.
+export async function addSet(entries) {
   await tx('readwrite', (s) => {
-    s.classes.clear(); s.images.clear();
-    for (const c of classes) {
-      s.classes.add({ name: c.name }).onsuccess = (e) => { for (const bytes of c.images) s.images.add({ cls: e.target.result, bytes }); };
+    const addTo = (cls, images) => { for (const bytes of images) s.images.add({ cls, bytes }); };
+    for (const e of entries) {
+      if (e.id !== undefined) addTo(e.id, e.images);
+      else s.classes.add({ name: e.name }).onsuccess = (ev) => addTo(ev.target.result, e.images);
     }
   });
   return load();

@@ -132,7 +132,7 @@ export default {
       if (f) run(() => importZip(f));
     });
     // every picture of the zip goes through the core's pipeline (a 32x32 PNG the page wrote
-    // comes back as the same bytes); files in name order
+    // comes back as the same bytes); files in name order; added to the set (user-data.mjs)
     async function importZip(f) {
       const z = readZip(new Uint8Array(await f.arrayBuffer()));
       const classes = [], skipped = z.skipped.map((p) => ({ name: p, reason: 'ui.reason.type' }));
@@ -141,10 +141,11 @@ export default {
         skipped.push(...s);
         classes.push({ name: c.name, images: inputs });
       }
-      if (skipped.length) throw Object.assign(new Error('zip'), { code: 'ui.err.zipFiles', vars: { list: skippedText(skipped, t) } });
-      await ud.replaceAll(classes);
-      selected = null;
-      errors.notice({ code: 'ui.imported', vars: { n: ud.count(), c: classes.length, name: f.name } });
+      const n = classes.reduce((a, c) => a + c.images.length, 0);
+      await ud.importSet(classes);
+      // files that are not pictures are left out and named, as excite train --images does
+      if (skipped.length) errors.show({ code: 'ui.skipped', vars: { n: skipped.length, list: skippedText(skipped, t) } });
+      errors.notice({ code: 'ui.imported', vars: { n, c: classes.length, name: f.name } });
     }
     useB.addEventListener('click', () => run(() => {
       const p = ud.trainProblem();

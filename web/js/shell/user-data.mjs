@@ -65,12 +65,21 @@ export function createUserData({ events, ex = () => null, seed = () => 1 }) {
       c.images = c.images.filter((im) => im.id !== imageId);
       changed('images');
     },
-    // [{ name, images: [bytes] }] replaces the set, all or nothing
-    async replaceAll(classes) {
-      if (classes.length > set.MAX_CLASSES) throw coded('ui.err.tooMany', { max: set.MAX_CLASSES });
-      const seen = [];
-      for (const c of classes) { const p = set.nameProblem(c.name, seen); if (p) throw coded(p.code, p.vars); seen.push({ id: seen.length, name: c.name }); }
-      list = set.ordered(await store.replaceAll(classes));
+    // [{ name, images: [bytes] }] (an imported zip) added to the set, all or nothing: pictures
+    // of a class whose name is taken (ignoring case) join that class, other names are new classes
+    async importSet(classes) {
+      const entries = [], names = [...list];
+      for (const c of classes) {
+        const key = set.cleanName(c.name).toLocaleLowerCase();
+        const same = list.find((x) => x.name.toLocaleLowerCase() === key);
+        if (same) { entries.push({ id: same.id, images: c.images }); continue; }
+        const p = set.nameProblem(c.name, names);
+        if (p) throw coded(p.code, p.vars);
+        names.push({ id: -1 - names.length, name: set.cleanName(c.name) });
+        entries.push({ name: set.cleanName(c.name), images: c.images });
+      }
+      if (names.length > set.MAX_CLASSES) throw coded('ui.err.importTooMany', { n: names.length, max: set.MAX_CLASSES });
+      list = set.ordered(await store.addSet(entries));
       changed('import');
     },
     exportZip: () => set.exportZip(list),
