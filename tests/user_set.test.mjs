@@ -4,6 +4,9 @@
 import assert from 'node:assert/strict';
 import { zipSync } from '../web/vendor/fflate.mjs';
 import * as us from '../web/js/user-set.mjs';
+import { loadExcite } from '../wasm/excite.mjs';
+
+const ex = await loadExcite({ threads: false });
 
 let n = 0;
 const ok = (what, f) => { f(); n++; console.log(`  ok   ${what}`); };
@@ -66,21 +69,23 @@ ok('zip import: a top folder is accepted; ../ and absolute paths, damaged and em
   assert.equal(code(() => us.readZip(zipSync({ 'readme.txt': new Uint8Array(3) }))), 'ui.err.zipEmpty');
 });
 
-ok('split: seeded, stratified 80/20, every picture once, the same for the same seed', () => {
+ok('split: the core\'s (ex.splitImages), seeded, stratified 80/20, every picture once', () => {
   const counts = [50, 59, 7, 2];
   const classes = counts.map((n, c) => ({ name: `c${c}`, images: Array.from({ length: n }, (_, i) => ({ bytes: pic(c * 100 + i) })) }));
-  const s = us.split(classes);
+  const s = us.split(classes, { ex });
   const all = [...s.train, ...s.test].sort((a, b) => a - b);
   assert.deepEqual(all, Array.from({ length: 118 }, (_, i) => i), 'every picture once');
   let o = 0;
   const perClass = counts.map((n) => { const k = s.test.filter((i) => i >= o && i < o + n).length; o += n; return k; });
   assert.deepEqual(perClass, [10, 12, 1, 1]);
-  assert.deepEqual(us.split(classes), s);
-  assert.notDeepEqual(us.split(classes, { seed: 2 }), s);
-  const a = us.splitArrays(classes.slice(2));
+  assert.equal(us.testFraction(ex), 0.2);
+  assert.deepEqual(us.split(classes, { ex }), s);
+  assert.notDeepEqual(us.split(classes, { ex, seed: 2 }), s);
+  const a = us.splitArrays(classes.slice(2), { ex });
   assert.equal(a.train.n + a.test.n, 9);
   assert.deepEqual([...a.test.labels], [0, 1]);
   assert.deepEqual(a.counts, [{ name: 'c2', train: 6, test: 1 }, { name: 'c3', train: 1, test: 1 }]);
   assert.equal(us.trainProblem([classes[0], { name: 'x', images: [classes[0].images[0]] }]).code, 'ui.err.onePicture');
 });
+ex.dispose();
 console.log(`user_set.test: ${n} checks passed`);

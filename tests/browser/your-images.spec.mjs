@@ -21,7 +21,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { ROOT, startServer, launch, watch, check, failed, waitFor } from './helpers.mjs';
-import { zipSync } from '../../web/vendor/fflate.mjs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { zipSync, unzipSync } from '../../web/vendor/fflate.mjs';
 
 const OUT = path.join(ROOT, 'build', 'your-images');
 const SHOTS = path.join(ROOT, 'build', 'screenshots');
@@ -63,7 +64,7 @@ function drawn(k) {
 }
 const CLASSES = ['disc', '方格', 'stripes'];   // label order is code-point order: disc, stripes, 方格
 const PER_CLASS = 60;
-const EPOCHS = 12;
+const EPOCHS = 12, FT_EPOCHS = 4;
 const DIR = path.join(OUT, 'set');
 fs.rmSync(DIR, { recursive: true, force: true });
 const files = CLASSES.map((name, k) => {
@@ -313,7 +314,40 @@ try {
   const first = await page.evaluate((epochs) => ({ ...window.__first, data: window.__data, settings: { epochs, batchSize: 16, seed: Number(document.querySelector('input[name=seed]').value), augment: document.querySelector('input[name=augment]').checked } }), EPOCHS);
   fs.writeFileSync(path.join(OUT, 'first-batch.json'), JSON.stringify(first, null, 1) + '\n');
   check(first.data && first.data.nTest === kept.split.reduce((s, c) => s + c.test, 0), `the worker trained on the split (${first.data && first.data.nTrain} training, ${first.data && first.data.nTest} test)`);
+  // the command line on the unzipped export: the same split and the same first batch
+  const unz = path.join(OUT, 'export');
+  fs.rmSync(unz, { recursive: true, force: true });
+  for (const [p, b] of Object.entries(unzipSync(new Uint8Array(zipBytes)))) {
+    if (p.endsWith('/')) continue;
+    fs.mkdirSync(path.join(unz, path.dirname(p)), { recursive: true });
+    fs.writeFileSync(path.join(unz, p), b);
+  }
+  execFileSync('make', ['-s', '-C', ROOT, 'native'], { stdio: 'inherit' });
+  const cli = spawnSync(path.join(ROOT, 'build', 'excite'), ['train', '--images', unz, '--model', 'cnn', '--seed', String(first.settings.seed), '--batch', '16',
+    ...(first.settings.augment ? ['--augment'] : []), '--epochs', '1', '--csv', path.join(OUT, 'cli')], { encoding: 'utf8' });
+  const cliRow = cli.status === 0 ? fs.readFileSync(path.join(OUT, 'cli-batches.csv'), 'utf8').split('\n')[1] : '';
+  const cliLoss = Number(cliRow.split(',')[3]);
+  check(cli.status === 0 && Math.abs(cliLoss - first.loss) <= 1e-4 * first.loss && (cli.stdout + cli.stderr).includes(`${first.data.nTrain} training images, ${first.data.nTest} test images`),
+    `excite train --images on the unzipped export: the same split and first-batch loss (page ${first.loss.toFixed(6)}, program ${cliLoss}; ${cli.status === 0 ? 'ok' : cli.stderr.slice(0, 200)})`);
   await shoot('trained');
+  const shapes = await page.evaluate(() => Object.fromEntries(Object.entries(window.excite.models).map(([k, m]) => [k, m.classes])));
+  check(['CNN', 'CNN_SE'].every((k) => JSON.stringify(shapes[k]) === JSON.stringify(['disc', 'stripes', '方格'])), `the trained models have fc2 (3, 512) and the user's class names (${JSON.stringify(shapes)})`);
+
+  // fine-tuning from the pretrained CIFAR-10 weights, convolution blocks frozen
+  await page.click('[data-testid=use-pretrained]');
+  await page.waitForFunction(() => Object.values(window.excite.models).every((m) => m.numClasses === 10), null, { timeout: 60000 });
+  await page.click('#panel-train button[data-i18n="train.reset"]');
+  await page.check('input[name=finetune]');
+  await page.check('input[name=freeze-conv]');
+  await page.fill('input[name=epochs]', String(FT_EPOCHS));
+  await page.evaluate(() => { window.__epochs = []; window.__run = null; window.excite.trainWorker.addEventListener('message', (e) => { if (e.data.type === 'run') window.__run = e.data; }); });
+  await page.click('[data-testid=train-start]');
+  await page.waitForFunction(() => document.querySelector('#panel-train > div').dataset.state === 'done', null, { timeout: 1800000 });
+  const ft = await page.evaluate(() => ({ epochs: window.__epochs, run: window.__run && { classes: window.__run.classes, freeze: window.__run.settings.freezeConv } }));
+  const ftLast = (k) => ft.epochs.filter((e) => e.model === k).pop();
+  console.log('  fine-tuned, test accuracy by epoch:', ['CNN', 'CNN_SE'].map((k) => `${k} ${ft.epochs.filter((e) => e.model === k).map((e) => (100 * e.testAcc).toFixed(0)).join(' ')}`).join('; '));
+  check(ft.run && ft.run.freeze === true && JSON.stringify(ft.run.classes) === JSON.stringify(['disc', 'stripes', '方格']), `a fine-tuning run with frozen convolution blocks on the user's classes (${JSON.stringify(ft.run)})`);
+  for (const k of ['CNN', 'CNN_SE']) check(ftLast(k) && ftLast(k).testAcc >= 0.9, `${k} fine-tuned from the CIFAR-10 weights (conv frozen, ${FT_EPOCHS} epochs): ≥ 90% (${ftLast(k) ? (100 * ftLast(k).testAcc).toFixed(1) : '–'}%)`);
 
   await page.click('#tab-inspect');
   await page.waitForFunction(() => document.querySelector('#panel-inspect > div').dataset.rendered, null, { timeout: 120000 });

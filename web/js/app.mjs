@@ -148,7 +148,7 @@ export function start() {
   // another data set: a test image of the old one is not one of the new set's
   events.addEventListener('data-changed', () => {
     const cur = image.current();
-    if (dataSource.current().source && (!cur || cur.source === 'gallery')) image.set({ index: 0 }).catch(() => {});
+    if (dataSource.current().source && cur && cur.source === 'gallery') image.set({ index: 0 }).catch(() => {});   // (the first image: boot)
   });
 
   async function usePretrained({ quiet = false } = {}) {
@@ -198,7 +198,7 @@ export function start() {
     if (embedded) setUpEmbedded({ events, t: i18n.t, currentPanelId: tabs.current });
     applyLang(l);
     const backend = models.load({ seed: urlState.getInt('seed', 42) })
-      .then(() => renderBackend(backendState(), i18n.t))
+      .then(() => { renderBackend(backendState(), i18n.t); emit('user-set-changed', { what: 'engine' }); })   // the split needs the core
       .catch((e) => { renderBackend(backendState(), i18n.t); errors.show(e); });
     // An embedded view shows one panel: only the Train view needs the training worker (each
     // worker is one more WebAssembly instance, and a lesson may embed several views).

@@ -151,40 +151,16 @@ export function gather(classes, picks) {
 
 // The seeded, stratified train/test split over the pictures in canonical order (class by class
 // in label order, each class's pictures in their order) -> { train, test }: ascending indices.
-// ex.splitImages (c/classes.h split_stratified, the split `excite train --images` makes) when
-// the module has it; until then the same rule in JS: per class, a Fisher-Yates shuffle by a
-// splitmix64 generator seeded with seed and the label, the first round(n * testFraction)
-// (at least 1, at most n - 1) to test.
-export const TEST_FRACTION = 0.2;
-export function split(classes, { seed = 1, testFraction = TEST_FRACTION, ex = null } = {}) {
+// The core's (ex.splitImages, c/classes.h split_stratified), the split `excite train --images`
+// makes with the same seed; the test fraction is the core's test_fraction setting.
+export const testFraction = (ex) => ex.trainSettings.find((x) => x.name === 'test_fraction').default;
+export function split(classes, { seed = 1, ex }) {
   const counts = classes.map((c) => c.images.length);
   const labels = new Uint8Array(counts.reduce((a, b) => a + b, 0));
   let o = 0;
   counts.forEach((n, c) => { labels.fill(c, o, o + n); o += n; });
-  if (ex && typeof ex.splitImages === 'function') {
-    const r = ex.splitImages(labels, { classes: classes.map((c) => c.name), testFraction, seed });
-    return { train: Array.from(r.train), test: Array.from(r.test) };
-  }
-  const isTest = new Uint8Array(labels.length);
-  let start = 0;
-  counts.forEach((n, c) => {
-    let s = BigInt.asUintN(64, BigInt(seed) * 1000003n + BigInt(c));
-    const next = () => {
-      s = BigInt.asUintN(64, s + 0x9e3779b97f4a7c15n);
-      let z = s;
-      z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
-      z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
-      return z ^ (z >> 31n);
-    };
-    const idx = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) { const j = Number(next() % BigInt(i + 1)); [idx[i], idx[j]] = [idx[j], idx[i]]; }
-    const k = n < 2 ? 0 : Math.min(n - 1, Math.max(1, Math.round(n * testFraction)));
-    for (const i of idx.slice(0, k)) isTest[start + i] = 1;
-    start += n;
-  });
-  const train = [], test = [];
-  isTest.forEach((v, i) => (v ? test : train).push(i));
-  return { train, test };
+  const r = ex.splitImages(labels, { classes: classes.map((c) => c.name), seed });
+  return { train: Array.from(r.train), test: Array.from(r.test) };
 }
 
 // classes (label order) -> { train, test } arrays for the worker, and counts per class.

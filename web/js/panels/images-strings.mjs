@@ -65,6 +65,7 @@ export const strings = {
     'ui.err.zipEmpty': 'The zip holds no class folders with pictures (expected <class>/<n>.png). Your pictures were not changed.',
     'ui.err.importTooMany': 'The zip is refused: with it there would be {n} classes (at most {max}). Your pictures were not changed.',
     'ui.err.camera': 'The camera could not be opened: {msg}',
+    'ui.err.engine': 'The WebAssembly module is still loading.',
     'app.data.user': 'Your images: {classes} classes, {train} training and {test} test pictures',
   },
   zh: {
@@ -129,6 +130,7 @@ export const strings = {
     'ui.err.zipEmpty': '这个 zip 中没有装着图片的类别文件夹（应为 <类别>/<n>.png）。你的图片没有改变。',
     'ui.err.importTooMany': '拒绝这个 zip：导入后会有 {n} 个类别（最多 {max} 个）。你的图片没有改变。',
     'ui.err.camera': '无法打开摄像头：{msg}',
+    'ui.err.engine': 'WebAssembly 模块仍在加载。',
     'app.data.user': '你的图片：{classes} 个类别，{train} 张训练图片，{test} 张测试图片',
   },
 };

@@ -7,7 +7,7 @@ import { el } from '../dom.mjs';
 import { chwToCanvas } from '../images.mjs';
 import { strings } from './images-strings.mjs';
 import { inputsFromFiles, filesOfDrop, skippedText, cameraCard } from './images-add.mjs';
-import { readZip, TEST_FRACTION } from '../user-set.mjs';
+import { readZip, testFraction } from '../user-set.mjs';
 
 export default {
   id: 'images',
@@ -42,7 +42,6 @@ export default {
     function labels() {
       addB.textContent = t('ui.addClass'); exportB.textContent = t('ui.export'); importL.firstChild.textContent = t('ui.import');
       useB.textContent = t('ui.use'); targetL.textContent = t('ui.camera.target');
-      splitCard.querySelector('[data-testid=ui-split-caption]').textContent = t('ui.split.caption', { pct: Math.round(TEST_FRACTION * 100), seed: ud.seed() });
       cam.relabel();
     }
 
@@ -106,11 +105,13 @@ export default {
       root.dataset.pictures = String(n);
     }
     function renderSplit() {
-      const cs = ud.classes();
+      const cs = ud.classes(), ex = services.models.ex();
+      splitCard.querySelector('[data-testid=ui-split-caption]').textContent = ex ? t('ui.split.caption', { pct: Math.round(testFraction(ex) * 100), seed: ud.seed() }) : '';
       if (!cs.length) { splitBox.replaceChildren(); return; }
       const p = ud.trainProblem();
       if (p) { splitBox.replaceChildren(el('p', { class: 'caption', text: t(p.code, p.vars) })); return; }
-      const { counts } = ud.split();
+      let counts;
+      try { ({ counts } = ud.split()); } catch (e) { splitBox.replaceChildren(el('p', { class: 'caption', text: t(e.code || 'ui.err.engine', e.vars || {}) })); return; }
       const tb = el('tbody', {}, ...counts.map((k) => el('tr', {}, el('th', { scope: 'row', text: k.name }), el('td', { text: String(k.train) }), el('td', { text: String(k.test) }))));
       splitBox.replaceChildren(el('table', { class: 'ui-split' }, el('thead', {}, el('tr', {}, ...['ui.split.class', 'ui.split.train', 'ui.split.test'].map((k) => el('th', { scope: 'col', text: t(k) })))), tb));
     }

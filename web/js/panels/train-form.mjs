@@ -108,7 +108,7 @@ export function createTrainForm({ i18n, url }, { onLive, onPauseAt }) {
     // (the user's own set trains on all its training pictures: no sizes to choose)
     limitSizes(d) {
       const all = d.source === 'user';
-      for (const s of [trainSize, testSize]) s.closest('label').hidden = all;
+      for (const s of [trainSize, testSize]) { const l = s.closest('label'); l.hidden = all; l.style.display = all ? 'none' : ''; }
       if (!all) { limitSelect(trainSize, d.train); limitSelect(testSize, d.test); }
     },
   };

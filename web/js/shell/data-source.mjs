@@ -22,7 +22,7 @@ export function createDataSource({ events, urlState, t, user = null }) {
   const userInfo = () => {
     if (!user || !user.classes().length) return null;
     if (user.trainProblem()) return { classes: user.classes().length, train: 0, test: 0 };
-    userSplit = userSplit || user.split();
+    try { userSplit = userSplit || user.split(); } catch { return { classes: user.classes().length, train: 0, test: 0 }; }   // the module is loading
     return { classes: user.classes().length, train: userSplit.train.n, test: userSplit.test.n };
   };
   // the user's set changed: new split; if it is in use, its test images and sizes change too

@@ -85,7 +85,10 @@ export function createUserData({ events, ex = () => null, seed = () => 1 }) {
     exportZip: () => set.exportZip(list),
     trainProblem: () => set.trainProblem(list),
     // { train, test, counts } (copies: the caller may transfer them) of the split seed
-    split: () => set.splitArrays(list, { ex: ex(), seed: api.seed() }),
+    split: () => {
+      if (!ex()) throw coded('ui.err.engine');
+      return set.splitArrays(list, { ex: ex(), seed: api.seed() });
+    },
     // the split's seed: the last run's (setSeed, from the Train panel), else the default run seed
     seed: () => splitSeed ?? seed(),
     setSeed(s) { if (s !== api.seed()) { splitSeed = s; changed('seed'); } },
