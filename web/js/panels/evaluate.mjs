@@ -15,7 +15,7 @@ const KINDS = ['CNN', 'CNN_SE'];
 const strings = {
   en: {
     'eval.title': 'Evaluate on the test set',
-    'eval.intro': 'Run both models on CIFAR-10 test images they never saw in training and compare them.',
+    'eval.intro': 'Run both models on test images they never saw in training (of the data set in use) and compare them.',
     'eval.size': 'Test images',
     'eval.run': 'Evaluate',
     'eval.running': 'Evaluating… {done} / {total}',
@@ -41,7 +41,7 @@ const strings = {
   },
   zh: {
     'eval.title': '在测试集上评估',
-    'eval.intro': '用模型在训练中从未见过的 CIFAR-10 测试图片上运行两个模型，并进行比较。',
+    'eval.intro': '在训练中从未见过的测试图片（当前数据集的）上运行两个模型，并进行比较。',
     'eval.size': '测试图片数',
     'eval.run': '评估',
     'eval.running': '评估中… {done} / {total}',
