@@ -44,7 +44,13 @@ export function start() {
   // ---- services ------------------------------------------------------------------------
   let dataSource = null;
   // class names: the user's when their set is in use, else CIFAR-10's in the page's language
-  const classNames = () => dataSource.classNames() || i18n.CLASS_NAMES[i18n.getLang()] || i18n.CLASS_NAMES.en;
+  const cifarNames = () => i18n.CLASS_NAMES[i18n.getLang()] || i18n.CLASS_NAMES.en;
+  const classNames = () => dataSource.classNames() || cifarNames();
+  // a model's own class names (from its weights file): CIFAR-10's translated, others as they are
+  const modelClassNames = (kind) => {
+    const c = models.get(kind)?.classes;
+    return !c || (c.length === 10 && c.every((x, i) => x === i18n.CLASS_NAMES.en[i])) ? cifarNames() : c;
+  };
   const lang = {
     t: i18n.t, addStrings: i18n.addStrings,
     className: (i) => { const u = dataSource.classNames(); return u ? (u[i] ?? String(i)) : i18n.className(i); },
@@ -70,6 +76,7 @@ export function start() {
     models: {
       KINDS,
       ex: () => models.ex,
+      classNames: modelClassNames,
       get: models.get, info: models.info, inspect: models.inspect, tensor: models.tensor,
       getWeights: models.getWeights, setWeights: models.setWeights,
     },
