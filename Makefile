@@ -3,6 +3,7 @@
 #   c/*.c except c/main.c, c/cli_*.c   the core library (c/gemm_<isa>.c get their ISA flags below)
 #   c/main.c, c/cli_*.c         the command-line program (not in the WebAssembly builds)
 #   tests/test_*.c              C tests, each linked with the core; run by `make test`
+#   tests/test_cli.sh, tests/test_imagefolder.sh   the command-line program (listed in test-c)
 #   tests/ref_*.py              PyTorch reference generators (/usr/bin/python3), run before the C tests
 #   tests/*.test.mjs            Node tests of the WebAssembly modules
 #   tests/browser/*.spec.mjs    headless-Chromium tests of the page
@@ -23,7 +24,7 @@ LDLIBS  = -lm -lpthread
 CLI_SRC  = c/main.c $(wildcard c/cli_*.c)
 CORE_SRC = $(filter-out $(CLI_SRC),$(wildcard c/*.c))
 # headers every object depends on, the vendored stb_image among them
-CORE_HDR = $(wildcard c/*.h) third_party/stb/stb_image.h
+CORE_HDR = $(filter-out c/cli.h,$(wildcard c/*.h)) third_party/stb/stb_image.h
 BUILD    = build
 NATIVE_OBJ = $(patsubst c/%.c,$(BUILD)/native/%.o,$(CORE_SRC))
 ASAN_OBJ   = $(patsubst c/%.c,$(BUILD)/asan/%.o,$(CORE_SRC))
@@ -69,9 +70,9 @@ $(BUILD)/libexcite.a: $(NATIVE_OBJ)
 $(BUILD)/libexcite-asan.a: $(ASAN_OBJ)
 	ar rcs $@ $^
 
-$(BUILD)/excite: $(CLI_SRC) $(BUILD)/libexcite.a $(CORE_HDR)
+$(BUILD)/excite: $(CLI_SRC) c/cli.h $(BUILD)/libexcite.a $(CORE_HDR)
 	$(CC) $(CFLAGS) $(CLI_SRC) $(BUILD)/libexcite.a -o $@ $(LDLIBS)
-$(BUILD)/excite-asan: $(CLI_SRC) $(BUILD)/libexcite-asan.a $(CORE_HDR)
+$(BUILD)/excite-asan: $(CLI_SRC) c/cli.h $(BUILD)/libexcite-asan.a $(CORE_HDR)
 	$(CC) $(WARN) -Ic $(ASAN_FLAGS) $(CLI_SRC) $(BUILD)/libexcite-asan.a -o $@ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libexcite.a $(wildcard tests/*.h) | $(BUILD)/tests
@@ -96,11 +97,13 @@ refs: | $(BUILD)/ref
 test-c: native refs $(addprefix $(BUILD)/tests/,$(C_TESTS))
 	@for t in $(C_TESTS); do echo "== $$t"; $(BUILD)/tests/$$t $(BUILD)/ref || exit 1; done
 	@echo "== tests/test_cli.sh"; tests/test_cli.sh $(BUILD)/excite
+	@echo "== tests/test_imagefolder.sh"; tests/test_imagefolder.sh $(BUILD)/excite
 
 # ASan + UBSan (+ LeakSanitizer) build of the C tests; SLOW_TESTS are left to test-c.
 test-asan: refs $(addprefix $(BUILD)/tests-asan/,$(C_TESTS)) $(BUILD)/excite-asan
 	@for t in $(C_TESTS); do echo "== asan $$t"; EXCITE_QUICK=1 $(BUILD)/tests-asan/$$t $(BUILD)/ref || exit 1; done
 	@echo "== asan tests/test_cli.sh"; EXCITE_QUICK=1 tests/test_cli.sh $(BUILD)/excite-asan
+	@echo "== asan tests/test_imagefolder.sh"; EXCITE_QUICK=1 tests/test_imagefolder.sh $(BUILD)/excite-asan
 
 # (wasm/excite.mjs hands the .wasm bytes to the Emscripten loader in Node, so Node's fetch,
 # which that loader cannot use on file paths, is never involved; tests may use fetch.)

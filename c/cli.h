@@ -43,6 +43,9 @@ int default_threads(void);
 Model *load_weights(const char *path, int kind, int max_batch);
 
 void print_eval(const EvalResult *r, const char *set);
+// A class name in cols terminal columns (wide CJK characters count 2), padded with spaces on
+// the right (left) or the left; cut: cut a longer name at a character boundary.
+void print_cols(const char *name, int cols, int left, int cut);
 void print_eval_details(const EvalResult *r, const ClassList *names);
 
 // ---- ImageFolder (cli_images.c) -------------------------------------------------------------

@@ -164,19 +164,57 @@ void print_eval(const EvalResult *r, const char *set) {
     printf("%s: %d images  loss %.4f  accuracy %.2f%%\n", set, r->n, r->loss, 100 * r->accuracy);
 }
 
+// Display columns of a code point in a terminal: 2 for East Asian wide characters (CJK,
+// Hangul, full-width forms, emoji), else 1.
+static int cp_cols(unsigned cp) {
+    return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+           (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+           (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+           (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1FAFF) ||
+           (cp >= 0x20000 && cp <= 0x3FFFD) ? 2 : 1;
+}
+
+// name in cols display columns, padded with spaces (left: on the right, else on the left);
+// with cut, a longer name is cut at a character boundary. Names are valid UTF-8 (classes.h).
+void print_cols(const char *name, int cols, int left, int cut) {
+    const unsigned char *p = (const unsigned char *)name;
+    int used = 0;
+    size_t bytes = 0;
+    while (p[bytes]) {
+        unsigned c = p[bytes], cp = c;
+        int n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (n > 1) cp = c & (0x3Fu >> (n - 1));
+        for (int i = 1; i < n; i++) cp = cp << 6 | (p[bytes + i] & 0x3F);
+        int w = cp_cols(cp);
+        if (cut && used + w > cols) break;
+        used += w;
+        bytes += (size_t)n;
+    }
+    int pad = cols > used ? cols - used : 0;
+    if (!left) printf("%*s", pad, "");
+    fwrite(name, 1, bytes, stdout);
+    if (left) printf("%*s", pad, "");
+}
+
 // Per-class accuracy and the confusion matrix, with the classes' names.
 void print_eval_details(const EvalResult *r, const ClassList *names) {
     int N = r->num_classes;
     printf("\nper-class accuracy:\n");
-    for (int c = 0; c < N; c++)
-        printf("  %-11s %6.2f%%  (%d/%d)\n", names->name[c],
+    for (int c = 0; c < N; c++) {
+        printf("  ");
+        print_cols(names->name[c], 11, 1, 0);
+        printf(" %6.2f%%  (%d/%d)\n",
                r->class_total[c] ? 100.0 * r->class_correct[c] / r->class_total[c] : 0.0,
                r->class_correct[c], r->class_total[c]);
+    }
     printf("\nconfusion matrix (rows: true class, columns: predicted):\n%-11s", "");
-    for (int c = 0; c < N; c++) printf(" %5.5s", names->name[c]);
+    for (int c = 0; c < N; c++) {
+        printf(" ");
+        print_cols(names->name[c], 5, 0, 1);
+    }
     printf("\n");
     for (int i = 0; i < N; i++) {
-        printf("%-11.11s", names->name[i]);
+        print_cols(names->name[i], 11, 1, 1);
         for (int j = 0; j < N; j++) printf(" %5d", r->confusion[i][j]);
         printf("\n");
     }

@@ -179,7 +179,9 @@ int cmd_predict(int argc, char **argv) {
     int best = 0;
     for (int c = 0; c < cls->n; c++) {
         if (probs[c] > probs[best]) best = c;
-        printf("  %-11s %.*f\n", cls->name[c], digits, (double)probs[c]);
+        printf("  ");
+        print_cols(cls->name[c], 11, 1, 0);
+        printf(" %.*f\n", digits, (double)probs[c]);
     }
     printf("prediction: %s (%.1f%%)\n", cls->name[best], 100.0 * probs[best]);
     model_free(m);

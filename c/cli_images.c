@@ -67,8 +67,8 @@ static int list_dir(const char *dir, Names *dirs, Names *files) {
         if (to && names_add(to, e->d_name)) { rc = fail(-1, "out of memory listing %s", dir); break; }
     }
     closedir(d);
-    if (dirs) qsort(dirs->v, (size_t)dirs->n, sizeof *dirs->v, by_bytes);
-    if (files) qsort(files->v, (size_t)files->n, sizeof *files->v, by_bytes);
+    if (dirs && dirs->n > 1) qsort(dirs->v, (size_t)dirs->n, sizeof *dirs->v, by_bytes);
+    if (files && files->n > 1) qsort(files->v, (size_t)files->n, sizeof *files->v, by_bytes);
     return rc;
 }
 

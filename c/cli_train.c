@@ -253,7 +253,7 @@ static Trainer *open_trainer(TrainArgs *o, Dataset *train, Dataset *test) {
     }
     if (o->images) {   // the split of this run's seed and test fraction (a checkpoint's on resume)
         Dataset all;
-        int rc = imagefolder_load(o->images, &all, &o->classes, o->quiet);
+        int rc = imagefolder_load(o->images, &all, &o->classes, 0);   // warnings even with --quiet
         if (!rc) rc = imagefolder_split(&all, &o->classes, o->cfg.test_fraction, o->cfg.seed, train, test);
         dataset_free(&all);
         if (rc) { free(ck); return NULL; }

@@ -11,7 +11,7 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 
 have_cmd node || need_apt+=(nodejs npm)
 if [ "${1:-}" != "--demo" ]; then
-    for p in build-essential clang libclang-rt-14-dev emscripten python3-torch python3-numpy libstb-dev chromium fonts-wqy-microhei curl ca-certificates; do
+    for p in build-essential clang libclang-rt-14-dev emscripten python3-torch python3-numpy python3-pil libstb-dev chromium fonts-wqy-microhei curl ca-certificates; do
         have_pkg "$p" || need_apt+=("$p")
     done
 fi

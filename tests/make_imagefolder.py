@@ -6,12 +6,12 @@ Usage: /usr/bin/python3 tests/make_imagefolder.py OUT_DIR [--per-class N] [--see
 
 Writes OUT_DIR/<class>/<nnnn>.png|jpg (zero-padded numbers from 0001, the layout the page
 exports and `excite train --images` reads). Classes, in the byte order of their names:
-  circle    a filled disc of a random colour
-  stripes   parallel stripes (horizontal or vertical) of two random colours
-  三角形     a filled triangle of a random colour (a non-ASCII class name on purpose)
-Backgrounds are random colour noise; sizes 24..160 pixels a side, not square; every
+  circle    a filled disc
+  stripes   parallel stripes (horizontal or vertical), sometimes framed
+  三角形     a filled triangle at a random angle (a non-ASCII class name on purpose)
+in a colour that stands out from the background (random colour noise); sizes 24..160 pixels a side, not square; every
 second picture is a JPEG (quality 85..95), the others PNG (RGB or RGBA). Same seed, same
-files. Default: 100 pictures per class, seed 1.
+files. Default: 120 pictures per class, seed 1.
 """
 import argparse
 import os
@@ -25,24 +25,26 @@ CLASSES = ["circle", "stripes", "三角形"]
 def background(rng, w, h):
     base = rng.integers(0, 256, 3)
     noise = rng.normal(0, 25, (h, w, 3))
-    return np.clip(base + noise, 0, 255).astype(np.uint8)
+    return base, np.clip(base + noise, 0, 255).astype(np.uint8)
 
 
-def colour(rng):
-    return tuple(int(v) for v in rng.integers(0, 256, 3))
+def colour(rng, base):
+    """A colour that stands out from the background's: its opposite, jittered."""
+    return tuple(int(v) for v in np.clip(255 - base + rng.integers(-30, 31, 3), 0, 255))
 
 
 def draw(cls, rng, w, h):
-    img = Image.fromarray(background(rng, w, h))
+    base, pixels = background(rng, w, h)
+    img = Image.fromarray(pixels)
     d = ImageDraw.Draw(img)
     s = min(w, h)
     r = s * rng.uniform(0.3, 0.45)
     cx = w / 2 + rng.uniform(-0.1, 0.1) * s
     cy = h / 2 + rng.uniform(-0.1, 0.1) * s
     if cls == "circle":
-        d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour(rng))
+        d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour(rng, base))
     elif cls == "stripes":
-        a, b = colour(rng), colour(rng)
+        a, b = colour(rng, base), colour(rng, base)
         period = max(2, int(s * rng.uniform(0.08, 0.2)))
         vertical = rng.random() < 0.5
         for k in range(0, (w if vertical else h), period):
@@ -54,14 +56,14 @@ def draw(cls, rng, w, h):
         t = rng.uniform(0, 2 * np.pi)
         pts = [(cx + r * 1.2 * np.cos(t + k * 2 * np.pi / 3), cy + r * 1.2 * np.sin(t + k * 2 * np.pi / 3))
                for k in range(3)]
-        d.polygon(pts, fill=colour(rng))
+        d.polygon(pts, fill=colour(rng, base))
     return img
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
-    ap.add_argument("--per-class", type=int, default=100)
+    ap.add_argument("--per-class", type=int, default=120)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
