@@ -5,18 +5,22 @@
 //      backgrounds, PNG files of various sizes, made here) through the file picker; a text
 //      file, a 0-byte file and a 100-megapixel PNG in the same pick are refused by name and the
 //      good files are added; a camera burst (Chromium's fake device playing a y4m made here)
-//      adds its count of snapshots; the browser's quota refusal keeps what was stored;
+//      adds its count of snapshots, each deleted by its × button; rename, paste and drop; the
+//      browser's quota refusal keeps what was stored;
 //   c. the split per class is shown and adds up; one class only and a class without pictures
 //      cannot be trained on (messages);
 //   d. a reload keeps the classes and the pictures (IndexedDB);
 //   e. export .zip -> import: the same 32x32 bytes, names and split; a damaged zip and a zip
 //      with a path outside its root are refused and nothing is lost;
-//   f. CNN and CNN_SE race on it in the page and both reach >= 90% test accuracy; Inspect's
-//      class picker and Evaluate's confusion matrix list the user's classes;
-//   g. screenshots of the data view, the trained run and Inspect at 1280 and 360 px
-//      (build/screenshots/your-images-*.png), axe-core on the panel: 0 violations.
-// The export zip and the first batch's loss of the run are written to build/your-images/
-// (export.zip, first-batch.json) for the command line's comparison (excite train --images).
+//   f. CNN and CNN_SE race on it in the page and both reach >= 90% test accuracy; excite train
+//      --images on the unzipped export has the same split and first-batch loss; fine-tuning from
+//      the CIFAR-10 weights with frozen convolution blocks reaches >= 90% too; a run paused by
+//      the worker resumes after a reload to its end; Inspect's class picker and Evaluate's
+//      confusion matrix list the user's classes;
+//   g. the panel in Chinese; screenshots of the data view, the trained run and Inspect at 1280
+//      and 360 px (build/screenshots/your-images-*.png); axe-core on the panel: 0 violations.
+// The export zip and the first batch of the run are kept in build/your-images/ (export.zip,
+// first-batch.json). Needs build/excite (the test runs make native).
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -348,6 +352,24 @@ try {
   console.log('  fine-tuned, test accuracy by epoch:', ['CNN', 'CNN_SE'].map((k) => `${k} ${ft.epochs.filter((e) => e.model === k).map((e) => (100 * e.testAcc).toFixed(0)).join(' ')}`).join('; '));
   check(ft.run && ft.run.freeze === true && JSON.stringify(ft.run.classes) === JSON.stringify(['disc', 'stripes', '方格']), `a fine-tuning run with frozen convolution blocks on the user's classes (${JSON.stringify(ft.run)})`);
   for (const k of ['CNN', 'CNN_SE']) check(ftLast(k) && ftLast(k).testAcc >= 0.9, `${k} fine-tuned from the CIFAR-10 weights (conv frozen, ${FT_EPOCHS} epochs): ≥ 90% (${ftLast(k) ? (100 * ftLast(k).testAcc).toFixed(1) : '–'}%)`);
+
+  // checkpoints and resume: a run paused by the worker after batch 3, the page reloaded, the
+  // saved run resumed on the same pictures to its end
+  await page.click('#panel-train button[data-i18n="train.reset"]');
+  await page.uncheck('input[name=finetune]');
+  await page.fill('input[name=epochs]', '2');
+  await page.evaluate(() => window.excite.trainWorker.postMessage({ type: 'settings', settings: { pauseAt: { epoch: 1, batch: 3 } } }));
+  await page.click('[data-testid=train-start]');
+  await page.waitForFunction(() => { const e = document.querySelector('#panel-train > div'); return e.dataset.workerState === 'paused' && e.dataset.pausedAtStep === '3'; }, null, { timeout: 600000 });
+  await waitFor(() => page.evaluate(async () => ((await (await import('/web/js/run-store.mjs')).loadRun()) || {}).progress?.step === 3), { what: 'the paused run saved' });
+  await page.reload();
+  await ready();
+  await page.waitForSelector('[data-testid=train-resume-saved]', { state: 'visible', timeout: 120000 });
+  await page.evaluate(() => { window.__epochs = []; window.excite.trainWorker.addEventListener('message', (e) => { if (e.data.type === 'epoch') window.__epochs.push({ model: e.data.model, epoch: e.data.epoch }); }); });
+  await page.click('[data-testid=train-resume-saved]');
+  await page.waitForFunction(() => document.querySelector('#panel-train > div').dataset.state === 'done', null, { timeout: 1800000 });
+  const resumed = await page.evaluate(() => ({ epochs: window.__epochs, names: Object.values(window.excite.models).map((m) => m.classes.join(',')) }));
+  check(resumed.epochs.length === 4 && resumed.names.every((n) => n === 'disc,stripes,方格'), `a paused run on the user's set resumes after a reload and ends (${JSON.stringify(resumed)})`);
 
   await page.click('#tab-inspect');
   await page.waitForFunction(() => document.querySelector('#panel-inspect > div').dataset.rendered, null, { timeout: 120000 });
