@@ -17,6 +17,8 @@ import { panels, modes } from './panels/index.mjs';
 import { createMessages } from './shell/messages.mjs';
 import { createModels, KINDS, MAX_WEIGHTS_BYTES } from './shell/models.mjs';
 import { createDataSource } from './shell/data-source.mjs';
+import { createUserData } from './shell/user-data.mjs';
+import { UI_DEFAULTS } from './panels/train-helpers.mjs';
 import { createCurrentImage } from './shell/current-image.mjs';
 import { startTrainingWorker } from './shell/training-worker.mjs';
 import { createTabs } from './shell/tabs.mjs';
@@ -40,8 +42,18 @@ export function start() {
   urlState.onChange((changes) => emit('state-changed', { changes }));
 
   // ---- services ------------------------------------------------------------------------
+  let dataSource = null;
+  // class names: the user's when their set is in use, else CIFAR-10's in the page's language
+  const cifarNames = () => i18n.CLASS_NAMES[i18n.getLang()] || i18n.CLASS_NAMES.en;
+  const classNames = () => dataSource.classNames() || cifarNames();
+  // a model's own class names (from its weights file): CIFAR-10's translated, others as they are
+  const modelClassNames = (kind) => {
+    const c = models.get(kind)?.classes;
+    return !c || (c.length === 10 && c.every((x, i) => x === i18n.CLASS_NAMES.en[i])) ? cifarNames() : c;
+  };
   const lang = {
-    t: i18n.t, addStrings: i18n.addStrings, className: (i) => i18n.className(i),
+    t: i18n.t, addStrings: i18n.addStrings,
+    className: (i) => { const u = dataSource.classNames(); return u ? (u[i] ?? String(i)) : i18n.className(i); },
     get lang() { return i18n.getLang(); },
     set: (l) => setLang(l),
   };
@@ -49,7 +61,8 @@ export function start() {
   const errors = createMessages({ t: i18n.t, isQuiet: (e) => e instanceof images.ImageError });
   let image = null;
   const models = createModels({ events, currentImage: () => image.current() });
-  const dataSource = createDataSource({ events, urlState, t: i18n.t });
+  const userImages = createUserData({ events, ex: () => models.ex, seed: () => urlState.getInt('seed', UI_DEFAULTS.seed) });
+  dataSource = createDataSource({ events, urlState, t: i18n.t, user: userImages });
   image = createCurrentImage({ events, urlState, t: i18n.t, ex: () => models.ex, testSet: dataSource.testSet,
     errors, onChange: () => models.imageChanged() });
   const training = { worker: null, info: null };
@@ -62,6 +75,8 @@ export function start() {
     errors: { show: errors.show, clear: errors.clear, notice: errors.notice },
     models: {
       KINDS,
+      ex: () => models.ex,
+      classNames: modelClassNames,
       get: models.get, info: models.info, inspect: models.inspect, tensor: models.tensor,
       getWeights: models.getWeights, setWeights: models.setWeights,
     },
@@ -69,7 +84,12 @@ export function start() {
       // the set in use with its translated label, or null
       inUse: () => { const d = dataSource.current(); return d.source ? { ...d, label: dataSets.label(d, i18n.t, i18n.getLang()) } : null; },
       testSet: dataSource.testSet, trainData: dataSource.trainData,
+      // the class names of the set in use, in label order (CIFAR-10's translated, or the user's)
+      classNames,
+      // use a source: 'user' (Your images) or a CIFAR-10 set's id
+      use: (id) => dataSource.choose(id),
     },
+    userImages,
     image: { current: image.current, set: image.set },
     page: {
       embed: embedded,
@@ -132,6 +152,11 @@ export function start() {
   events.addEventListener('models-changed', () => renderModelStatus(KINDS, models.info, i18n.t));
   events.addEventListener('data-list-changed', () => renderDataSelect(dataSource, i18n.t, i18n.getLang()));
   $('data-set').addEventListener('change', (e) => dataSource.choose(e.target.value));
+  // another data set: a test image of the old one is not one of the new set's
+  events.addEventListener('data-changed', () => {
+    const cur = image.current();
+    if (dataSource.current().source && cur && cur.source === 'gallery') image.set({ index: 0 }).catch(() => {});   // (the first image: boot)
+  });
 
   async function usePretrained({ quiet = false } = {}) {
     if (!models.ex) return false;
@@ -169,7 +194,7 @@ export function start() {
   // paste (anywhere on the page): the picture becomes the current image
   document.addEventListener('paste', (e) => {
     const f = [...(e.clipboardData?.files || [])].find((x) => x.type.startsWith('image/')) || e.clipboardData?.files?.[0];
-    if (!f) return;
+    if (!f || tabs.current() === 'images') return;   // the Your images panel takes its own pastes
     e.preventDefault();
     image.set({ file: f, source: 'upload' }).then(() => tabs.show('inspect')).catch(() => {});
   });
@@ -180,7 +205,7 @@ export function start() {
     if (embedded) setUpEmbedded({ events, t: i18n.t, currentPanelId: tabs.current });
     applyLang(l);
     const backend = models.load({ seed: urlState.getInt('seed', 42) })
-      .then(() => renderBackend(backendState(), i18n.t))
+      .then(() => { renderBackend(backendState(), i18n.t); emit('user-set-changed', { what: 'engine' }); })   // the split needs the core
       .catch((e) => { renderBackend(backendState(), i18n.t); errors.show(e); });
     // An embedded view shows one panel: only the Train view needs the training worker (each
     // worker is one more WebAssembly instance, and a lesson may embed several views).

@@ -35,6 +35,7 @@ export function label(src, t, lang) {
   const fmt = (n) => n.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en');
   const vars = { train: fmt(src.train), test: fmt(src.test), name: src.name || '' };
   if (src.id === 'archive') return t('app.data.archive', vars);
+  if (src.id === 'user') return t('app.data.user', { ...vars, classes: src.classes });
   if (src.id === 'full') return t('app.data.full', vars);
   if (src.id === 'demo') return t('app.data.demo', vars);
   return t('app.data.other', { ...vars, id: src.id });
@@ -56,9 +57,11 @@ export function limitSelect(select, max) {
 }
 
 // The source for id ('demo', 'full', 'archive', ...) among the listed sets and an opened
-// archive ({ name, train, test } with image counts); unknown ids fall back to the default set.
-// -> { source: 'server'|'archive'|null, id, name, base?, train, test }.
-export function sourceFor(id, sets, archive) {
+// archive ({ name, train, test } with image counts) and the user's set ({ classes, train,
+// test }); unknown ids fall back to the default set.
+// -> { source: 'server'|'archive'|'user'|null, id, name, base?, train, test, classes? }.
+export function sourceFor(id, sets, archive, user = null) {
+  if (id === 'user' && user) return { source: 'user', id: 'user', name: null, ...user };
   if (id === 'archive' && archive) return { source: 'archive', id: 'archive', name: archive.name, train: archive.train, test: archive.test };
   const s = pickDefault(sets || [], id);
   return s ? { source: 'server', ...s, name: null } : { source: null, id: null, name: null, train: 0, test: 0 };

@@ -22,9 +22,8 @@ self.onmessage = async (e) => {
     const results = {};
     let done = 0;
     for (const kind of kinds) {
-      const m = ex.createModel(kind, { seed: 1, maxBatch: CHUNK });
+      const m = ex.modelFromSafetensors(d.weights[kind], { maxBatch: CHUNK });   // its shape (R, N classes) from the file
       try {
-        m.loadSafetensors(d.weights[kind]);
         const chunks = [];
         for (let i = 0; i < n; i += CHUNK) {
           chunks.push(ex.evaluateImages(m, data, i, Math.min(CHUNK, n - i)));

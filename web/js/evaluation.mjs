@@ -12,18 +12,19 @@ export const MISTAKES = 12;
 //   [{ index, label, pred, p, pTrue }] }.
 export function gatherChunks(chunks, labels, mistakes = MISTAKES) {
   const n = chunks.reduce((s, c) => s + c.n, 0);
-  const classTotal = new Int32Array(10), classCorrect = new Int32Array(10), confusion = new Int32Array(100);
+  const K = chunks.length ? chunks[0].classTotal.length : 10;   // the model's classes
+  const classTotal = new Int32Array(K), classCorrect = new Int32Array(K), confusion = new Int32Array(K * K);
   const right = new Uint8Array(n), wrong = [];
   let loss = 0, correct = 0, start = 0;
   for (const c of chunks) {
     loss += c.loss * c.n;
     correct += Math.round(c.accuracy * c.n);
-    for (let k = 0; k < 10; k++) { classTotal[k] += c.classTotal[k]; classCorrect[k] += c.classCorrect[k]; }
-    for (let k = 0; k < 100; k++) confusion[k] += c.confusion[k];
+    for (let k = 0; k < K; k++) { classTotal[k] += c.classTotal[k]; classCorrect[k] += c.classCorrect[k]; }
+    for (let k = 0; k < K * K; k++) confusion[k] += c.confusion[k];
     for (let i = 0; i < c.n; i++) {
       const y = labels[start + i], pred = c.predictions[i];
       if (pred === y) right[start + i] = 1;
-      else wrong.push({ index: start + i, label: y, pred, p: c.probs[i * 10 + pred], pTrue: c.probs[i * 10 + y] });
+      else wrong.push({ index: start + i, label: y, pred, p: c.probs[i * K + pred], pTrue: c.probs[i * K + y] });
     }
     start += c.n;
   }
@@ -47,7 +48,7 @@ export function pairedDifference(first, second) {
 export const classAccuracy = (r) => Array.from(r.classCorrect, (c, i) => c / Math.max(1, r.classTotal[i]));
 
 // Share of row y (true class) that cell (y, p) of the confusion matrix holds.
-export const rowShare = (r, y, p) => r.confusion[y * 10 + p] / Math.max(1, r.classTotal[y]);
+export const rowShare = (r, y, p) => r.confusion[y * r.classTotal.length + p] / Math.max(1, r.classTotal[y]);
 
 // Whether both models have weights other than their random start (Evaluate then runs itself).
 export const bothTrained = (infoOf, kinds) => kinds.every((k) => infoOf(k) && infoOf(k).source !== 'random');

@@ -15,7 +15,7 @@ const KINDS = ['CNN', 'CNN_SE'];
 const strings = {
   en: {
     'eval.title': 'Evaluate on the test set',
-    'eval.intro': 'Run both models on CIFAR-10 test images they never saw in training and compare them.',
+    'eval.intro': 'Run both models on test images they never saw in training (of the data set in use) and compare them.',
     'eval.size': 'Test images',
     'eval.run': 'Evaluate',
     'eval.running': 'Evaluating… {done} / {total}',
@@ -41,7 +41,7 @@ const strings = {
   },
   zh: {
     'eval.title': '在测试集上评估',
-    'eval.intro': '用模型在训练中从未见过的 CIFAR-10 测试图片上运行两个模型，并进行比较。',
+    'eval.intro': '在训练中从未见过的测试图片（当前数据集的）上运行两个模型，并进行比较。',
     'eval.size': '测试图片数',
     'eval.run': '评估',
     'eval.running': '评估中… {done} / {total}',
@@ -114,13 +114,15 @@ function mount(root, services) {
       const table = el('table', { class: 'confusion' });
       const cap = el('caption', { class: 'visually-hidden', text: t('eval.confusion', { m: k }) });
       const hr = el('tr', {}, el('th', { class: 'small', text: '' }));
-      for (let c = 0; c < 10; c++) hr.append(el('th', { class: 'colh', scope: 'col', text: services.i18n.className(c) }));
+      // the classes of the set in use (the model may have more outputs than a user's set has classes)
+      const K = Math.min(r.classTotal.length, services.data.classNames().length);
+      for (let c = 0; c < K; c++) hr.append(el('th', { class: 'colh', scope: 'col', text: services.i18n.className(c) }));
       table.append(cap, el('thead', {}, hr));
       const body = el('tbody');
-      for (let y = 0; y < 10; y++) {
+      for (let y = 0; y < K; y++) {
         const tr = el('tr', {}, el('th', { class: 'row', scope: 'row', text: services.i18n.className(y) }));
-        for (let p = 0; p < 10; p++) {
-          const v = r.confusion[y * 10 + p], f = rowShare(r, y, p);
+        for (let p = 0; p < K; p++) {
+          const v = r.confusion[y * r.classTotal.length + p], f = rowShare(r, y, p);
           const td = el('td', { text: String(v), title: `${services.i18n.className(y)} → ${services.i18n.className(p)}: ${v} (${pct(f)})` });
           td.style.background = css('viridis', f);
           td.style.color = f > 0.55 ? '#111' : '#fff';
@@ -150,9 +152,9 @@ function mount(root, services) {
       mistRow.append(el('div', { class: 'card' }, el('h3', { text: t('eval.mistakes', { m: k }) }), el('p', { class: 'caption', text: t('eval.mistakes.caption') }), grid));
     }
     renderDiff();
-    const labels = Array.from({ length: 10 }, (_, i) => services.i18n.className(i));
+    const labels = services.data.classNames().slice();
     const datasets = KINDS.filter((k) => result[k]).map((k) => ({
-      label: k, data: classAccuracy(result[k]),
+      label: k, data: classAccuracy(result[k]).slice(0, labels.length),
       backgroundColor: alpha(COLORS[k], 0.85), borderColor: COLORS[k],
     }));
     if (chart) chart.destroy();

@@ -12,6 +12,7 @@ export function imagePicker(services) {
   const gallery = el('div', { class: 'gallery', role: 'group' });
   gallery.dataset.i18nAria = 'inspect.gallery';
   const galleryMsg = el('p', { class: 'caption' });
+  const galleryCap = el('p', { class: 'caption', i18n: 'inspect.gallery' });
   const moreB = el('button', { type: 'button', class: 'secondary', i18n: 'inspect.more' });
   const upload = el('input', { type: 'file', accept: 'image/*', testid: 'upload-input', id: 'upload-input', class: 'visually-hidden' });
   const uploadL = el('label', { class: 'button', for: 'upload-input' }, el('span', { i18n: 'inspect.upload' }));
@@ -23,7 +24,7 @@ export function imagePicker(services) {
   const cam = el('div', { class: 'webcam' }, video, el('div', { class: 'row' }, snapB, camCancel));
   cam.hidden = true;
   const card = el('div', { class: 'card' }, el('h2', { i18n: 'inspect.pick' }),
-    el('p', { class: 'caption', i18n: 'inspect.gallery' }), gallery, galleryMsg,
+    galleryCap, gallery, galleryMsg,
     el('div', { class: 'row' }, moreB, upload, uploadL, camB), drop, cam);
 
   // ---- gallery
@@ -37,6 +38,10 @@ export function imagePicker(services) {
       return;
     }
     galleryMsg.textContent = '';
+    // the user's own test pictures or CIFAR-10's
+    const key = testSet.id === 'user' ? 'inspect.galleryUser' : 'inspect.gallery';
+    galleryCap.dataset.i18n = key; galleryCap.textContent = t(key);
+    gallery.dataset.i18nAria = key; gallery.setAttribute('aria-label', t(key));
     gallery.replaceChildren();
     for (const { index: idx, cls: c } of galleryPage(testSet.labels, testSet.n, page)) {
       const b = el('button', { type: 'button' });

@@ -5,6 +5,7 @@ export const inspectStrings = {
   en: {
     'inspect.pick': 'Pick an image',
     'inspect.gallery': 'CIFAR-10 test images (true class below each)',
+    'inspect.galleryUser': 'Your test pictures, never trained on (class below each)',
     'inspect.more': 'Other test images',
     'inspect.upload': 'Upload a photo…',
     'inspect.drop': 'or drop a picture here, or paste one (Ctrl+V)',
@@ -17,7 +18,7 @@ export const inspectStrings = {
     'inspect.input': 'network input, 32×32',
     'inspect.truth': 'true class: {c}',
     'inspect.predictions': 'Predictions',
-    'inspect.pred.caption': 'The probability each model gives to each of the 10 classes (softmax of its outputs). The top class is in bold.',
+    'inspect.pred.caption': 'The probability each model gives to each class (softmax of its outputs). The top class is in bold.',
     'inspect.top1': '{m}: {c} ({p})',
     'inspect.model': 'Model',
     'inspect.gradcam': 'Grad-CAM: which pixels support a class',
@@ -49,6 +50,7 @@ export const inspectStrings = {
   zh: {
     'inspect.pick': '选择图片',
     'inspect.gallery': 'CIFAR-10 测试图片（下方是真实类别）',
+    'inspect.galleryUser': '你的测试图片，从未用于训练（下方是类别）',
     'inspect.more': '换一批测试图片',
     'inspect.upload': '上传照片…',
     'inspect.drop': '或把图片拖到这里，或粘贴（Ctrl+V）',
@@ -61,7 +63,7 @@ export const inspectStrings = {
     'inspect.input': '网络输入，32×32',
     'inspect.truth': '真实类别：{c}',
     'inspect.predictions': '预测',
-    'inspect.pred.caption': '每个模型对 10 个类别给出的概率（输出的 softmax）。概率最高的类别用粗体表示。',
+    'inspect.pred.caption': '每个模型对每个类别给出的概率（输出的 softmax）。概率最高的类别用粗体表示。',
     'inspect.top1': '{m}：{c}（{p}）',
     'inspect.model': '模型',
     'inspect.gradcam': 'Grad-CAM：哪些像素支持某个类别',

@@ -115,9 +115,13 @@ function mount(root, services) {
 
   function fillSelects() {
     const opt = (s, v, text, selected) => { const o = el('option', { value: String(v), text }); if (selected) o.selected = true; s.append(o); };
+    // Grad-CAM's class: one of the models' classes (the shorter list if the two differ)
+    const lists = services.models.KINDS.map((k) => services.models.classNames(k));
+    const names = lists.reduce((a, b) => (b.length < a.length ? b : a));
+    if (cls !== null && cls >= names.length) cls = null;
     clsSel.replaceChildren();
     opt(clsSel, '', t('inspect.class.auto'), cls === null);
-    for (let i = 0; i < 10; i++) opt(clsSel, i, services.i18n.className(i), cls === i);
+    names.forEach((name, i) => opt(clsSel, i, name, cls === i));
     for (const [s, v] of [[blockSel, block], [fmBlock, fmB], [seBlock, seB]]) {
       s.replaceChildren();
       for (let b = 0; b < 3; b++) opt(s, b, t('inspect.block.n', { n: b + 1, s: SIZES[b] }), b === v);
@@ -161,15 +165,16 @@ function mount(root, services) {
     for (const r of results) {
       const col = el('div');
       col.append(el('h3', { text: r.kind }));
-      for (let i = 0; i < 10; i++) {
+      const names = services.models.classNames(r.kind);   // the model's own classes
+      for (let i = 0; i < r.probs.length; i++) {
         const row = el('div', { class: 'bar-row' + (i === r.top1 ? ' top' : '') });
         const fill = el('div', { class: `fill ${r.kind.toLowerCase()}` });
         fill.style.width = `${(r.probs[i] * 100).toFixed(1)}%`;
-        row.append(el('span', { text: services.i18n.className(i) }), el('div', { class: 'track' }, fill), el('span', { class: 'num', text: pct(r.probs[i]) }));
+        row.append(el('span', { text: names[i] ?? String(i) }), el('div', { class: 'track' }, fill), el('span', { class: 'num', text: pct(r.probs[i]) }));
         col.append(row);
       }
       probCols.append(col);
-      tops.push(t('inspect.top1', { m: r.kind, c: services.i18n.className(r.top1), p: pct(r.probs[r.top1]) }));
+      tops.push(t('inspect.top1', { m: r.kind, c: names[r.top1] ?? String(r.top1), p: pct(r.probs[r.top1]) }));
     }
     top1.textContent = tops.join(' · ');
   }
@@ -193,8 +198,9 @@ function mount(root, services) {
       g.globalAlpha = Number(opacity.value);
       g.drawImage(small, 0, 0, S, S);
       g.globalAlpha = 1;
-      heat.caps[k].textContent = `${k}: ${services.i18n.className(d.cls)}`;
-      c.setAttribute('aria-label', `${t('inspect.gradcam')}, ${k}: ${services.i18n.className(d.cls)}`);
+      const cn = services.models.classNames(k)[d.cls] ?? String(d.cls);
+      heat.caps[k].textContent = `${k}: ${cn}`;
+      c.setAttribute('aria-label', `${t('inspect.gradcam')}, ${k}: ${cn}`);
     }
     heatMsg.textContent = zero.length ? t('inspect.gradcam.zero', { m: zero.join(', ') }) : '';
     drawColorbar(heatBar, { min: 0, max: 1, map: 'inferno', label: t('inspect.gradcam.scale') });
@@ -252,8 +258,9 @@ function mount(root, services) {
     update(what) {
       if (what === 'shown') { visible = true; if (!picker.loaded()) picker.renderGallery(); if (dirty) render(); }
       else if (what === 'lang-changed') { fillSelects(); picker.renderGallery(); dirty = true; if (visible) render(); }
-      else if (what === 'data-changed') { picker.renderGallery(); }
-      else if (what === 'image-changed' || what === 'models-changed') { dirty = true; render(); }
+      else if (what === 'data-changed') { fillSelects(); picker.renderGallery(); dirty = true; if (visible) render(); }
+      else if (what === 'models-changed') { fillSelects(); dirty = true; render(); }
+      else if (what === 'image-changed') { dirty = true; render(); }
     },
   };
   services.events.addEventListener('panel-shown', (e) => { visible = e.detail.id === 'inspect'; });

@@ -39,10 +39,13 @@ export function createTrainForm({ i18n, url }, { onLive, onPauseAt }) {
   const augment = el('input', { type: 'checkbox', name: 'augment' }); augment.checked = UI_DEFAULTS.augment;
   const seed = el('input', { type: 'number', step: '1', value: String(url.getInt('seed', UI_DEFAULTS.seed)), name: 'seed' });
   const finetune = el('input', { type: 'checkbox', name: 'finetune' });
+  // with fine-tuning: train only fc1 and fc2 (the core's freeze_conv)
+  const freezeConv = el('input', { type: 'checkbox', name: 'freeze-conv', disabled: '' });
+  finetune.addEventListener('change', () => { freezeConv.disabled = !finetune.checked; if (!finetune.checked) freezeConv.checked = false; });
   const element = el('div', { class: 'settings' });
   element.append(modelField, lab('train.epochs', epochs), lab('train.batch', batch), lab('train.lr', lr),
     lab('train.trainSize', trainSize), lab('train.testSize', testSize), lab('train.seed', seed),
-    check(augment, 'train.augment'), check(finetune, 'train.finetune'));
+    check(augment, 'train.augment'), check(finetune, 'train.finetune'), check(freezeConv, 'train.freezeConv'));
   const inputs = [...element.querySelectorAll('input, select')];
   // "pause at the end of this epoch": ticked before Start or a resume, the first epoch run
   const pauseAtEnd = el('input', { type: 'checkbox', name: 'pause-at-epoch-end', testid: 'train-pause-at-epoch-end' });
@@ -98,9 +101,15 @@ export function createTrainForm({ i18n, url }, { onLive, onPauseAt }) {
     element, pauseAtLabel, applyTable, read, show, setBusy,
     models: () => modelsOf(choice() || 'both'),
     finetune: () => finetune.checked,
+    freezeConv: () => finetune.checked && freezeConv.checked,
     pauseAt: () => (pauseAtEnd.checked ? { epochEnd: true } : null),
     clearPauseAt() { pauseAtEnd.checked = false; },
     // the sizes the data set d cannot hold are disabled
-    limitSizes(d) { limitSelect(trainSize, d.train); limitSelect(testSize, d.test); },
+    // (the user's own set trains on all its training pictures: no sizes to choose)
+    limitSizes(d) {
+      const all = d.source === 'user';
+      for (const s of [trainSize, testSize]) { const l = s.closest('label'); l.hidden = all; l.style.display = all ? 'none' : ''; }
+      if (!all) { limitSelect(trainSize, d.train); limitSelect(testSize, d.test); }
+    },
   };
 }

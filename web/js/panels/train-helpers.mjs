@@ -103,10 +103,13 @@ export function busyOf(s) {
 }
 
 // The worker's 'start' message of a new run: the settings without the data sizes, the weights
-// to fine-tune (or undefined), pauseAt only when set.
-export function startMessage(models, settings, weights, pauseAt) {
+// to fine-tune (or undefined), pauseAt only when set. extra: { classes } (the user's class
+// names: an N-class run), { freezeConv } (with weights). With classes, the weights are the
+// run's init (convolution blocks and fc1 copied, fc2 new for the N classes), not its start.
+export function startMessage(models, settings, weights, pauseAt, { classes = null, freezeConv = false } = {}) {
   const { trainSize: _a, testSize: _b, ...ws } = settings;
-  return { type: 'start', models, settings: ws, weights, ...(pauseAt ? { pauseAt } : {}) };
+  const from = classes ? { init: weights, classes } : { weights };
+  return { type: 'start', models, settings: ws, ...from, ...(weights && freezeConv ? { freezeConv: true } : {}), ...(pauseAt ? { pauseAt } : {}) };
 }
 // ... and of resuming the checkpoint of a saved run
 export const resumeMessage = (checkpoint, pauseAt) => ({ type: 'start', resume: checkpoint, ...(pauseAt ? { pauseAt } : {}) });

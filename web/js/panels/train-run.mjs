@@ -109,12 +109,13 @@ export function createTrainRun({ i18n, errors, models, data, training }, form, v
   }
 
   // the training data of a run, to the worker; resolves once the worker has it
-  async function sendData(w, trainSize, testSize) {
-    const d = await data.trainData({ trainSize, testSize });
+  async function sendData(w, trainSize, testSize, seed) {
+    const d = await data.trainData({ trainSize, testSize, seed });   // seed: the user's set's split
     const ready = new Promise((resolve, reject) => { run.onData = resolve; run.onDataError = reject; });
     if (d.baseUrl) w.postMessage({ type: 'load-data', baseUrl: d.baseUrl, trainSize, testSize });
     else w.postMessage({ type: 'data', train: d.train, test: d.test }, [d.train.images.buffer, d.train.labels.buffer, d.test.images.buffer, d.test.labels.buffer]);
     await ready;
+    return d;
   }
   // the worker, if there is one and no run is going on (else the error is shown)
   function idleWorker() {
@@ -142,13 +143,14 @@ export function createTrainRun({ i18n, errors, models, data, training }, form, v
     setState('loading');
     view.hideSaved();   // a saved run stays until the new one has its data
     try {
-      await sendData(w, settings.trainSize, settings.testSize);
+      const d = await sendData(w, settings.trainSize, settings.testSize, settings.seed);
       if (state !== 'loading') { view.showSaved(); return; }   // stopped meanwhile
       saved = null;
       deleteRun();
       const weights = {};
       if (form.finetune()) for (const k of chosen) weights[k] = models.getWeights(k);
-      w.postMessage(startMessage(chosen, settings, form.finetune() ? weights : undefined, form.pauseAt()));
+      w.postMessage(startMessage(chosen, settings, form.finetune() ? weights : undefined, form.pauseAt(),
+        { classes: d.classes || null, freezeConv: form.freezeConv() }));
       setState('running');
       view.progress();
     } catch (e) {
@@ -178,7 +180,7 @@ export function createTrainRun({ i18n, errors, models, data, training }, form, v
     view.hideSaved();
     setState('loading');
     try {
-      await sendData(w, rec.checkpoint.data.nTrain, rec.checkpoint.data.nTest);
+      await sendData(w, rec.checkpoint.data.nTrain, rec.checkpoint.data.nTest, rec.settings.seed);
       if (state !== 'loading') { view.showSaved(); return; }
       saved = null;
       w.postMessage(resumeMessage(rec.checkpoint, form.pauseAt()));

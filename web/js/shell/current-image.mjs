@@ -6,7 +6,7 @@ import * as images from '../images.mjs';
 
 // How the picture became the input, translated (gallery, square, crop).
 export function imageNote(img, t) {
-  if (img.source === 'gallery') return t('img.note.gallery');
+  if (img.source === 'gallery') return t(img.user ? 'img.note.user' : 'img.note.gallery');
   const c = img.crop;
   if (!c) return '';
   return c.w === c.h ? t('img.note.square', c) : t('img.note.crop', c);
@@ -26,7 +26,7 @@ export function createCurrentImage({ events, urlState, t, ex, testSet, errors, o
         const ts = await testSet(Math.max(1000, spec.index + 1));
         const i = Math.max(0, Math.min(ts.n - 1, spec.index | 0));
         const bytes = ts.images.slice(i * 3072, (i + 1) * 3072);
-        img = { bytes, source: 'gallery', index: i, label: ts.labels[i], name: `test #${i}`, canvas: images.chwToCanvas(bytes), crop: null };
+        img = { bytes, source: 'gallery', user: ts.id === 'user', index: i, label: ts.labels[i], name: `test #${i}`, canvas: images.chwToCanvas(bytes), crop: null };
         urlState.set({ img: i });
       } else {
         // the core fits the picture (images.mjs): the same input as `excite predict`

@@ -7,8 +7,9 @@ import * as dataSets from '../data-sets.mjs';
 const CIFAR_URL = new URL('../../../wasm/cifar.mjs', import.meta.url);
 const IMG = 3072;
 
-// data service. urlState: { get, set }; t: translator (error messages).
-export function createDataSource({ events, urlState, t }) {
+// data service. urlState: { get, set }; t: translator (error messages); user: the "Your
+// images" set (user-data.mjs), source 'user' (its split: training and test pictures).
+export function createDataSource({ events, urlState, t, user = null }) {
   let cifarModule = null;
   const cifar = async () => cifarModule || (cifarModule = await import(CIFAR_URL.href));
   let sets = null;               // [{ id, base, train, test }] once index.json is read
@@ -17,17 +18,36 @@ export function createDataSource({ events, urlState, t }) {
   let archive = null;            // { train, test, name } from the archive the user opened
   const testLoads = new Map();   // "id|n" -> Promise, so panels asking at once share one download
 
+  let userSplit = null;          // the user set's split, made when needed
+  const userInfo = () => {
+    if (!user || !user.classes().length) return null;
+    if (user.trainProblem()) return { classes: user.classes().length, train: 0, test: 0 };
+    try { userSplit = userSplit || user.split(); } catch { return { classes: user.classes().length, train: 0, test: 0 }; }   // the module is loading
+    return { classes: user.classes().length, train: userSplit.train.n, test: userSplit.test.n };
+  };
+  // the user's set changed: new split; if it is in use, its test images and sizes change too
+  if (user) events.addEventListener('user-set-changed', () => {
+    userSplit = null;
+    if (current.id === 'user') {
+      testCache = null;
+      if (!user.classes().length) { choose(null); return; }
+      current = dataSets.sourceFor('user', sets, null, userInfo());
+      events.dispatchEvent(new CustomEvent('data-changed', { detail: {} }));
+    }
+    events.dispatchEvent(new CustomEvent('data-list-changed'));
+  });
+
   function choose(id, { initial = false } = {}) {
-    const src = dataSets.sourceFor(id, sets, archive && { name: archive.name, train: archive.train.n, test: archive.test.n });
+    const src = dataSets.sourceFor(id, sets, archive && { name: archive.name, train: archive.train.n, test: archive.test.n }, userInfo());
     const changed = src.id !== current.id;
     current = src;
     if (changed) testCache = null;
     // ?data= only when the choice is not the default (an embed then trains on the same set)
-    if (!initial) urlState.set({ data: src.source === 'server' && src.id !== sets?.[0]?.id ? src.id : null });
+    if (!initial) urlState.set({ data: (src.source === 'server' && src.id !== sets?.[0]?.id) || src.id === 'user' ? src.id : null });
     events.dispatchEvent(new CustomEvent('data-list-changed'));
     if (changed) events.dispatchEvent(new CustomEvent('data-changed', { detail: {} }));
   }
-  const listed = dataSets.listSets().then((s) => { sets = s; choose(urlState.get('data'), { initial: true }); return s; });
+  const listed = Promise.all([dataSets.listSets(), user && user.ready]).then(([s]) => { sets = s; choose(urlState.get('data'), { initial: true }); return s; });
 
   return {
     listed,
@@ -36,8 +56,12 @@ export function createDataSource({ events, urlState, t }) {
     current: () => current,
     // every source to offer: the listed sets, then the opened archive
     sources() {
-      return [...(sets || []), ...(archive ? [{ id: 'archive', name: archive.name, train: archive.train.n, test: archive.test.n }] : [])];
+      const u = userInfo();
+      return [...(sets || []), ...(archive ? [{ id: 'archive', name: archive.name, train: archive.train.n, test: archive.test.n }] : []),
+        ...(u ? [{ id: 'user', ...u }] : [])];
     },
+    // the class names of the source in use (label order), or null for CIFAR-10's
+    classNames: () => (current.id === 'user' && user ? user.names() : null),
     get listing() { return sets === null; },
 
     // The first n test images (at least n, up to what the source holds).
@@ -47,6 +71,12 @@ export function createDataSource({ events, urlState, t }) {
       if (!src.source) throw new Error(t('app.data.needed'));
       n = Math.min(n, src.test);
       if (testCache && testCache.id === src.id && testCache.n >= n) return testCache;
+      if (src.source === 'user') {
+        const p = user.trainProblem();
+        if (p) throw new Error(t(p.code, p.vars));
+        userSplit = userSplit || user.split();
+        return (testCache = { id: 'user', ...userSplit.test });
+      }
       if (src.source === 'archive') return (testCache = { id: 'archive', ...archive.test });
       for (const [k, p] of testLoads) { const [id, m] = k.split('|'); if (id === src.id && Number(m) >= n) return p; }
       const key = `${src.id}|${n}`;
@@ -62,10 +92,17 @@ export function createDataSource({ events, urlState, t }) {
 
     // Training data: { train, test } copies of subsets (the caller may transfer them), or
     // { baseUrl } when the worker can fetch from the server itself.
-    async trainData({ trainSize, testSize }) {
+    async trainData({ trainSize, testSize, seed }) {
       await listed;
       const src = current;
       if (!src.source) throw new Error(t('app.data.needed'));
+      if (src.source === 'user') {
+        const p = user.trainProblem();
+        if (p) throw new Error(t(p.code, p.vars));
+        if (seed !== undefined) user.setSeed(seed);   // the run's split (its test pictures are Evaluate's)
+        const { train, test } = user.split();         // fresh copies: the caller transfers them
+        return { train, test, classes: user.names() };
+      }
       const why = dataSets.tooBig(src, trainSize, testSize, t);
       if (why) throw new Error(why);
       if (src.source === 'archive') {

@@ -46,6 +46,19 @@ export function createModels({ events, currentImage }) {
     cache.clear();
     events.dispatchEvent(new CustomEvent('models-changed', { detail: { kinds } }));
   };
+  // bytes into the model of kind: loaded in place when the file has the model's shape, else a
+  // new model of the file's shape (R, N classes and names: ex.weightsInfo) replaces it, so
+  // weights trained on the user's classes and CIFAR-10's both load (throws, model untouched)
+  function place(kind, bytes) {
+    const m = models[kind], w = ex.weightsInfo(bytes);
+    if (w.kind !== kind) throw new Error(`these are ${w.kind} weights, not ${kind}`);
+    const same = m && m.numClasses === w.numClasses && m.reduction === w.reduction;
+    if (same) { m.loadSafetensors(bytes); return; }
+    const fresh = ex.modelFromSafetensors(bytes, { maxBatch: 1 });
+    models[kind] = fresh;
+    if (m) m.free();
+  }
+
 
   const api = {
     KINDS,
@@ -73,7 +86,7 @@ export function createModels({ events, currentImage }) {
 
     // Load safetensors bytes into the model of that kind (throws, model untouched).
     setWeights(kind, bytes, source) {
-      models[kind].loadSafetensors(bytes);
+      place(kind, bytes);
       info[kind] = source;
       emit([kind]);
     },
@@ -95,9 +108,9 @@ export function createModels({ events, currentImage }) {
       } catch (e) { return { ok: false, missing: !!e.missing, error: e }; }
       const backup = models.CNN.saveSafetensors({ half: false });
       try {
-        models.CNN.loadSafetensors(files[0]);
-        try { models.CNN_SE.loadSafetensors(files[1]); }
-        catch (e) { models.CNN.loadSafetensors(backup); throw e; }
+        place('CNN', files[0]);
+        try { place('CNN_SE', files[1]); }
+        catch (e) { place('CNN', backup); throw e; }
       } catch (e) { return { ok: false, missing: false, error: e }; }
       for (const k of KINDS) info[k] = { source: 'pretrained' };
       pretrainedMs = Math.round(performance.now() - t0);
