@@ -6,8 +6,10 @@
 // PyTorch's CPU kernels do.
 #ifndef LAYER_REAL
 #define LAYER_REAL float
+#define LAYER_FLOAT 1 // the float build: conv2d has the Winograd route of c/conv_train.c
 #include "layers.h"
 #include "gemm.h"
+#include "conv_train.h"
 #endif
 #include "threads.h"
 #include <stddef.h>
@@ -22,14 +24,16 @@ typedef LAYER_REAL real;
 // Per image, im2col turns inp (C,H,W) into col (C*9, H*W); then out (OC,HW) = weight
 // (OC, C*9) . col. Row (c*9 + ky*3 + kx) of col is the input plane c shifted by
 // (ky-1, kx-1), zero outside.
-// The batch is cut into at most CONV_CHUNKS fixed slices of images, run in parallel on the
-// thread pool; each slice has its own col buffer in work, and in the backward its own
+// Where c/conv_train.c takes the shape (Winograd F(2x2,3x3)), it computes the whole call
+// instead, on the same slices.
+// The batch is cut into min(B, CONV_CHUNKS) fixed slices of images, run in parallel on the
+// thread pool (16 slices feed up to 16 threads at batch 64); each slice has its own col buffer in work, and in the backward its own
 // partial weight and bias gradients, added into dweight/dbias in slice order afterwards.
 // The slices do not depend on the thread count, so neither do the results. A GEMM called
 // inside a slice runs on that slice's thread; with one slice (B == 1) the GEMM itself
 // splits its tiles over the pool.
 
-enum { CONV_CHUNKS = 4 };
+enum { CONV_CHUNKS = 16 };
 
 static int conv_chunks(int B) { return B < 1 ? 1 : B < CONV_CHUNKS ? B : CONV_CHUNKS; }
 
@@ -39,7 +43,13 @@ static size_t conv_slice_floats(int C, int H, int W, int OC) {
 }
 
 size_t conv2d_work_floats(int B, int C, int H, int W, int OC) {
-    return (size_t)conv_chunks(B) * conv_slice_floats(C, H, W, OC);
+    size_t direct = (size_t)conv_chunks(B) * conv_slice_floats(C, H, W, OC);
+#ifdef LAYER_FLOAT
+    size_t wino = conv_wino_work_floats(B, conv_chunks(B), C, H, W, OC);
+    return wino > direct ? wino : direct;
+#else
+    return direct;
+#endif
 }
 
 static void im2col3x3(real *restrict col, const real *restrict img, int C, int H, int W) {
@@ -115,6 +125,9 @@ static void conv_forward_slice(void *ctx, int t) {
 
 void conv2d_forward(real *out, const real *inp, const real *weight, const real *bias,
                     int B, int C, int H, int W, int OC, real *work) {
+#ifdef LAYER_FLOAT
+    if (conv_wino_forward(out, inp, weight, bias, B, C, H, W, OC, conv_chunks(B), work)) return;
+#endif
     ConvJob j = {out, NULL, NULL, NULL, inp, weight, bias, NULL, B, C, H, W, OC,
                  conv_chunks(B), work};
     parallel_for(j.chunks, conv_forward_slice, &j);
@@ -155,6 +168,11 @@ void conv2d_backward(real *dinp, real *dweight, real *dbias,
                      const real *dout, const real *inp, const real *weight,
                      int B, int C, int H, int W, int OC, real *work) {
     if (!dinp && !dweight && !dbias) return;
+#ifdef LAYER_FLOAT
+    if (conv_wino_backward(dinp, dweight, dbias, dout, inp, weight, B, C, H, W, OC,
+                           conv_chunks(B), work))
+        return;
+#endif
     ConvJob j = {NULL, dinp, dweight, dbias, inp, weight, NULL, dout, B, C, H, W, OC,
                  conv_chunks(B), work};
     parallel_for(j.chunks, conv_backward_slice, &j);
