@@ -1,7 +1,7 @@
 // conv_train.c - the Winograd F(2x2, 3x3) route of the training convolution: conv2d_forward
-// and conv2d_backward (layers.h) call it for the shapes wino_shape_ok takes (C >= 8, H even,
-// W a multiple of 8: the 3x3 convolutions of blocks 2 and 3) when wino_pays (the SIMD128
-// and scalar GEMM kernels); everything else runs c/layers.c's im2col + GEMM.
+// and conv2d_backward (layers.h) call it for the shapes it takes (C, OC >= 8, H even, W a
+// multiple of 8: the 3x3 convolutions of blocks 2 and 3), for the passes that pay with the
+// current GEMM kernel (conv_wino_use); everything else runs c/layers.c's im2col + GEMM.
 //
 // All three products are 16 GEMMs, one per point xi of the 4x4 transformed tile, with
 // 16 multiply-adds per tile and channel pair instead of 36 (2.25x fewer):
@@ -29,7 +29,17 @@
 #include "wino.h"
 #include <string.h>
 
-int conv_wino_use(int C, int H, int W) { return wino_shape_ok(C, H, W) && wino_pays(); }
+// Which passes pay, per GEMM kernel (1-thread times of conv2d_forward / conv2d_backward at
+// batch 64 and the shapes of blocks 2 and 3, fastest of 15 runs, same process):
+//  - SIMD128 and scalar (no FMA): all three (WebAssembly SIMD: forward 2.4x, backward 2.1x
+//    faster than im2col + GEMM, bench_model --profile);
+//  - AVX-512 / AVX2 FMA: forward (1.4-1.8x) and input gradient (1.2-1.6x); the weight
+//    gradient is not faster than im2col + GEMM at block 3 (AVX-512: 5.9 vs 4.7 ms), so
+//    it stays there.
+int conv_wino_use(int pass, int C, int H, int W, int OC) {
+    if (!wino_shape_ok(C, H, W) || !wino_shape_ok(OC, H, W)) return 0;
+    return pass != CONV_DWEIGHT || wino_pays();
+}
 
 // Images per group: V and M of a group (16 (C + OC) floats per tile) stay in L2, and a
 // group is never larger than a slice.
@@ -56,7 +66,7 @@ static size_t slice_floats(int C, int OC, int tc) {
 static size_t u_floats(int C, int OC) { return (size_t)16 * (C + 32) * (OC + 32); }
 
 size_t conv_wino_work_floats(int B, int chunks, int C, int H, int W, int OC) {
-    if (!wino_shape_ok(C, H, W)) return 0;
+    if (!wino_shape_ok(C, H, W) || !wino_shape_ok(OC, H, W)) return 0;
     int tc = wino_group(B, chunks, C, H, W, OC) * (H / 2) * (W / 2);
     return u_floats(C, OC) + 16 + (size_t)chunks * slice_floats(C, OC, tc);
 }
@@ -122,7 +132,7 @@ static void forward_slice(void *ctx, int t) {
 
 int conv_wino_forward(float *out, const float *inp, const float *weight, const float *bias,
                       int B, int C, int H, int W, int OC, int chunks, float *work) {
-    if (B <= 0 || !conv_wino_use(C, H, W)) return 0;
+    if (B <= 0 || !conv_wino_use(CONV_FORWARD, C, H, W, OC)) return 0;
     int mr, nr;
     gemm_tile_shape(&mr, &nr);
     if (nr % 4 || mr > 32) return 0;
@@ -232,10 +242,12 @@ static void backward_slice(void *ctx, int t) {
 int conv_wino_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                        const float *inp, const float *weight, int B, int C, int H, int W, int OC,
                        int chunks, float *work) {
-    if (B <= 0 || !conv_wino_use(C, H, W) || !conv_wino_use(OC, H, W)) return 0;
     int mr, nr;
     gemm_tile_shape(&mr, &nr);
-    if (nr % 4 || mr > 32) return 0;
+    if (B <= 0 || nr % 4 || mr > 32) return 0;
+    if (!conv_wino_use(CONV_DINP, C, H, W, OC)) dinp = NULL;
+    if (!conv_wino_use(CONV_DWEIGHT, C, H, W, OC)) dweight = dbias = NULL;
+    if (!dinp && !dweight && !dbias) return 0;
     int group = wino_group(B, chunks, C, H, W, OC), tc = group * (H / 2) * (W / 2);
     Job j = {NULL, dinp, dweight, dbias, inp, NULL, dout, work, B, C, H, W, OC, chunks, group,
              mr, nr, align64(work + u_floats(C, OC)), slice_floats(C, OC, tc)};
@@ -250,5 +262,5 @@ int conv_wino_backward(float *dinp, float *dweight, float *dbias, const float *d
         if (dbias)
             for (int o = 0; o < OC; o++) dbias[o] += dbs[o];
     }
-    return 1;
+    return (dinp ? 1 : 0) | (dweight || dbias ? 2 : 0);
 }

@@ -5,13 +5,17 @@
 #define EXCITE_CONV_TRAIN_H
 #include <stddef.h>
 
-// 1 if the Winograd route takes this shape with the current GEMM kernel.
-int conv_wino_use(int C, int H, int W);
+// The three products; conv_wino_use: 1 if the Winograd route takes that pass of the
+// convolution (B,C,H,W) -> (B,OC,H,W) with the current GEMM kernel.
+enum { CONV_FORWARD, CONV_DINP, CONV_DWEIGHT };
+int conv_wino_use(int pass, int C, int H, int W, int OC);
 // Scratch floats the route needs (0 for shapes it never takes).
 size_t conv_wino_work_floats(int B, int chunks, int C, int H, int W, int OC);
-// Each returns 0 without touching anything when the route does not take the call (the
-// caller then runs im2col + GEMM), else 1 with the results written as conv2d_forward /
-// conv2d_backward specify.
+// conv_wino_forward returns 0 without touching anything when the route does not take the
+// call (the caller then runs im2col + GEMM), else 1 with out written as conv2d_forward
+// specifies. conv_wino_backward computes the gradients it takes (dinp: CONV_DINP; dweight
+// and dbias: CONV_DWEIGHT) as conv2d_backward specifies and returns which: bit 1 dinp,
+// bit 2 dweight and dbias; the caller computes the others.
 int conv_wino_forward(float *out, const float *inp, const float *weight, const float *bias,
                       int B, int C, int H, int W, int OC, int chunks, float *work);
 int conv_wino_backward(float *dinp, float *dweight, float *dbias, const float *dout,

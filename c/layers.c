@@ -167,12 +167,13 @@ static void conv_backward_slice(void *ctx, int t) {
 void conv2d_backward(real *dinp, real *dweight, real *dbias,
                      const real *dout, const real *inp, const real *weight,
                      int B, int C, int H, int W, int OC, real *work) {
-    if (!dinp && !dweight && !dbias) return;
 #ifdef LAYER_FLOAT
-    if (conv_wino_backward(dinp, dweight, dbias, dout, inp, weight, B, C, H, W, OC,
-                           conv_chunks(B), work))
-        return;
+    int done = conv_wino_backward(dinp, dweight, dbias, dout, inp, weight, B, C, H, W, OC,
+                                  conv_chunks(B), work);
+    if (done & 1) dinp = NULL;
+    if (done & 2) dweight = dbias = NULL;
 #endif
+    if (!dinp && !dweight && !dbias) return;
     ConvJob j = {NULL, dinp, dweight, dbias, inp, weight, NULL, dout, B, C, H, W, OC,
                  conv_chunks(B), work};
     parallel_for(j.chunks, conv_backward_slice, &j);

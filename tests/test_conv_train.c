@@ -1,7 +1,7 @@
 // test_conv_train.c - the training convolution (conv2d_forward, conv2d_backward) on both of
-// its routes, Winograd F(2x2,3x3) (c/conv_train.c: the scalar and SIMD128 kernels, C >= 8,
-// H even, W a multiple of 8) and im2col + GEMM (the FMA kernels, other shapes), under every
-// GEMM kernel usable here:
+// its routes, Winograd F(2x2,3x3) (c/conv_train.c: C, OC >= 8, H even, W a multiple of 8;
+// the weight gradient only with the scalar and SIMD128 kernels) and im2col + GEMM (other
+// shapes and passes), under every GEMM kernel usable here:
 //   - out, dinp, dweight, dbias against a direct 3x3 convolution summed in double, per
 //     element |got - ref| <= max(FLOOR, REL * S), S the sum of the absolute values of the
 //     terms (sum |w x| + |bias| for out, sum |w dout| for dinp, sum |dout x| for dweight,
@@ -78,9 +78,11 @@ static void res_free(Res *r) { free(r->out); free(r->dinp); free(r->dw); free(r-
 
 static void run_case(const char *kname, int B, int C, int H, int W, int OC) {
     char ctx[160];
-    int wino = conv_wino_use(C, H, W) && conv_wino_use(OC, H, W);
-    snprintf(ctx, sizeof ctx, "%s B%d C%d %dx%d OC%d (%s)", kname, B, C, H, W, OC,
-             wino ? "winograd" : "im2col");
+    static const char *route[] = {"im2col", "winograd"};
+    snprintf(ctx, sizeof ctx, "%s B%d C%d %dx%d OC%d (forward %s, dinp %s, dweight %s)", kname,
+             B, C, H, W, OC, route[conv_wino_use(CONV_FORWARD, C, H, W, OC)],
+             route[conv_wino_use(CONV_DINP, C, H, W, OC)],
+             route[conv_wino_use(CONV_DWEIGHT, C, H, W, OC)]);
     size_t ni = (size_t)B * C * H * W, nw = (size_t)OC * C * 9, no = (size_t)B * OC * H * W;
     float *x = alloc(ni), *w = alloc(nw), *bias = alloc(OC), *dout = alloc(no);
     float *dinp0 = alloc(ni), *dw0 = alloc(nw), *db0 = alloc(OC);
@@ -166,19 +168,21 @@ int main(void) {
     static const int shapes[][5] = { // B, C, H, W, OC
         {1, 8, 8, 8, 8},   {3, 9, 6, 16, 12}, {5, 16, 10, 8, 11}, {16, 12, 8, 24, 16},
         {17, 32, 16, 16, 20}, {2, 3, 8, 8, 8},  {4, 8, 7, 8, 8},  {3, 8, 8, 12, 9},
-        {64, 64, 8, 8, 128},
+        {3, 8, 8, 8, 5},   {64, 64, 8, 8, 128},
     };
     int n = sizeof shapes / sizeof shapes[0];
     for (int k = 0; k < gemm_num_kernels(); k++) {
         const char *kname = gemm_kernel_name_at(k);
         if (gemm_select(kname)) { printf("FAIL cannot select %s\n", kname); return 1; }
-        int slow = !strcmp(kname, "scalar");
-        if (slow || !strcmp(kname, "wasm-simd128")) { // the kernels Winograd is for
-            if (!conv_wino_use(8, 8, 8) || conv_wino_use(3, 8, 8) || conv_wino_use(8, 7, 8) ||
-                conv_wino_use(8, 8, 12)) {
-                printf("FAIL %s: the Winograd route does not take the shapes it should\n", kname);
-                failures++;
-            }
+        int slow = !strcmp(kname, "scalar"), all = slow || !strcmp(kname, "wasm-simd128");
+        int ok = 1; // forward and dinp on every kernel, dweight without FMA (c/conv_train.c)
+        for (int p = CONV_FORWARD; p <= CONV_DWEIGHT; p++)
+            ok &= conv_wino_use(p, 8, 8, 8, 8) == (p != CONV_DWEIGHT || all) &&
+                  !conv_wino_use(p, 3, 8, 8, 8) && !conv_wino_use(p, 8, 8, 8, 4) &&
+                  !conv_wino_use(p, 8, 7, 8, 8) && !conv_wino_use(p, 8, 8, 12, 8);
+        if (!ok) {
+            printf("FAIL %s: the Winograd route does not take the shapes it should\n", kname);
+            failures++;
         }
         for (int i = 0; i < n; i++) {
             if (shapes[i][0] == 64 && (quick || !slow)) continue; // batch 64: once, on Winograd
