@@ -6,8 +6,8 @@
 // (c/conv_train.c).
 //
 // The convolution takes one of two routes:
-//  - Winograd F(2x2, 3x3) (Lavin & Gray) with the SIMD128 and scalar GEMM kernels (see
-//    wino_pays in c/wino.c), when C >= WINO_MIN_C and H, W fit the 4-tile vector loops (H even, W a
+//  - Winograd F(2x2, 3x3) (Lavin & Gray) where it pays (wino_pays in c/wino.c: with every
+//    GEMM kernel), when C >= WINO_MIN_C and H, W fit the 4-tile vector loops (H even, W a
 //    multiple of 8): per 2x2 output tile and channel, the 4x4 input patch d and the
 //    filter g become V = B^T d B and U = G g G^T; 16 GEMMs
 //    M_xi (OC, tiles) = U_xi (OC, C) . V_xi (C, tiles) (K = C, each sum in channel order)
@@ -15,8 +15,7 @@
 //    channel instead of 36. The transforms are exact up to rounding (their only constant,
 //    1/2, is a power of two), so the result differs from the direct sum by rounding only
 //    (tests/test_conv_eval.c bounds it against a double-precision direct convolution).
-//  - otherwise im2col + GEMM per image, as conv2d_forward (conv1, 3 input channels; all
-//    convolutions with the AVX2/AVX-512 kernels).
+//  - otherwise im2col + GEMM per image, as conv2d_forward (conv1, 3 input channels).
 // Both write the GEMM operands straight in the micro-kernels' packed layout
 // (gemm_prepacked): im2col and the input transform the B panels, gemm_pack_a or the filter
 // transform (cached between calls with the weights it came from) the A panels.
@@ -266,7 +265,7 @@ void conv_block_eval(float *conv, float *act, float *pool, int32_t *argmax,
              NULL, NULL, 0};
     j.mr = mr;
     j.nr = nr;
-    if (!wino_ok(C, H, W) || !wino_pays()) {
+    if (!wino_ok(C, H, W) || !wino_pays(WINO_FORWARD)) {
         gemm_pack_a(work, weight, C * 9, OC, C * 9); // a fast copy: no cache needed
         j.Ap = work;
         j.scratch = align64(work + ap_floats(C, OC));

@@ -29,16 +29,10 @@
 #include "wino.h"
 #include <string.h>
 
-// Which passes pay, per GEMM kernel (1-thread times of conv2d_forward / conv2d_backward at
-// batch 64 and the shapes of blocks 2 and 3, fastest of 15 runs, same process):
-//  - SIMD128 and scalar (no FMA): all three (WebAssembly SIMD: forward 2.4x, backward 2.1x
-//    faster than im2col + GEMM, bench_model --profile);
-//  - AVX-512 / AVX2 FMA: forward (1.4-1.8x) and input gradient (1.2-1.6x); the weight
-//    gradient is not faster than im2col + GEMM at block 3 (AVX-512: 5.9 vs 4.7 ms), so
-//    it stays there.
+// Which passes pay with which GEMM kernel: wino_pays (c/wino.c, with the measurements).
 int conv_wino_use(int pass, int C, int H, int W, int OC) {
     if (!wino_shape_ok(C, H, W) || !wino_shape_ok(OC, H, W)) return 0;
-    return pass != CONV_DWEIGHT || wino_pays();
+    return wino_pays(pass);
 }
 
 // Images per group: V and M of a group (16 (C + OC) floats per tile) stay in L2, and a

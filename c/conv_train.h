@@ -4,10 +4,11 @@
 #ifndef EXCITE_CONV_TRAIN_H
 #define EXCITE_CONV_TRAIN_H
 #include <stddef.h>
+#include "wino.h"
 
 // The three products; conv_wino_use: 1 if the Winograd route takes that pass of the
 // convolution (B,C,H,W) -> (B,OC,H,W) with the current GEMM kernel.
-enum { CONV_FORWARD, CONV_DINP, CONV_DWEIGHT };
+enum { CONV_FORWARD = WINO_FORWARD, CONV_DINP = WINO_DINP, CONV_DWEIGHT = WINO_DWEIGHT };
 int conv_wino_use(int pass, int C, int H, int W, int OC);
 // Scratch floats the route needs (0 for shapes it never takes).
 size_t conv_wino_work_floats(int B, int chunks, int C, int H, int W, int OC);

@@ -2,19 +2,22 @@
 // packed operand layout of gemm_prepacked (see wino.h). Used by conv_block_eval (eval) and
 // the training convolution.
 //
-// Where Winograd is used (wino_pays), measured per GEMM kernel with
-// build/bench/bench_model --profile (training) and --profile-infer (eval):
-//  - wasm-simd128 (no FMA) and scalar: the multiply-adds are the bottleneck, 16 instead of
-//    36 per tile and channel pays for the transforms;
-//  - AVX2/AVX-512 FMA: the direct route is as fast or faster (the transforms' memory passes
-//    cost more than the multiply-adds they save).
+// Where Winograd is used (wino_pays), measured per GEMM kernel on the shapes of blocks 2 and
+// 3 at batch 64, one thread (2-core AMD EPYC Zen 5; fastest of 11-15 runs in one process,
+// alternating the routes; build/bench/bench_model --profile and --profile-infer agree):
+//  - wasm-simd128 (no FMA): every pass; forward 2.7-2.8x, input gradient 2.1-2.4x, weight
+//    gradient 1.9-2.4x faster than im2col + GEMM (the scalar kernel: the same code paths,
+//    so native scalar and WebAssembly give the same bits);
+//  - AVX-512 / AVX2 (FMA): the forward (training 1.4-1.8x; eval blocks 2-3 1.6-2x at
+//    batch 64, about even at batch 1) and the input gradient (1.2-1.6x); the weight
+//    gradient is not faster (AVX-512, block 3: 5.9 vs 4.7 ms), so it stays on im2col.
 #include "wino.h"
 #include "gemm.h"
 #include <string.h>
 
-int wino_pays(void) {
+int wino_pays(int pass) {
     const char *k = gemm_kernel_name();
-    return !strcmp(k, "wasm-simd128") || !strcmp(k, "scalar");
+    return pass != WINO_DWEIGHT || !strcmp(k, "wasm-simd128") || !strcmp(k, "scalar");
 }
 
 void wino_filters(float *U, const float *weight, int C, int OC, int mr, int flip) {

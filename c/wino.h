@@ -38,9 +38,11 @@ static inline int wino_shape_ok(int C, int H, int W) {
 }
 static inline size_t m_plane(int OC, int tc) { return (size_t)OC * tc + PLANE_PAD; }
 
-// Winograd pays where multiply-adds are the bottleneck: SIMD128 (no FMA) and scalar code
-// (c/wino.c says what was measured with the FMA kernels).
-int wino_pays(void);
+// The three products of a convolution: the output (eval and training), the input gradient
+// and the weight gradient. wino_pays(pass): 1 if Winograd is faster than im2col + GEMM for
+// that pass with the current GEMM kernel (the measurements are in c/wino.c).
+enum { WINO_FORWARD, WINO_DINP, WINO_DWEIGHT };
+int wino_pays(int pass);
 
 // Floats of U for any mr <= 32 (also >= the direct route's packed weights, (OC + 32) * C * 9).
 static inline size_t wino_u_floats(int C, int OC) { return (size_t)16 * C * (OC + 32); }

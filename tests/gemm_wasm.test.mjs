@@ -2,7 +2,7 @@
 // WebAssembly (SIMD128 and plain) and run in Node: the wasm-simd128 kernel and the scalar
 // kernel against gemm_ref on every shape, transpose and accumulate combination of the native
 // test, plus thread-count independence of training steps; and the fused eval block
-// (Winograd route, which natively runs only under the scalar kernel) against the
+// (Winograd route for blocks 2 and 3, with the wasm-simd128 and scalar kernels) against the
 // double-precision direct convolution. Builds into build/test-wasm/ with emcc (rebuilt when a
 // source is newer). (Emscripten does not pass the environment through, so the full shape
 // lists always run.)
