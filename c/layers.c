@@ -105,10 +105,21 @@ typedef struct {
     real *work;
 } ConvJob;
 
+// The slice's col buffer: the thread's own (c/conv_train.c: one buffer reused by all the
+// slices a thread runs stays in cache) in the float build, else the slice's part of work.
+static real *slice_col(const ConvJob *j, int t) {
+    real *own = j->work + (size_t)t * conv_slice_floats(j->C, j->H, j->W, j->OC);
+#ifdef LAYER_FLOAT
+    real *mine = conv_thread_scratch((size_t)j->C * 9 * j->H * j->W);
+    if (mine) return mine;
+#endif
+    return own;
+}
+
 static void conv_forward_slice(void *ctx, int t) {
     const ConvJob *j = ctx;
     int HW = j->H * j->W, K = j->C * 9, OC = j->OC;
-    real *col = j->work + (size_t)t * conv_slice_floats(j->C, j->H, j->W, OC);
+    real *col = slice_col(j, t);
     for (int b = j->B * t / j->chunks; b < j->B * (t + 1) / j->chunks; b++) {
         real *ob = j->out + (size_t)b * OC * HW;
         im2col3x3(col, j->inp + (size_t)b * j->C * HW, j->C, j->H, j->W);
@@ -136,11 +147,11 @@ void conv2d_forward(real *out, const real *inp, const real *weight, const real *
 static void conv_backward_slice(void *ctx, int t) {
     const ConvJob *j = ctx;
     int HW = j->H * j->W, K = j->C * 9, OC = j->OC;
-    real *col = j->work + (size_t)t * conv_slice_floats(j->C, j->H, j->W, OC);
-    real *dw = col + (size_t)K * HW, *dbs = dw + (size_t)OC * K;
-    if (j->dweight) memset(dw, 0, sizeof(real) * (size_t)OC * K);
+    real *own = j->work + (size_t)t * conv_slice_floats(j->C, j->H, j->W, OC);
+    real *col = slice_col(j, t), *dw = own + (size_t)K * HW, *dbs = dw + (size_t)OC * K;
     if (j->dbias) memset(dbs, 0, sizeof(real) * (size_t)OC);
-    for (int b = j->B * t / j->chunks; b < j->B * (t + 1) / j->chunks; b++) {
+    int b0 = j->B * t / j->chunks;
+    for (int b = b0; b < j->B * (t + 1) / j->chunks; b++) {
         const real *db = j->dout + (size_t)b * OC * HW;
         if (j->dbias) // eight partial sums in a fixed order (one chain is latency-bound)
             for (int o = 0; o < OC; o++) {
@@ -153,9 +164,9 @@ static void conv_backward_slice(void *ctx, int t) {
                 for (; i < HW; i++) s += r[i];
                 dbs[o] += s;
             }
-        if (j->dweight) { // dw (OC,K) += dout_b (OC,HW) . col^T (HW,K)
+        if (j->dweight) { // dw (OC,K) (+)= dout_b (OC,HW) . col^T (HW,K): = for the first image
             im2col3x3(col, j->inp + (size_t)b * j->C * HW, j->C, j->H, j->W);
-            gemm(0, 1, OC, K, HW, db, HW, col, HW, dw, K, 1);
+            gemm(0, 1, OC, K, HW, db, HW, col, HW, dw, K, b > b0);
         }
         if (j->dinp) { // dcol (K,HW) = weight^T (K,OC) . dout_b (OC,HW)
             gemm(1, 0, K, HW, OC, j->weight, K, db, HW, col, HW, 0);
