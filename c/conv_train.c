@@ -146,7 +146,8 @@ static void conv_group(const Job *j, float *tmp, float *dst, const float *src, c
     float *V = tmp, *M = V + up((size_t)16 * ((size_t)cin * up((size_t)tc, 32) + PLANE_PAD), 16);
     wino_inputs(V, vplane, src, b0, nb, cin, j->H, j->W, j->nr);
     for (int xi = 0; xi < 16; xi++) // (cout, n) = U_xi (cout, cin) . V_xi (cin, n)
-        gemm_prepacked(cout, n, cin, j->U + xi * uplane, V + xi * vplane, M + xi * m_plane(cout, tc), tc);
+        gemm_prepacked(cout, n, cin, j->U + xi * uplane, V + xi * vplane,
+                       M + xi * m_plane(cout, tc), tc);
     outputs(dst, M, bias, add, b0, nb, cout, j->H, j->W, tc);
 }
 
@@ -177,8 +178,8 @@ int conv_wino_forward(float *out, const float *inp, const float *weight, const f
 }
 
 // ---- weight gradient ----------------------------------------------------------------------
-// dM_xi (OC, tc) row-major planes (row stride ldm, plane xi at xi * mplane) = A dY A^T for every 2x2 tile dY
-// of dout, images b0 .. b0+nb, four tiles per vector.
+// dM_xi (OC, tc) row-major planes (row stride ldm, plane xi at xi * mplane) = A dY A^T for
+// every 2x2 tile dY of dout, images b0 .. b0+nb, four tiles per vector.
 static void dout_transform(float *dM, size_t mplane, int ldm, const float *dout, int b0, int nb,
                            int OC, int H, int W) {
     int TW = W / 2, TH = H / 2;
@@ -189,8 +190,11 @@ static void dout_transform(float *dM, size_t mplane, int ldm, const float *dout,
                 for (int tx = 0; tx < TW; tx += 4) {
                     const float *r0 = plane + (size_t)(2 * ty) * W + 2 * tx, *r1 = r0 + W;
                     v4 a = ld(r0), c = ld(r0 + 4), e = ld(r1), f = ld(r1 + 4);
-                    v4 y[2][2] = {{__builtin_shufflevector(a, c, 0, 2, 4, 6), __builtin_shufflevector(a, c, 1, 3, 5, 7)},
-                                  {__builtin_shufflevector(e, f, 0, 2, 4, 6), __builtin_shufflevector(e, f, 1, 3, 5, 7)}};
+                    v4 y[2][2] = { // dY[p][q] of the four tiles
+                        {__builtin_shufflevector(a, c, 0, 2, 4, 6),
+                         __builtin_shufflevector(a, c, 1, 3, 5, 7)},
+                        {__builtin_shufflevector(e, f, 0, 2, 4, 6),
+                         __builtin_shufflevector(e, f, 1, 3, 5, 7)}};
                     v4 r[4][2]; // A dY (4x2): rows y0, y0 + y1, y0 - y1, -y1
                     for (int q = 0; q < 2; q++) {
                         r[0][q] = y[0][q];
@@ -256,7 +260,8 @@ static void backward_slice(void *ctx, int t) {
         int nb = b1 - b0 < j->group ? b1 - b0 : j->group, n = nb * tiles;
         if (j->dbias)
             for (int b = b0; b < b0 + nb; b++)
-                for (int o = 0; o < OC; o++) dbs[o] += sum8(j->dout + ((size_t)b * OC + o) * HW, HW);
+                for (int o = 0; o < OC; o++)
+                    dbs[o] += sum8(j->dout + ((size_t)b * OC + o) * HW, HW);
         if (j->dweight) { // dU_xi (OC, C) += dM_xi (OC, n) . V_xi^T (n, C)
             size_t vplane = (size_t)C * tcp + PLANE_PAD, mplane = (size_t)OC * tcp + PLANE_PAD;
             float *V = tmp, *dM = tmp + up(16 * vplane, 16);

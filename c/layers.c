@@ -24,11 +24,13 @@ typedef LAYER_REAL real;
 // Per image, im2col turns inp (C,H,W) into col (C*9, H*W); then out (OC,HW) = weight
 // (OC, C*9) . col. Row (c*9 + ky*3 + kx) of col is the input plane c shifted by
 // (ky-1, kx-1), zero outside.
-// Where c/conv_train.c takes the shape (Winograd F(2x2,3x3)), it computes the whole call
-// instead, on the same slices.
+// Where c/conv_train.c takes a pass (Winograd F(2x2,3x3), see conv_wino_use), it computes
+// that pass instead, on the same slices.
 // The batch is cut into min(B, CONV_CHUNKS) fixed slices of images, run in parallel on the
-// thread pool (16 slices feed up to 16 threads at batch 64); each slice has its own col buffer in work, and in the backward its own
-// partial weight and bias gradients, added into dweight/dbias in slice order afterwards.
+// thread pool (16 slices feed up to 16 threads at batch 64). The col buffer is the
+// thread's own (conv_thread_scratch; the slice's part of work in the double build or when
+// out of memory); in the backward each slice has its own partial weight and bias
+// gradients in work, added into dweight/dbias in slice order afterwards.
 // The slices do not depend on the thread count, so neither do the results. A GEMM called
 // inside a slice runs on that slice's thread; with one slice (B == 1) the GEMM itself
 // splits its tiles over the pool.
