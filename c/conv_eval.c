@@ -2,10 +2,12 @@
 // batch-norm with the running statistics, ReLU and, optionally, 2x2 max-pool
 // (conv_block_eval in layers.h). Inference only; training uses the separate layers of
 // layers.c, whose results the ones here equal except for the rounding of the conv sums.
+// The Winograd transforms are in c/wino.c, shared with the training convolution
+// (c/conv_train.c).
 //
 // The convolution takes one of two routes:
-//  - Winograd F(2x2, 3x3) (Lavin & Gray) with the SIMD128 and scalar GEMM kernels (see
-//    wino_pays), when C >= WINO_MIN_C and H, W fit the 4-tile vector loops (H even, W a
+//  - Winograd F(2x2, 3x3) (Lavin & Gray) where it pays (wino_pays in c/wino.c: with every
+//    GEMM kernel), when C >= WINO_MIN_C and H, W fit the 4-tile vector loops (H even, W a
 //    multiple of 8): per 2x2 output tile and channel, the 4x4 input patch d and the
 //    filter g become V = B^T d B and U = G g G^T; 16 GEMMs
 //    M_xi (OC, tiles) = U_xi (OC, C) . V_xi (C, tiles) (K = C, each sum in channel order)
@@ -13,8 +15,7 @@
 //    channel instead of 36. The transforms are exact up to rounding (their only constant,
 //    1/2, is a power of two), so the result differs from the direct sum by rounding only
 //    (tests/test_conv_eval.c bounds it against a double-precision direct convolution).
-//  - otherwise im2col + GEMM per image, as conv2d_forward (conv1, 3 input channels; all
-//    convolutions with the AVX2/AVX-512 kernels).
+//  - otherwise im2col + GEMM per image, as conv2d_forward (conv1, 3 input channels).
 // Both write the GEMM operands straight in the micro-kernels' packed layout
 // (gemm_prepacked): im2col and the input transform the B panels, gemm_pack_a or the filter
 // transform (cached between calls with the weights it came from) the A panels.
@@ -27,33 +28,16 @@
 #include "layers.h"
 #include "gemm.h"
 #include "threads.h"
+#include "wino.h"
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-typedef float v4 __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-
-static inline v4 ld(const float *p) { v4 v; memcpy(&v, p, sizeof v); return v; }
-static inline void st(float *p, v4 v) { memcpy(p, &v, sizeof v); }
-static inline void sti(int32_t *p, v4i v) { memcpy(p, &v, sizeof v); }
-static inline v4 splat(float x) { v4 v = {x, x, x, x}; return v; }
-static inline v4i splati(int32_t x) { v4i v = {x, x, x, x}; return v; }
-static inline v4 sel(v4i m, v4 a, v4 b) { return (v4)((m & (v4i)a) | (~m & (v4i)b)); }
-static inline v4i seli(v4i m, v4i a, v4i b) { return (m & a) | (~m & b); }
-
-enum { CHUNKS = 4, WINO_MIN_C = 8, WINO_CHUNK_FLOATS = 98304 };
+enum { CHUNKS = 4 };
 
 static int n_slices(int B) { return B < 1 ? 1 : B < CHUNKS ? B : CHUNKS; }
 static int vec_ok(int H, int W) { return H % 2 == 0 && W % 8 == 0; }
 static int wino_ok(int C, int H, int W) { return C >= WINO_MIN_C && vec_ok(H, W); }
-// Winograd pays where multiply-adds are the bottleneck: SIMD128 (no FMA) and scalar code.
-// With AVX2/AVX-512 FMA the direct route is as fast or faster (the transforms' memory
-// passes cost more than the multiply-adds they save).
-static int wino_pays(void) {
-    const char *k = gemm_kernel_name();
-    return !strcmp(k, "wasm-simd128") || !strcmp(k, "scalar");
-}
 
 // Images per Winograd chunk: V and M of a chunk (16 (C + OC) floats per tile) stay in L2.
 static int wino_images(int B, int C, int H, int W, int OC) {
@@ -126,8 +110,6 @@ typedef struct {
     size_t slice_floats;
 } Job;
 
-static size_t up(size_t n, size_t m) { return (n + m - 1) / m * m; }
-static float *align64(float *p) { return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
 
 // ---- direct route: im2col + GEMM per image -------------------------------------------------
 // col (C*9, H*W) written straight into the packed-B layout of gemm_prepacked: column
@@ -198,87 +180,6 @@ static void direct_slice(void *ctx, int t) {
 }
 
 // ---- Winograd route ----------------------------------------------------------------------
-// U_xi (OC, C) = (G g G^T)[xi] for g = weight[o][c] (3x3), each packed as gemm_prepacked's A
-// (panels of mr rows, rows past OC zero): plane xi starts at xi * up(OC, mr) * C.
-// The 16 planes of V and of M are PLANE_PAD floats further apart than their size: plane
-// sizes are multiples of 4 KiB here, and 16 streams 4 KiB apart would share one L1 set.
-enum { PLANE_PAD = 16 };
-static size_t m_plane(int OC, int tc) { return (size_t)OC * tc + PLANE_PAD; }
-
-// (also >= the direct route's packed weights, (OC + 32) * C * 9)
-static size_t wino_u_floats(int C, int OC) { return (size_t)16 * C * (OC + 32); } // any mr <= 32
-
-static void wino_filters(float *U, const float *weight, int C, int OC, int mr) {
-    size_t plane = up((size_t)OC, (size_t)mr) * C;
-    memset(U, 0, 16 * plane * sizeof(float));
-    for (int o = 0; o < OC; o++)
-        for (int c = 0; c < C; c++) {
-            const float *g = weight + ((size_t)o * C + c) * 9;
-            float u[4][3], r[16];
-            for (int k = 0; k < 3; k++) {
-                u[0][k] = g[k];
-                u[1][k] = ((g[k] + g[3 + k]) + g[6 + k]) * 0.5f;
-                u[2][k] = ((g[k] - g[3 + k]) + g[6 + k]) * 0.5f;
-                u[3][k] = g[6 + k];
-            }
-            for (int i = 0; i < 4; i++) {
-                r[i * 4 + 0] = u[i][0];
-                r[i * 4 + 1] = ((u[i][0] + u[i][1]) + u[i][2]) * 0.5f;
-                r[i * 4 + 2] = ((u[i][0] - u[i][1]) + u[i][2]) * 0.5f;
-                r[i * 4 + 3] = u[i][2];
-            }
-            size_t at = ((size_t)(o / mr) * mr * C) + (size_t)c * mr + o % mr;
-            for (int xi = 0; xi < 16; xi++) U[xi * plane + at] = r[xi];
-        }
-}
-
-// V_xi (C, tiles) for images b0 .. b0+nb, each packed as gemm_prepacked's B (panels of nr
-// tiles; plane xi starts at xi * vplane): tile t = (image, ty, tx) row-major, four tiles (one
-// row of them, side by side) per vector (nr is a multiple of 4, so they share a panel).
-static void wino_inputs(float *V, size_t vplane, const float *inp, int b0, int nb, int C, int H,
-                        int W, int nr) {
-    int TW = W / 2, TH = H / 2;
-    const v4 z = splat(0.0f);
-    for (int b = 0; b < nb; b++)
-        for (int c = 0; c < C; c++) {
-            const float *plane = inp + ((size_t)(b0 + b) * C + c) * H * W;
-            for (int ty = 0; ty < TH; ty++)
-                for (int tx = 0; tx < TW; tx += 4) {
-                    v4 d[4][4]; // d[r][j]: patch row r, column j of four tiles
-                    int x0 = 2 * tx;
-                    for (int r = 0; r < 4; r++) {
-                        int y = 2 * ty - 1 + r;
-                        if (y < 0 || y >= H) { d[r][0] = d[r][1] = d[r][2] = d[r][3] = z; continue; }
-                        const float *row = plane + (size_t)y * W + x0;
-                        v4 a = ld(row), bq = ld(row + 4);
-                        v4 ev = __builtin_shufflevector(a, bq, 0, 2, 4, 6);
-                        v4 od = __builtin_shufflevector(a, bq, 1, 3, 5, 7);
-                        v4 prev = splat(x0 > 0 ? row[-1] : 0.0f);
-                        v4 next = splat(x0 + 8 < W ? row[8] : 0.0f);
-                        d[r][0] = __builtin_shufflevector(prev, od, 0, 4, 5, 6);
-                        d[r][1] = ev;
-                        d[r][2] = od;
-                        d[r][3] = __builtin_shufflevector(ev, next, 1, 2, 3, 4);
-                    }
-                    v4 w[4][4]; // B^T d, then (B^T d) B
-                    for (int k = 0; k < 4; k++) {
-                        w[0][k] = d[0][k] - d[2][k];
-                        w[1][k] = d[1][k] + d[2][k];
-                        w[2][k] = d[2][k] - d[1][k];
-                        w[3][k] = d[1][k] - d[3][k];
-                    }
-                    int t = (b * TH + ty) * TW + tx;
-                    float *dst = V + ((size_t)(t / nr) * C + c) * nr + t % nr;
-                    for (int i = 0; i < 4; i++) {
-                        st(dst + (4 * i + 0) * vplane, w[i][0] - w[i][2]);
-                        st(dst + (4 * i + 1) * vplane, w[i][1] + w[i][2]);
-                        st(dst + (4 * i + 2) * vplane, w[i][2] - w[i][1]);
-                        st(dst + (4 * i + 3) * vplane, w[i][1] - w[i][3]);
-                    }
-                }
-        }
-}
-
 // Y = A^T M A for every tile of images b0 .. b0+nb, then the epilogue. M_xi (OC, tc).
 static void wino_outputs(const Job *j, const float *M, int b0, int nb, int tc) {
     int H = j->H, W = j->W, OC = j->OC, TW = W / 2, TH = H / 2, HW = H * W;
@@ -291,15 +192,8 @@ static void wino_outputs(const Job *j, const float *M, int b0, int nb, int tc) {
             for (int ty = 0; ty < TH; ty++)
                 for (int tx = 0; tx < TW; tx += 4) {
                     const float *src = mo + (size_t)ty * TW + tx;
-                    v4 s[2][4];
-                    for (int k = 0; k < 4; k++) {
-                        v4 m0 = ld(src + k * xs), m1 = ld(src + (4 + k) * xs);
-                        v4 m2 = ld(src + (8 + k) * xs), m3 = ld(src + (12 + k) * xs);
-                        s[0][k] = (m0 + m1) + m2;
-                        s[1][k] = (m1 - m2) - m3;
-                    }
-                    v4 y00 = (s[0][0] + s[0][1]) + s[0][2], y01 = (s[0][1] - s[0][2]) - s[0][3];
-                    v4 y10 = (s[1][0] + s[1][1]) + s[1][2], y11 = (s[1][1] - s[1][2]) - s[1][3];
+                    v4 y00, y01, y10, y11;
+                    wino_tile_out(src, xs, &y00, &y01, &y10, &y11);
                     size_t off = (size_t)(2 * ty) * W + 2 * tx, pi = pplane + (size_t)ty * TW + tx;
                     epilogue4(j->conv + plane + off, j->act + plane + off,
                               j->pool ? j->pool + pi : NULL, j->argmax ? j->argmax + pi : NULL,
@@ -371,7 +265,7 @@ void conv_block_eval(float *conv, float *act, float *pool, int32_t *argmax,
              NULL, NULL, 0};
     j.mr = mr;
     j.nr = nr;
-    if (!wino_ok(C, H, W) || !wino_pays()) {
+    if (!wino_ok(C, H, W) || !wino_pays(WINO_FORWARD)) {
         gemm_pack_a(work, weight, C * 9, OC, C * 9); // a fast copy: no cache needed
         j.Ap = work;
         j.scratch = align64(work + ap_floats(C, OC));
@@ -398,7 +292,7 @@ void conv_block_eval(float *conv, float *act, float *pool, int32_t *argmax,
         for (; i < nw; i++) valid &= !memcmp(weight + i, cache + i, sizeof(float));
     }
     if (!valid) {
-        wino_filters(U, weight, C, OC, j.mr);
+        wino_filters(U, weight, C, OC, j.mr, 0);
         if (cache) {
             memcpy(cache, weight, nw * sizeof(float));
             memcpy(cache + nw, &j.mr, sizeof j.mr);

@@ -6,8 +6,10 @@
 // PyTorch's CPU kernels do.
 #ifndef LAYER_REAL
 #define LAYER_REAL float
+#define LAYER_FLOAT 1 // the float build: conv2d has the Winograd route of c/conv_train.c
 #include "layers.h"
 #include "gemm.h"
+#include "conv_train.h"
 #endif
 #include "threads.h"
 #include <stddef.h>
@@ -22,14 +24,18 @@ typedef LAYER_REAL real;
 // Per image, im2col turns inp (C,H,W) into col (C*9, H*W); then out (OC,HW) = weight
 // (OC, C*9) . col. Row (c*9 + ky*3 + kx) of col is the input plane c shifted by
 // (ky-1, kx-1), zero outside.
-// The batch is cut into at most CONV_CHUNKS fixed slices of images, run in parallel on the
-// thread pool; each slice has its own col buffer in work, and in the backward its own
-// partial weight and bias gradients, added into dweight/dbias in slice order afterwards.
+// Where c/conv_train.c takes a pass (Winograd F(2x2,3x3), see conv_wino_use), it computes
+// that pass instead, on the same slices.
+// The batch is cut into min(B, CONV_CHUNKS) fixed slices of images, run in parallel on the
+// thread pool (16 slices feed up to 16 threads at batch 64). The col buffer is the
+// thread's own (conv_thread_scratch; the slice's part of work in the double build or when
+// out of memory); in the backward each slice has its own partial weight and bias
+// gradients in work, added into dweight/dbias in slice order afterwards.
 // The slices do not depend on the thread count, so neither do the results. A GEMM called
 // inside a slice runs on that slice's thread; with one slice (B == 1) the GEMM itself
 // splits its tiles over the pool.
 
-enum { CONV_CHUNKS = 4 };
+enum { CONV_CHUNKS = 16 };
 
 static int conv_chunks(int B) { return B < 1 ? 1 : B < CONV_CHUNKS ? B : CONV_CHUNKS; }
 
@@ -39,7 +45,13 @@ static size_t conv_slice_floats(int C, int H, int W, int OC) {
 }
 
 size_t conv2d_work_floats(int B, int C, int H, int W, int OC) {
-    return (size_t)conv_chunks(B) * conv_slice_floats(C, H, W, OC);
+    size_t direct = (size_t)conv_chunks(B) * conv_slice_floats(C, H, W, OC);
+#ifdef LAYER_FLOAT
+    size_t wino = conv_wino_work_floats(B, conv_chunks(B), C, H, W, OC);
+    return wino > direct ? wino : direct;
+#else
+    return direct;
+#endif
 }
 
 static void im2col3x3(real *restrict col, const real *restrict img, int C, int H, int W) {
@@ -95,10 +107,21 @@ typedef struct {
     real *work;
 } ConvJob;
 
+// The slice's col buffer: the thread's own (c/conv_train.c: one buffer reused by all the
+// slices a thread runs stays in cache) in the float build, else the slice's part of work.
+static real *slice_col(const ConvJob *j, int t) {
+    real *own = j->work + (size_t)t * conv_slice_floats(j->C, j->H, j->W, j->OC);
+#ifdef LAYER_FLOAT
+    real *mine = conv_thread_scratch((size_t)j->C * 9 * j->H * j->W);
+    if (mine) return mine;
+#endif
+    return own;
+}
+
 static void conv_forward_slice(void *ctx, int t) {
     const ConvJob *j = ctx;
     int HW = j->H * j->W, K = j->C * 9, OC = j->OC;
-    real *col = j->work + (size_t)t * conv_slice_floats(j->C, j->H, j->W, OC);
+    real *col = slice_col(j, t);
     for (int b = j->B * t / j->chunks; b < j->B * (t + 1) / j->chunks; b++) {
         real *ob = j->out + (size_t)b * OC * HW;
         im2col3x3(col, j->inp + (size_t)b * j->C * HW, j->C, j->H, j->W);
@@ -115,6 +138,9 @@ static void conv_forward_slice(void *ctx, int t) {
 
 void conv2d_forward(real *out, const real *inp, const real *weight, const real *bias,
                     int B, int C, int H, int W, int OC, real *work) {
+#ifdef LAYER_FLOAT
+    if (conv_wino_forward(out, inp, weight, bias, B, C, H, W, OC, conv_chunks(B), work)) return;
+#endif
     ConvJob j = {out, NULL, NULL, NULL, inp, weight, bias, NULL, B, C, H, W, OC,
                  conv_chunks(B), work};
     parallel_for(j.chunks, conv_forward_slice, &j);
@@ -123,11 +149,11 @@ void conv2d_forward(real *out, const real *inp, const real *weight, const real *
 static void conv_backward_slice(void *ctx, int t) {
     const ConvJob *j = ctx;
     int HW = j->H * j->W, K = j->C * 9, OC = j->OC;
-    real *col = j->work + (size_t)t * conv_slice_floats(j->C, j->H, j->W, OC);
-    real *dw = col + (size_t)K * HW, *dbs = dw + (size_t)OC * K;
-    if (j->dweight) memset(dw, 0, sizeof(real) * (size_t)OC * K);
+    real *own = j->work + (size_t)t * conv_slice_floats(j->C, j->H, j->W, OC);
+    real *col = slice_col(j, t), *dw = own + (size_t)K * HW, *dbs = dw + (size_t)OC * K;
     if (j->dbias) memset(dbs, 0, sizeof(real) * (size_t)OC);
-    for (int b = j->B * t / j->chunks; b < j->B * (t + 1) / j->chunks; b++) {
+    int b0 = j->B * t / j->chunks;
+    for (int b = b0; b < j->B * (t + 1) / j->chunks; b++) {
         const real *db = j->dout + (size_t)b * OC * HW;
         if (j->dbias) // eight partial sums in a fixed order (one chain is latency-bound)
             for (int o = 0; o < OC; o++) {
@@ -140,9 +166,9 @@ static void conv_backward_slice(void *ctx, int t) {
                 for (; i < HW; i++) s += r[i];
                 dbs[o] += s;
             }
-        if (j->dweight) { // dw (OC,K) += dout_b (OC,HW) . col^T (HW,K)
+        if (j->dweight) { // dw (OC,K) (+)= dout_b (OC,HW) . col^T (HW,K): = for the first image
             im2col3x3(col, j->inp + (size_t)b * j->C * HW, j->C, j->H, j->W);
-            gemm(0, 1, OC, K, HW, db, HW, col, HW, dw, K, 1);
+            gemm(0, 1, OC, K, HW, db, HW, col, HW, dw, K, b > b0);
         }
         if (j->dinp) { // dcol (K,HW) = weight^T (K,OC) . dout_b (OC,HW)
             gemm(1, 0, K, HW, OC, j->weight, K, db, HW, col, HW, 0);
@@ -154,6 +180,12 @@ static void conv_backward_slice(void *ctx, int t) {
 void conv2d_backward(real *dinp, real *dweight, real *dbias,
                      const real *dout, const real *inp, const real *weight,
                      int B, int C, int H, int W, int OC, real *work) {
+#ifdef LAYER_FLOAT
+    int done = conv_wino_backward(dinp, dweight, dbias, dout, inp, weight, B, C, H, W, OC,
+                                  conv_chunks(B), work);
+    if (done & 1) dinp = NULL;
+    if (done & 2) dweight = dbias = NULL;
+#endif
     if (!dinp && !dweight && !dbias) return;
     ConvJob j = {NULL, dinp, dweight, dbias, inp, weight, NULL, dout, B, C, H, W, OC,
                  conv_chunks(B), work};

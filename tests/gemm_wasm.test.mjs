@@ -1,11 +1,11 @@
-// gemm_wasm.test.mjs - tests/test_gemm.c and tests/test_conv_eval.c compiled to
-// WebAssembly (SIMD128 and plain) and run in Node: the wasm-simd128 kernel and the scalar
-// kernel against gemm_ref on every shape, transpose and accumulate combination of the native
-// test, plus thread-count independence of training steps; and the fused eval block
-// (Winograd route, which natively runs only under the scalar kernel) against the
-// double-precision direct convolution. Builds into build/test-wasm/ with emcc (rebuilt when a
-// source is newer). (Emscripten does not pass the environment through, so the full shape
-// lists always run.)
+// gemm_wasm.test.mjs - tests/test_gemm.c, tests/test_conv_eval.c and tests/test_conv_train.c
+// compiled to WebAssembly (SIMD128 and plain) and run in Node: the wasm-simd128 kernel and
+// the scalar kernel against gemm_ref on every shape, transpose and accumulate combination of
+// the native test, plus thread-count independence of training steps; the fused eval block
+// (Winograd route for blocks 2 and 3) and the training convolution (Winograd forward, input
+// and weight gradients) against the double-precision direct convolution. Builds into
+// build/test-wasm/ with emcc (rebuilt when a source is newer). (Emscripten does not pass the
+// environment through, so the full shape lists always run.)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +18,7 @@ const headers = fs.readdirSync(path.join(root, 'c')).filter((f) => f.endsWith('.
 fs.mkdirSync(out, { recursive: true });
 
 let failures = 0;
-for (const test of ['test_gemm', 'test_conv_eval']) {
+for (const test of ['test_gemm', 'test_conv_eval', 'test_conv_train']) {
   const inputs = [...core, ...headers, `tests/${test}.c`];
   const newest = Math.max(...inputs.map((f) => fs.statSync(path.join(root, f)).mtimeMs));
   for (const [name, flags] of [['simd', ['-msimd128']], ['plain', []]]) {

@@ -1,9 +1,9 @@
 // wasm_weights.test.mjs - the shipped weights (weights/*.safetensors) in the WebAssembly
 // builds the page uses, on all 10,000 CIFAR-10 test images (issue 6): the SIMD and plain
 // builds must predict the same class as the native program (`excite eval --predictions`) on
-// every image, hence the same accuracy. The eval forward of the WebAssembly builds takes
-// another route than the native one (Winograd for blocks 2 and 3), so this is where a
-// near-tie flipping would show. Needs $CIFAR10_DIR (default data/cifar10).
+// every image, hence the same accuracy. The eval forward of the WebAssembly builds sums in
+// another order than the native one (Winograd for blocks 2 and 3 without FMA, natively with
+// the FMA kernels), so this is where a near-tie flipping would show. Needs $CIFAR10_DIR (default data/cifar10).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

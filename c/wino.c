@@ -1,0 +1,93 @@
+// wino.c - the Winograd F(2x2, 3x3) filter and input transforms, written straight into the
+// packed operand layout of gemm_prepacked (see wino.h). Used by conv_block_eval (eval) and
+// the training convolution.
+//
+// Where Winograd is used (wino_pays), measured per GEMM kernel on the shapes of blocks 2 and
+// 3 at batch 64, one thread (2-core AMD EPYC Zen 5; fastest of 11-15 runs in one process,
+// alternating the routes; build/bench/bench_model --profile and --profile-infer agree):
+//  - wasm-simd128 (no FMA): every pass; forward 2.7-2.8x, input gradient 2.1-2.4x, weight
+//    gradient 1.9-2.4x faster than im2col + GEMM (the scalar kernel: the same code paths,
+//    so native scalar and WebAssembly give the same bits);
+//  - AVX-512 / AVX2 (FMA): the forward (training 1.4-1.8x; eval blocks 2-3 1.6-2x at
+//    batch 64, about even at batch 1) and the input gradient (1.2-1.6x); the weight
+//    gradient is not faster (AVX-512, block 3: 5.9 vs 4.7 ms), so it stays on im2col.
+#include "wino.h"
+#include "gemm.h"
+#include <string.h>
+
+int wino_pays(int pass) {
+    const char *k = gemm_kernel_name();
+    return pass != WINO_DWEIGHT || !strcmp(k, "wasm-simd128") || !strcmp(k, "scalar");
+}
+
+void wino_filters(float *U, const float *weight, int C, int OC, int mr, int flip) {
+    int rows = flip ? C : OC, cols = flip ? OC : C; // of each U_xi
+    size_t plane = up((size_t)rows, (size_t)mr) * cols;
+    memset(U, 0, 16 * plane * sizeof(float));
+    for (int o = 0; o < OC; o++)
+        for (int c = 0; c < C; c++) {
+            const float *w = weight + ((size_t)o * C + c) * 9;
+            float g[9], u[4][3], r[16];
+            for (int k = 0; k < 9; k++) g[k] = flip ? w[8 - k] : w[k];
+            int row = flip ? c : o, col = flip ? o : c;
+            for (int k = 0; k < 3; k++) {
+                u[0][k] = g[k];
+                u[1][k] = ((g[k] + g[3 + k]) + g[6 + k]) * 0.5f;
+                u[2][k] = ((g[k] - g[3 + k]) + g[6 + k]) * 0.5f;
+                u[3][k] = g[6 + k];
+            }
+            for (int i = 0; i < 4; i++) {
+                r[i * 4 + 0] = u[i][0];
+                r[i * 4 + 1] = ((u[i][0] + u[i][1]) + u[i][2]) * 0.5f;
+                r[i * 4 + 2] = ((u[i][0] - u[i][1]) + u[i][2]) * 0.5f;
+                r[i * 4 + 3] = u[i][2];
+            }
+            size_t at = ((size_t)(row / mr) * mr * cols) + (size_t)col * mr + row % mr;
+            for (int xi = 0; xi < 16; xi++) U[xi * plane + at] = r[xi];
+        }
+}
+
+void wino_inputs(float *V, size_t vplane, const float *inp, int b0, int nb, int C, int H,
+                 int W, int nr) {
+    int TW = W / 2, TH = H / 2;
+    const v4 z = splat(0.0f);
+    for (int b = 0; b < nb; b++)
+        for (int c = 0; c < C; c++) {
+            const float *plane = inp + ((size_t)(b0 + b) * C + c) * H * W;
+            for (int ty = 0; ty < TH; ty++)
+                for (int tx = 0; tx < TW; tx += 4) {
+                    v4 d[4][4]; // d[r][j]: patch row r, column j of four tiles
+                    int x0 = 2 * tx;
+                    for (int r = 0; r < 4; r++) {
+                        int y = 2 * ty - 1 + r;
+                        if (y < 0 || y >= H) { d[r][0] = d[r][1] = d[r][2] = d[r][3] = z; continue; }
+                        const float *row = plane + (size_t)y * W + x0;
+                        v4 a = ld(row), bq = ld(row + 4);
+                        v4 ev = __builtin_shufflevector(a, bq, 0, 2, 4, 6);
+                        v4 od = __builtin_shufflevector(a, bq, 1, 3, 5, 7);
+                        v4 prev = splat(x0 > 0 ? row[-1] : 0.0f);
+                        v4 next = splat(x0 + 8 < W ? row[8] : 0.0f);
+                        d[r][0] = __builtin_shufflevector(prev, od, 0, 4, 5, 6);
+                        d[r][1] = ev;
+                        d[r][2] = od;
+                        d[r][3] = __builtin_shufflevector(ev, next, 1, 2, 3, 4);
+                    }
+                    v4 w[4][4]; // B^T d, then (B^T d) B
+                    for (int k = 0; k < 4; k++) {
+                        w[0][k] = d[0][k] - d[2][k];
+                        w[1][k] = d[1][k] + d[2][k];
+                        w[2][k] = d[2][k] - d[1][k];
+                        w[3][k] = d[1][k] - d[3][k];
+                    }
+                    int t = (b * TH + ty) * TW + tx;
+                    float *dst = V + ((size_t)(t / nr) * C + c) * nr + t % nr;
+                    for (int i = 0; i < 4; i++) {
+                        st(dst + (4 * i + 0) * vplane, w[i][0] - w[i][2]);
+                        st(dst + (4 * i + 1) * vplane, w[i][1] + w[i][2]);
+                        st(dst + (4 * i + 2) * vplane, w[i][2] - w[i][1]);
+                        st(dst + (4 * i + 3) * vplane, w[i][1] - w[i][3]);
+                    }
+                }
+        }
+}
+
