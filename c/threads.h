@@ -7,7 +7,12 @@
 // Use n threads in total (the caller included); n <= 1 runs everything on the caller.
 // Returns the number actually in use.
 int threads_set(int n);
+// n above threads_max() gives threads_max(). Threads, once started, stay: a smaller n lets
+// the extra ones sleep. Call it (and parallel_for) from one thread only.
 int threads_get(void);
+// The most threads threads_set can give: in the threaded WebAssembly build, the threads
+// started plus the free workers of Emscripten's pool; 1 in the other WebAssembly builds.
+int threads_max(void);
 // Calls fn(ctx, i) for i in [0, n), spread over the pool; returns when all are done.
 void parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx);
 
