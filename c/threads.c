@@ -22,6 +22,9 @@ EM_JS(int, free_pool_workers, (void), { return PThread.unusedWorkers.length; });
 #endif
 
 enum { MAX_THREADS = 64, SPIN_ITERS = 4000 }; // 4000 pauses: some 0.1 ms
+// While profiling, threads_get() reports this many threads, so callers that size their
+// split by it (gemm) cut their work as for 16 threads; everything still runs on the caller.
+enum { PROFILE_PLAN = 16 };
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
@@ -126,9 +129,40 @@ int threads_max(void) {
 #endif
 }
 
-int threads_get(void) { return pool_size; }
+static ThreadsProfile *profile;
+
+int threads_get(void) { return profile ? PROFILE_PLAN : pool_size; }
+
+static double (*profile_clock)(void);
+static int profile_depth;
+
+void threads_profile(ThreadsProfile *prof, double (*clock)(void)) {
+    profile = clock ? prof : NULL;
+    profile_clock = clock;
+}
+
+static void parallel_for_run(int n, void (*fn)(void *ctx, int i), void *ctx);
 
 void parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx) {
+    if (!profile || profile_depth || in_parallel) {
+        parallel_for_run(n, fn, ctx);
+        return;
+    }
+    profile_depth = 1;
+    double t0 = profile_clock();
+    parallel_for_run(n, fn, ctx);
+    double dt = profile_clock() - t0;
+    profile_depth = 0;
+    if (n <= 0) return;
+    profile->parallel += dt;
+    for (int k = 0; k < 4; k++) {
+        int p = 2 << k;
+        profile->bound[k] += dt * (double)((n + p - 1) / p) / (double)n;
+    }
+    profile->calls++;
+}
+
+static void parallel_for_run(int n, void (*fn)(void *ctx, int i), void *ctx) {
     if (n <= 0) return;
     if (pool_size <= 1 || n == 1 || in_parallel) {
         for (int i = 0; i < n; i++) fn(ctx, i);

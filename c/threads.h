@@ -16,4 +16,15 @@ int threads_max(void);
 // Calls fn(ctx, i) for i in [0, n), spread over the pool; returns when all are done.
 void parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx);
 
+// Profiling (bench/bench_model.c): while a ThreadsProfile is set, every outermost
+// parallel_for adds its duration by clock() (seconds) to parallel, and to bound[k] that
+// duration times ceil(n / p) / n for p = 2, 4, 8, 16 threads (k = 0..3): what the call
+// would take on p threads if its n items took equal times. Meanwhile threads_get() says 16,
+// so work split by the thread count (gemm) is cut as for 16 threads. NULL stops.
+typedef struct {
+    double parallel, bound[4];
+    long calls;
+} ThreadsProfile;
+void threads_profile(ThreadsProfile *prof, double (*clock)(void));
+
 #endif
