@@ -214,22 +214,22 @@ static void profile(int se, int steps) {
         for (int i = 2; i >= 0; i--) {
             int c = cout[i], h = hh[i], n = B * c * h * h;
             float *a = d1[i], *b = d2[i];
-            TIME("zero grads", memset(a, 0, sizeof(float) * n));
+            TIME("zero grads", parallel_zero(a, sizeof(float) * n));
             TIME("pool bwd", maxpool2x2_backward(a, cur, amax[i], B, c, h, h));
             if (se) {
-                TIME("zero grads", memset(b, 0, sizeof(float) * n));
+                TIME("zero grads", parallel_zero(b, sizeof(float) * n));
                 TIME("se bwd", se_backward(b, sedw1[i], sedw2[i], a, act[i], sep[i], sehh[i], ses[i],
                                            sew1[i], sew2[i], B, c, h * h, c / 16));
                 float *t = a; a = b; b = t;
             }
-            TIME("zero grads", memset(b, 0, sizeof(float) * n));
+            TIME("zero grads", parallel_zero(b, sizeof(float) * n));
             TIME("relu bwd", relu_backward(b, a, act[i], (size_t)n));
-            TIME("zero grads", memset(a, 0, sizeof(float) * n));
+            TIME("zero grads", parallel_zero(a, sizeof(float) * n));
             TIME("bn bwd", batchnorm_backward(a, dg[i], dbt[i], b, xhat[i], istd[i], gam[i], B, c, h * h));
             float *dinp = NULL;
             if (i > 0) {
                 dinp = d2[i - 1];
-                TIME("zero grads", memset(dinp, 0, sizeof(float) * B * cin[i] * hh[i] * hh[i]));
+                TIME("zero grads", parallel_zero(dinp, sizeof(float) * B * cin[i] * hh[i] * hh[i]));
             }
             TIME(i == 0 ? "conv1 bwd" : i == 1 ? "conv2 bwd" : "conv3 bwd",
                  conv2d_backward(dinp, dw[i], db[i], a, i == 0 ? x : pool[i - 1], w[i], B, cin[i],

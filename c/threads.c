@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 #if defined(__EMSCRIPTEN_PTHREADS__)
 #include <emscripten.h>
 // Workers of Emscripten's pre-started pool (-sPTHREAD_POOL_SIZE) not yet running a thread.
@@ -127,6 +128,22 @@ int threads_max(void) {
 #else
     return MAX_THREADS;
 #endif
+}
+
+enum { ZERO_SLICE = 1 << 18 }; // bytes per item
+
+typedef struct { unsigned char *p; size_t bytes; } ZeroJob;
+
+static void zero_item(void *ctx, int t) {
+    const ZeroJob *j = ctx;
+    size_t lo = (size_t)t * ZERO_SLICE, len = j->bytes - lo < ZERO_SLICE ? j->bytes - lo : ZERO_SLICE;
+    memset(j->p + lo, 0, len);
+}
+
+void parallel_zero(void *p, size_t bytes) {
+    if (bytes < ZERO_SLICE) { memset(p, 0, bytes); return; }
+    ZeroJob j = {p, bytes};
+    parallel_for((int)((bytes + ZERO_SLICE - 1) / ZERO_SLICE), zero_item, &j);
 }
 
 static ThreadsProfile *profile;

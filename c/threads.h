@@ -3,6 +3,7 @@
 // depend on the number of threads.
 #ifndef EXCITE_THREADS_H
 #define EXCITE_THREADS_H
+#include <stddef.h>
 
 // Use n threads in total (the caller included); n <= 1 runs everything on the caller.
 // Returns the number actually in use.
@@ -15,6 +16,9 @@ int threads_get(void);
 int threads_max(void);
 // Calls fn(ctx, i) for i in [0, n), spread over the pool; returns when all are done.
 void parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx);
+
+// memset(p, 0, bytes) in fixed slices over the pool (large gradient buffers).
+void parallel_zero(void *p, size_t bytes);
 
 // Profiling (bench/bench_model.c): while a ThreadsProfile is set, every outermost
 // parallel_for adds its duration by clock() (seconds) to parallel, and to bound[k] that
