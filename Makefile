@@ -154,7 +154,7 @@ fuzz-ci test-fuzz: $(FUZZ_BINS)
 # SIMD128, and plain. The outputs in wasm/dist/ are committed; emcc output is reproducible,
 # so wasm-check rebuilds into build/ and compares bytes. Notes: pthreads + memory growth
 # makes JS heap views re-check their buffer (slower JS access, wasm code unaffected); the
-# threads build starts a pool of 3 workers (up to 4 threads). No -ffast-math.
+# threads build starts a pool of up to 15 workers (16 threads, below). No -ffast-math.
 EMCC      ?= emcc
 EMCC_ENV   = NODE_PATH=$${NODE_PATH:-/usr/share/nodejs}
 WASM_SRC   = $(CORE_SRC) wasm/api.c
@@ -165,7 +165,13 @@ WASM_LDFLAGS = -sMODULARIZE -sEXPORT_ES6 -sEXPORT_NAME=createExciteModule \
 	-sENVIRONMENT=web,worker,node -sALLOW_MEMORY_GROWTH -sINITIAL_MEMORY=32MB \
 	-sMAXIMUM_MEMORY=2GB -sFILESYSTEM=0 -sEXPORTED_FUNCTIONS=_malloc,_free \
 	--extern-pre-js wasm/node-compat.js
-WASM_SIMD_THREADS = -msimd128 -pthread -sPTHREAD_POOL_SIZE=3 -Wno-pthreads-mem-growth
+# Pool: the loader's excitePoolSize (wasm/excite.mjs: the threads it will ask for, minus
+# the calling one), else navigator.hardwareConcurrency - 1, else 1; at most 15 (16 threads).
+# c/threads.c never asks for more threads than the pool holds: a pthread_create beyond it
+# would only start when the calling thread returns to the event loop, so the first job
+# would wait for it forever.
+WASM_POOL_EXPR = Math.max(0,Math.min(15,Module.excitePoolSize>=0?Module.excitePoolSize:(globalThis.navigator&&navigator.hardwareConcurrency||2)-1))
+WASM_SIMD_THREADS = -msimd128 -pthread '-sPTHREAD_POOL_SIZE=$(WASM_POOL_EXPR)' -Wno-pthreads-mem-growth
 WASM_BUILDS = simd-threads simd plain
 
 wasm: $(foreach b,$(WASM_BUILDS),$(WASM_DIST)/excite-$(b).mjs)
@@ -194,9 +200,20 @@ wasm-check:
 # Its own WebAssembly builds of the core + bench/bench_model.c, run in Node (not the page's).
 BENCH_WASM = $(foreach v,simd simd_threads plain,$(BUILD)/bench/bench_model_$(v).js)
 BENCH_WASM_LD = --js-library bench/cpu_time.js -sALLOW_MEMORY_GROWTH -sINITIAL_MEMORY=64MB -sMAXIMUM_MEMORY=2GB -sENVIRONMENT=node,worker
-bench: $(BUILD)/bench/bench_model $(BUILD)/bench/bench_gemm $(BENCH_WASM)
+# BENCH_BASE: the commit the current build is compared with, built by its own Makefile in
+# $(BUILD)/bench-base/ (skipped, with a message, if this clone does not have it).
+BENCH_BASE ?= 17bbef4
+bench: $(BUILD)/bench/bench_model $(BUILD)/bench/bench_gemm $(BENCH_WASM) bench-base
 	@[ -d node_modules/@tensorflow/tfjs-backend-wasm ] || scripts/setup.sh
-	node bench/run.mjs
+	BENCH_BASE=$(BENCH_BASE) node bench/run.mjs
+
+.PHONY: bench-base
+bench-base:
+	@if git rev-parse -q --verify "$(BENCH_BASE)^{commit}" >/dev/null; then \
+	  d=$(BUILD)/bench-base/$(BENCH_BASE); \
+	  if [ ! -f $$d/Makefile ]; then rm -rf $$d && mkdir -p $$d && git archive $(BENCH_BASE) | tar -x -C $$d; fi; \
+	  $(MAKE) --no-print-directory -C $$d build/bench/bench_model build/bench/bench_model_simd.js; \
+	else echo "bench: commit $(BENCH_BASE) is not in this clone: no baseline"; fi
 
 $(BUILD)/bench/bench_%: bench/bench_%.c $(BUILD)/libexcite.a | $(BUILD)/bench
 	$(CC) $(CFLAGS) $< $(BUILD)/libexcite.a -o $@ $(LDLIBS)

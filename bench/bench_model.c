@@ -5,8 +5,9 @@
 //    "img_s":[per run...], "kernel":...}
 // With --profile it instead times each layer of one CNN/CNN_SE training step (forward and
 // backward, batch 64) and prints a table; with --profile-infer, each layer of one eval
-// forward at batch 64 and at batch 1. Not a test: nothing is asserted.
-//   bench_model SYSTEM THREADS [RUNS] [--profile | --profile-infer]
+// forward at batch 64 and at batch 1; --profile and --serial print the serial fraction of a
+// whole training step (profile_serial). Not a test: nothing is asserted.
+//   bench_model SYSTEM THREADS [RUNS] [--profile | --profile-infer | --serial]
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,22 +214,22 @@ static void profile(int se, int steps) {
         for (int i = 2; i >= 0; i--) {
             int c = cout[i], h = hh[i], n = B * c * h * h;
             float *a = d1[i], *b = d2[i];
-            TIME("zero grads", memset(a, 0, sizeof(float) * n));
+            TIME("zero grads", parallel_zero(a, sizeof(float) * n));
             TIME("pool bwd", maxpool2x2_backward(a, cur, amax[i], B, c, h, h));
             if (se) {
-                TIME("zero grads", memset(b, 0, sizeof(float) * n));
+                TIME("zero grads", parallel_zero(b, sizeof(float) * n));
                 TIME("se bwd", se_backward(b, sedw1[i], sedw2[i], a, act[i], sep[i], sehh[i], ses[i],
                                            sew1[i], sew2[i], B, c, h * h, c / 16));
                 float *t = a; a = b; b = t;
             }
-            TIME("zero grads", memset(b, 0, sizeof(float) * n));
+            TIME("zero grads", parallel_zero(b, sizeof(float) * n));
             TIME("relu bwd", relu_backward(b, a, act[i], (size_t)n));
-            TIME("zero grads", memset(a, 0, sizeof(float) * n));
+            TIME("zero grads", parallel_zero(a, sizeof(float) * n));
             TIME("bn bwd", batchnorm_backward(a, dg[i], dbt[i], b, xhat[i], istd[i], gam[i], B, c, h * h));
             float *dinp = NULL;
             if (i > 0) {
                 dinp = d2[i - 1];
-                TIME("zero grads", memset(dinp, 0, sizeof(float) * B * cin[i] * hh[i] * hh[i]));
+                TIME("zero grads", parallel_zero(dinp, sizeof(float) * B * cin[i] * hh[i] * hh[i]));
             }
             TIME(i == 0 ? "conv1 bwd" : i == 1 ? "conv2 bwd" : "conv3 bwd",
                  conv2d_backward(dinp, dw[i], db[i], a, i == 0 ? x : pool[i - 1], w[i], B, cin[i],
@@ -246,6 +247,52 @@ static void profile(int se, int steps) {
         printf("  %-14s %8.3f ms  %5.1f%%\n", slots[i].name, slots[i].best * 1e3,
                100 * slots[i].best / total);
     printf("  %-14s %8.3f ms  -> %.0f img/s without Adam\n", "total", total * 1e3, B / total);
+}
+
+// The serial fraction of a whole training step (model_train_step: forward, backward, Adam)
+// at one thread: the time outside parallel_for over the step's time (CPU time, the fastest
+// of `steps` steps), and the speed-ups it predicts for 2, 4, 8 and 16 threads: Amdahl's law
+// (the parallel part divides evenly), and bounded by the item counts (a parallel_for of n
+// items on p threads takes ceil(n/p)/n of its time at best). Prints a table and one JSON line.
+static void profile_serial(ModelKind kind, int steps) {
+    Model *m = model_create(kind, 1, BATCH);
+    float *x = fill((size_t)BATCH * IMG_SIZE, 1.0f);
+    uint8_t y[BATCH];
+    for (int i = 0; i < BATCH; i++) y[i] = (uint8_t)(i % NUM_CLASSES);
+    AdamConfig cfg = adam_default();
+    float loss;
+    int correct;
+    double best_t = 1e30, best_par = 0, best_bound[4] = {0};
+    for (int s = 0; s <= steps; s++) {
+        ThreadsProfile tp;
+        memset(&tp, 0, sizeof tp);
+        threads_profile(&tp, cpu_now);
+        double t0 = cpu_now();
+        model_train_step(m, x, y, BATCH, &cfg, &loss, &correct);
+        double t = cpu_now() - t0;
+        threads_profile(NULL, NULL);
+        if (s > 0 && t < best_t) {
+            best_t = t;
+            best_par = tp.parallel;
+            memcpy(best_bound, tp.bound, sizeof best_bound);
+        }
+    }
+    double serial = best_t - best_par, f = serial / best_t;
+    printf("serial fraction, %s training step (batch %d, Adam included, %d thread(s), kernel %s, fastest of %d):\n"
+           "  step %.3f ms, in parallel_for %.3f ms, on one thread %.3f ms: serial fraction %.4f\n",
+           model_kind_name(kind), BATCH, threads_get(), gemm_kernel_name(), steps, best_t * 1e3,
+           best_par * 1e3, serial * 1e3, f);
+    printf("  predicted speed-up      ");
+    for (int k = 0; k < 4; k++) printf("  %2d threads", 2 << k);
+    printf("\n  Amdahl                  ");
+    for (int k = 0; k < 4; k++) printf("  %9.2fx ", 1 / (f + (1 - f) / (2 << k)));
+    printf("\n  with the item counts    ");
+    for (int k = 0; k < 4; k++) printf("  %9.2fx ", best_t / (serial + best_bound[k]));
+    printf("\n{\"profile\":\"serial\",\"model\":\"%s\",\"step_s\":%.6g,\"parallel_s\":%.6g,"
+           "\"bound_s\":[%.6g,%.6g,%.6g,%.6g]}\n", model_kind_name(kind), best_t, best_par,
+           best_bound[0], best_bound[1], best_bound[2], best_bound[3]);
+    free(x);
+    model_free(m);
 }
 
 // One eval forward (batch B) written out with the layer functions, as model_forward calls
@@ -323,6 +370,13 @@ int main(int argc, char **argv) {
     if (prof) {
         profile(0, runs);
         profile(1, runs);
+        profile_serial(MODEL_CNN, runs);
+        profile_serial(MODEL_CNN_SE, runs);
+        return 0;
+    }
+    if (argc > 4 && !strcmp(argv[4], "--serial")) {
+        profile_serial(MODEL_CNN, runs);
+        profile_serial(MODEL_CNN_SE, runs);
         return 0;
     }
     float *x = malloc(sizeof(float) * BATCH * IMG_SIZE);

@@ -1,10 +1,14 @@
 // run.mjs - `make bench`: runs excite (native 1 and 2 threads; WebAssembly SIMD, SIMD +
-// threads and plain in Node) and the peers (PyTorch with OpenBLAS and with the reference
-// BLAS Debian installs; TensorFlow.js's WebAssembly backend) one after the other, prints one
-// table and writes bench/results.json. Every figure is the median of RUNS runs after
-// warm-up, with min-max. The programs it runs are built by the Makefile's bench target.
-// Benchmarks, not tests: nothing here fails on a slow figure.
-//   node bench/run.mjs [--runs N] [--only substring]
+// threads at 1 and 2 threads, and plain in Node), the baseline build of commit BENCH_BASE
+// (native and WebAssembly SIMD, built by the Makefile in build/bench-base/, run next to the
+// current build), and the peers (PyTorch with OpenBLAS and with the reference BLAS Debian
+// installs; TensorFlow.js's WebAssembly backend) one after the other; then the serial
+// fraction of a training step at one thread (bench_model --serial, native and WebAssembly)
+// and the page's own clock (bench/page_race.mjs, headless Chromium). Prints one table, the
+// serial fractions with their predicted speed-ups, and each target of issue 16 as a ratio
+// with pass/fail, and writes bench/results.json. Every figure is the median of RUNS runs
+// after warm-up, with min-max. Benchmarks, not tests: nothing here fails on a slow figure.
+//   node bench/run.mjs [--runs N] [--only substring] [--no-page]
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +21,11 @@ const opt = (name, dflt) => { const i = argv.indexOf(name); return i >= 0 ? argv
 const RUNS = Number(opt('--runs', 7));
 const ONLY = opt('--only', '');
 const PY = process.env.PYTHON || '/usr/bin/python3';
+const NO_PAGE = argv.includes('--no-page');
+const BASE = process.env.BENCH_BASE || '17bbef4';
+const baseBuild = path.join(root, 'build', 'bench-base', BASE, 'build', 'bench');
+const hasBase = fs.existsSync(path.join(baseBuild, 'bench_model_simd.js'));
+const BASE_WASM = `baseline ${BASE} wasm SIMD`, BASE_NATIVE = `baseline ${BASE} native`;
 
 // GEMM FLOPs of the CNN (conv + linear): forward; a training step is forward + weight and
 // input gradients, minus conv1's input gradient. The SE blocks add < 0.1%.
@@ -48,7 +57,11 @@ const blas = openblasDir();
 const systems = [
   { id: 'excite native', threads: 1, peak: 'native', cmd: [path.join(build, 'bench_model'), 'excite native', '1', RUNS] },
   { id: 'excite native', threads: 2, peak: 'native', cmd: [path.join(build, 'bench_model'), 'excite native', '2', RUNS] },
+  ...(hasBase ? [{ id: BASE_NATIVE, threads: 1, peak: 'native', cmd: [path.join(baseBuild, 'bench_model'), BASE_NATIVE, '1', RUNS] }] : []),
   { id: 'excite wasm SIMD', threads: 1, peak: 'wasm', cmd: [...node, path.join(build, 'bench_model_simd.js'), 'excite wasm SIMD', '1', RUNS] },
+  // the baseline right after the current build, so that both see the same machine
+  ...(hasBase ? [{ id: BASE_WASM, threads: 1, peak: 'wasm', cmd: [...node, path.join(baseBuild, 'bench_model_simd.js'), BASE_WASM, '1', RUNS] }] : []),
+  { id: 'excite wasm SIMD+threads', threads: 1, peak: 'wasm', cmd: [...node, path.join(build, 'bench_model_simd_threads.js'), 'excite wasm SIMD+threads', '1', RUNS] },
   { id: 'excite wasm SIMD+threads', threads: 2, peak: 'wasm', cmd: [...node, path.join(build, 'bench_model_simd_threads.js'), 'excite wasm SIMD+threads', '2', RUNS] },
   { id: 'excite wasm plain', threads: 1, peak: null, cmd: [...node, path.join(build, 'bench_model_plain.js'), 'excite wasm plain', '1', RUNS] },
   ...(blas ? [1, 2].map((t) => ({ id: 'PyTorch 1.13 OpenBLAS', threads: t, peak: 'avx512',
@@ -145,5 +158,90 @@ console.log('/CPU-s: images per CPU second of the process (one thread only): the
 console.log(line(rows[0]));
 console.log('|' + width.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const row of rows.slice(1)) console.log(line(row));
-fs.writeFileSync(path.join(root, 'bench/results.json'), JSON.stringify(results, null, 1) + '\n');
+
+// ---- serial fraction (one thread) -------------------------------------------------------
+const serial = [];
+for (const [sys, cmd] of [['native', [path.join(build, 'bench_model')]],
+                          ['wasm SIMD', [...node, path.join(build, 'bench_model_simd.js')]]]) {
+  if (ONLY && !`excite ${sys}`.includes(ONLY)) continue;
+  process.stderr.write(`bench: serial fraction, ${sys} ...\n`);
+  const r = spawnSync(cmd[0], [...cmd.slice(1), `excite ${sys}`, '1', String(RUNS), '--serial'], { encoding: 'utf8' });
+  if (r.status !== 0) { process.stderr.write(`bench: serial fraction ${sys} failed: ${(r.stderr || '').slice(-400)}\n`); continue; }
+  for (const l of r.stdout.split('\n')) {
+    if (!l.startsWith('{')) continue;
+    const o = JSON.parse(l), f = (o.step_s - o.parallel_s) / o.step_s;
+    const P = [2, 4, 8, 16];
+    serial.push({ system: sys, model: o.model, step_ms: o.step_s * 1e3, serial_ms: (o.step_s - o.parallel_s) * 1e3, fraction: f,
+      amdahl: Object.fromEntries(P.map((p) => [p, 1 / (f + (1 - f) / p)])),
+      items: Object.fromEntries(P.map((p, k) => [p, o.step_s / (o.step_s - o.parallel_s + o.bound_s[k])])) });
+  }
+}
+if (serial.length) {
+  console.log('\nSerial fraction of a training step (batch 64, Adam included), measured at one thread: time outside parallel_for / step time;');
+  console.log('predicted speed-ups: Amdahl (the parallel part divides evenly) and bounded by the item count of each parallel_for:');
+  for (const s of serial) {
+    const sp = (o) => [2, 4, 8, 16].map((p) => `${p}: ${o[p].toFixed(2)}x`).join(', ');
+    console.log(`  ${s.system.padEnd(9)} ${s.model.padEnd(6)} step ${s.step_ms.toFixed(1)} ms, one thread ${s.serial_ms.toFixed(2)} ms, ` +
+      `serial fraction ${(100 * s.fraction).toFixed(1)}%; Amdahl ${sp(s.amdahl)}; with item counts ${sp(s.items)}`);
+  }
+}
+
+// ---- the page's own clock (bench/page_race.mjs) -----------------------------------------
+let page = null;
+if (!NO_PAGE && !ONLY) {
+  process.stderr.write('bench: the page\'s default race in headless Chromium (one thread, then threads) ...\n');
+  const r = spawnSync(process.execPath, [path.join(root, 'bench/page_race.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const l = (r.stdout || '').split('\n').find((x) => x.startsWith('{"page_race"'));
+  if (r.status === 0 && l) { page = JSON.parse(l).page_race; console.log('\n' + r.stdout.split('\n').filter((x) => !x.startsWith('{')).join('\n').trim()); }
+  else process.stderr.write(`bench: page_race failed (${r.status})\n`);
+}
+
+// ---- the targets of issue 16 ------------------------------------------------------------
+const targets = [];
+const target = (what, value, ok, detail) => targets.push({ what, value, pass: value == null ? null : ok, detail });
+const med = (r) => (r ? r.img_s_median : null);
+const rat = (a, b) => (a && b ? a / b : null);
+for (const model of ['CNN', 'CNN_SE']) {
+  const w1 = get('excite wasm SIMD', model, 'train', 1), base = get(BASE_WASM, model, 'train', 1);
+  const ptk = get(PT_KEPT, model, 'train', 1), n1 = get('excite native', model, 'train', 1), n2 = get('excite native', model, 'train', 2);
+  const t1 = get('excite wasm SIMD+threads', model, 'train', 1), t2 = get('excite wasm SIMD+threads', model, 'train', 2);
+  const cpuRatio = w1 && base && w1.img_s_cpu_median && base.img_s_cpu_median ? ` [per CPU second ${(w1.img_s_cpu_median / base.img_s_cpu_median).toFixed(2)}x]` : '';
+  const v = rat(med(w1), med(base));
+  target(`${model}: wasm SIMD 1 thread training vs ${BASE} >= 1.5x`, v, v >= 1.5, hasBase ? cpuRatio : 'no baseline build');
+  const v2 = rat(med(w1), med(ptk));
+  target(`${model}: wasm SIMD 1 thread training vs PyTorch malloc kept >= 0.6x`, v2, v2 >= 0.6);
+  const v3 = rat(med(t2), med(t1));
+  target(`${model}: wasm 2 threads / 1 thread training >= 1.9x`, v3, v3 >= 1.9);
+  const v4 = rat(med(n2), med(n1));
+  target(`${model}: native 2 threads / 1 thread training >= 1.9x`, v4, v4 >= 1.9);
+  for (const sys of ['native', 'wasm SIMD']) {
+    const s = serial.find((x) => x.system === sys && x.model === model);
+    target(`${model}: ${sys} predicted 8-thread speed-up (Amdahl) >= 6x`, s ? s.amdahl[8] : null, s && s.amdahl[8] >= 6,
+      s ? `serial fraction ${(100 * s.fraction).toFixed(1)}%; bounded by item counts ${s.items[8].toFixed(2)}x` : '');
+  }
+  const v5 = rat(med(n1), med(ptk));
+  target(`${model}: native 1 thread training vs PyTorch malloc kept >= 1.5x`, v5, v5 >= 1.5);
+  const i64 = get('excite wasm SIMD', model, 'infer64', 1), tf = get('tfjs-wasm', model, 'infer64', 1);
+  const v6 = rat(med(i64), med(tf));
+  target(`${model}: wasm SIMD inference (batch 64) vs TF.js wasm >= 2x`, v6, v6 >= 2);
+  for (const sys of ['excite wasm SIMD', 'excite native']) {
+    const one = get(sys, model, 'infer1', 1);
+    const v7 = one ? 1e3 / one.img_s_median : null;
+    target(`${model}: ${sys.replace('excite ', '')} 1 thread, one image <= 0.35 ms`, v7, v7 <= 0.35);
+  }
+}
+if (page) {
+  target('page race with threads <= 30 s', page.threads ? page.threads.seconds : null, page.threads && page.threads.seconds <= 30,
+    page.threads ? `${page.threads.build}, ${page.threads.threads} threads` : '');
+  target('page race embedded (one thread) <= 60 s', page.one ? page.one.seconds : null, page.one && page.one.seconds <= 60,
+    page.one ? `${page.one.build}, ${page.one.threads} thread` : '');
+}
+console.log('\nTargets (issue 16; ratios of figures measured in this run):');
+for (const t of targets) {
+  const val = t.value == null ? '-' : /ms$/.test(t.what) ? `${t.value.toFixed(3)} ms` : / s$/.test(t.what) ? `${t.value.toFixed(1)} s` : `${t.value.toFixed(2)}x`;
+  const mark = t.pass == null ? 'not measured' : t.pass ? 'pass' : 'FAIL';
+  console.log(`  ${mark.padEnd(12)} ${t.what.padEnd(66)} ${val}${t.detail ? '  ' + t.detail : ''}`);
+}
+
+fs.writeFileSync(path.join(root, 'bench/results.json'), JSON.stringify({ results, serial, page, targets }, null, 1) + '\n');
 console.log('written bench/results.json');

@@ -14,6 +14,7 @@
 #include "threads.h"
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <tgmath.h>
 #include "rng.h"
@@ -231,10 +232,8 @@ static double dot4(const real *x, const real *y, int n) {
     return (s0 + s1) + (s2 + s3);
 }
 
-// Channels are independent, so batch-norm runs groups of channels on the thread pool
-// (BN_GROUPS items; each channel's sums keep their order, so results do not depend on the
-// thread count).
-enum { BN_GROUPS = 8 };
+// Channels are independent, so batch-norm runs one item per channel on the thread pool
+// (each channel's sums keep their order, so results do not depend on the thread count).
 
 typedef struct {
     real *out, *xhat, *mean, *invstd, *running_mean, *running_var, *dinp, *dgamma, *dbeta;
@@ -243,7 +242,7 @@ typedef struct {
     real momentum, eps;
 } BnJob;
 
-static void bn_forward_group(void *ctx, int g) {
+static void bn_forward_channel(void *ctx, int c) {
     const BnJob *j = ctx;
     real *out = j->out, *xhat = j->xhat, *mean = j->mean, *invstd = j->invstd;
     real *running_mean = j->running_mean, *running_var = j->running_var;
@@ -251,7 +250,7 @@ static void bn_forward_group(void *ctx, int g) {
     int B = j->B, C = j->C, HW = j->HW;
     real momentum = j->momentum, eps = j->eps;
     size_t n = (size_t)B * HW;
-    for (int c = C * g / BN_GROUPS; c < C * (g + 1) / BN_GROUPS; c++) {
+    {
         double sum = 0, sq = 0;
         for (int b = 0; b < B; b++) sum += sum4(inp + ((size_t)b * C + c) * HW, HW);
         double mu = sum / (double)n;
@@ -280,7 +279,7 @@ void batchnorm_forward_train(real *out, real *xhat, real *mean, real *invstd,
                              int B, int C, int HW, real momentum, real eps) {
     BnJob j = {out, xhat, mean, invstd, running_mean, running_var, NULL, NULL, NULL,
                inp, gamma, beta, NULL, B, C, HW, momentum, eps};
-    parallel_for(BN_GROUPS, bn_forward_group, &j);
+    parallel_for(C, bn_forward_channel, &j);
 }
 
 void batchnorm_forward_eval(real *out, const real *inp, const real *gamma, const real *beta,
@@ -297,13 +296,13 @@ void batchnorm_forward_eval(real *out, const real *inp, const real *gamma, const
 }
 
 // dinp = gamma*invstd/N * (N*dout - sum(dout) - xhat*sum(dout*xhat)), per channel.
-static void bn_backward_group(void *ctx, int g) {
+static void bn_backward_channel(void *ctx, int c) {
     const BnJob *j = ctx;
     real *dinp = j->dinp, *dgamma = j->dgamma, *dbeta = j->dbeta;
     const real *dout = j->dout, *xhat = j->xhat, *invstd = j->invstd, *gamma = j->gamma;
     int B = j->B, C = j->C, HW = j->HW;
     double n = (double)B * HW;
-    for (int c = C * g / BN_GROUPS; c < C * (g + 1) / BN_GROUPS; c++) {
+    {
         double sdy = 0, sdyx = 0;
         for (int b = 0; b < B; b++) {
             size_t off = ((size_t)b * C + c) * HW;
@@ -312,7 +311,7 @@ static void bn_backward_group(void *ctx, int g) {
         }
         if (dbeta) dbeta[c] += (real)sdy;
         if (dgamma) dgamma[c] += (real)sdyx;
-        if (!dinp) continue;
+        if (!dinp) return;
         real k = gamma[c] * invstd[c], mdy = (real)(sdy / n), mdyx = (real)(sdyx / n);
         for (int b = 0; b < B; b++) {
             size_t off = ((size_t)b * C + c) * HW;
@@ -327,7 +326,7 @@ void batchnorm_backward(real *dinp, real *dgamma, real *dbeta,
                         const real *gamma, int B, int C, int HW) {
     BnJob j = {NULL, (real *)xhat, NULL, (real *)invstd, NULL, NULL, dinp, dgamma, dbeta,
                NULL, gamma, NULL, dout, B, C, HW, 0, 0};
-    parallel_for(BN_GROUPS, bn_backward_group, &j);
+    parallel_for(C, bn_backward_channel, &j);
 }
 
 void batchnorm_backward_eval(real *dinp, const real *dout, const real *gamma,
@@ -341,11 +340,20 @@ void batchnorm_backward_eval(real *dinp, const real *dout, const real *gamma,
     }
 }
 
+// ---- fixed slicing ---------------------------------------------------------------------
+// The element-wise passes below run on the thread pool in items of SLICE elements (or of
+// whole planes / images), a split that depends on the sizes only: every element is
+// computed by the same code whatever thread runs it, so results do not depend on the
+// thread count.
+enum { SLICE = 16384 }; // a multiple of 16 (the ReLU blocks)
+
+static int slices(size_t n, size_t per) { return n == 0 ? 0 : (int)((n + per - 1) / per); }
+
 // ---- ReLU -----------------------------------------------------------------------------
 
 // Blocks of 16 through a local array: compilers turn the selects into vector compare-and-
 // mask code (no branch to mispredict on random signs), even where out == inp.
-void relu_forward(real *out, const real *inp, size_t n) {
+static void relu_forward_run(real *out, const real *inp, size_t n) {
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         real t[16];
@@ -355,7 +363,7 @@ void relu_forward(real *out, const real *inp, size_t n) {
     for (; i < n; i++) out[i] = inp[i] < 0 ? 0 : inp[i]; // NaN passes, as in PyTorch
 }
 
-void relu_backward(real *dinp, const real *dout, const real *out, size_t n) {
+static void relu_backward_run(real *dinp, const real *dout, const real *out, size_t n) {
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         real t[16];
@@ -369,11 +377,44 @@ void relu_backward(real *dinp, const real *dout, const real *out, size_t n) {
         if (out[i] > 0) dinp[i] += dout[i];
 }
 
+// Element-wise jobs over n elements: a (output), b, c (inputs), cut into SLICE items.
+typedef struct {
+    real *a;
+    const real *b, *c;
+    size_t n;
+} EltJob;
+
+#define ELT_RANGE(j, t, lo, len) \
+    size_t lo = (size_t)(t) * SLICE, len = (j)->n - lo < SLICE ? (j)->n - lo : SLICE
+
+static void relu_forward_item(void *ctx, int t) {
+    const EltJob *j = ctx;
+    ELT_RANGE(j, t, lo, len);
+    relu_forward_run(j->a + lo, j->b + lo, len);
+}
+static void relu_backward_item(void *ctx, int t) {
+    const EltJob *j = ctx;
+    ELT_RANGE(j, t, lo, len);
+    relu_backward_run(j->a + lo, j->b + lo, j->c + lo, len);
+}
+
+void relu_forward(real *out, const real *inp, size_t n) {
+    EltJob j = {out, inp, NULL, n};
+    parallel_for(slices(n, SLICE), relu_forward_item, &j);
+}
+
+void relu_backward(real *dinp, const real *dout, const real *out, size_t n) {
+    EltJob j = {dinp, dout, out, n};
+    parallel_for(slices(n, SLICE), relu_backward_item, &j);
+}
+
 // ---- max-pool 2x2, stride 2 (floor: an odd last row/column is dropped) ------------------
 
-void maxpool2x2_forward(real *out, int32_t *argmax, const real *inp, int B, int C, int H, int W) {
+// Planes (p0 .. p1] of the batch (B*C planes of H*W).
+static void maxpool_forward_planes(real *out, int32_t *argmax, const real *inp, size_t p0,
+                                   size_t p1, int H, int W) {
     int OH = H / 2, OW = W / 2;
-    for (size_t p = 0; p < (size_t)B * C; p++) {
+    for (size_t p = p0; p < p1; p++) {
         const real *x = inp + p * H * W;
         real *o = out + p * OH * OW;
         int32_t *a = argmax + p * OH * OW;
@@ -425,86 +466,177 @@ void maxpool2x2_forward(real *out, int32_t *argmax, const real *inp, int B, int 
     }
 }
 
+typedef struct {
+    real *out, *dinp;
+    int32_t *argmax;
+    const real *inp, *dout;
+    const int32_t *cargmax;
+    size_t planes, per; // per: planes per item
+    int H, W;
+} PoolJob;
+
+static size_t pool_planes_per_item(int H, int W) {
+    size_t hw = (size_t)H * W;
+    return hw >= SLICE ? 1 : SLICE / (hw ? hw : 1);
+}
+
+static void maxpool_forward_item(void *ctx, int t) {
+    const PoolJob *j = ctx;
+    size_t p0 = (size_t)t * j->per, p1 = p0 + j->per < j->planes ? p0 + j->per : j->planes;
+    maxpool_forward_planes(j->out, j->argmax, j->inp, p0, p1, j->H, j->W);
+}
+
+void maxpool2x2_forward(real *out, int32_t *argmax, const real *inp, int B, int C, int H, int W) {
+    PoolJob j = {out, NULL, argmax, inp, NULL, NULL, (size_t)B * C, pool_planes_per_item(H, W), H, W};
+    parallel_for(slices(j.planes, j.per), maxpool_forward_item, &j);
+}
+
+static void maxpool_backward_item(void *ctx, int t) {
+    const PoolJob *j = ctx;
+    size_t p0 = (size_t)t * j->per, p1 = p0 + j->per < j->planes ? p0 + j->per : j->planes;
+    size_t on = (size_t)(j->H / 2) * (j->W / 2), hw = (size_t)j->H * j->W;
+    for (size_t p = p0; p < p1; p++)
+        for (size_t i = 0; i < on; i++)
+            j->dinp[p * hw + j->cargmax[p * on + i]] += j->dout[p * on + i];
+}
+
 void maxpool2x2_backward(real *dinp, const real *dout, const int32_t *argmax,
                          int B, int C, int H, int W) {
-    size_t on = (size_t)(H / 2) * (W / 2);
-    for (size_t p = 0; p < (size_t)B * C; p++)
-        for (size_t i = 0; i < on; i++)
-            dinp[p * H * W + argmax[p * on + i]] += dout[p * on + i];
+    PoolJob j = {NULL, dinp, NULL, NULL, dout, argmax, (size_t)B * C, pool_planes_per_item(H, W), H, W};
+    parallel_for(slices(j.planes, j.per), maxpool_backward_item, &j);
 }
 
 // ---- Squeeze-and-Excitation -----------------------------------------------------------
+// Images are independent in the forward and in the heavy parts of the backward, so those
+// run one item per image on the pool; the weight gradients add over the images in image
+// order on one thread (B*C*R multiply-adds, small next to the B*C*HW of the rest).
+
+typedef struct {
+    real *out, *pooled, *hidden_pre, *hidden, *z, *s, *dinp, *dw1, *dw2, *dz, *dh;
+    const real *inp, *w1, *w2, *dout, *cpooled, *chidden, *cs;
+    int B, C, HW, R;
+    int b0; // dz and dh hold the rows of images b0, b0 + 1, ...
+} SeJob;
+
+static void se_forward_image(void *ctx, int b) {
+    const SeJob *j = ctx;
+    int C = j->C, HW = j->HW, R = j->R;
+    const real *x = j->inp + (size_t)b * C * HW, *w1 = j->w1, *w2 = j->w2;
+    real *pb = j->pooled + (size_t)b * C, *hp = j->hidden_pre + (size_t)b * R;
+    real *hb = j->hidden + (size_t)b * R, *zb = j->z + (size_t)b * C, *sb = j->s + (size_t)b * C;
+    for (int c = 0; c < C; c++) {
+        real sum = 0;
+        for (int i = 0; i < HW; i++) sum += x[(size_t)c * HW + i];
+        pb[c] = sum / (real)HW;
+    }
+    for (int r = 0; r < R; r++) { // (R) = w1 (R,C) . pooled (C)
+        real sum = 0;
+        for (int c = 0; c < C; c++) sum += w1[(size_t)r * C + c] * pb[c];
+        hp[r] = sum;
+        hb[r] = sum > 0 ? sum : 0;
+    }
+    for (int c = 0; c < C; c++) { // (C) = w2 (C,R) . hidden (R)
+        real sum = 0;
+        for (int r = 0; r < R; r++) sum += w2[(size_t)c * R + r] * hb[r];
+        zb[c] = sum;
+        sb[c] = 1 / (1 + exp(-sum));
+    }
+    real *ob = j->out + (size_t)b * C * HW;
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < HW; i++) ob[(size_t)c * HW + i] = x[(size_t)c * HW + i] * sb[c];
+}
 
 void se_forward(real *out, real *pooled, real *hidden_pre, real *hidden, real *z, real *s,
                 const real *inp, const real *w1, const real *w2, int B, int C, int HW, int R) {
-    for (int b = 0; b < B; b++) {
-        const real *x = inp + (size_t)b * C * HW;
-        real *pb = pooled + (size_t)b * C, *hp = hidden_pre + (size_t)b * R;
-        real *hb = hidden + (size_t)b * R, *zb = z + (size_t)b * C, *sb = s + (size_t)b * C;
-        for (int c = 0; c < C; c++) {
-            real sum = 0;
-            for (int i = 0; i < HW; i++) sum += x[(size_t)c * HW + i];
-            pb[c] = sum / (real)HW;
-        }
-        for (int r = 0; r < R; r++) { // (R) = w1 (R,C) . pooled (C)
-            real sum = 0;
-            for (int c = 0; c < C; c++) sum += w1[(size_t)r * C + c] * pb[c];
-            hp[r] = sum;
-            hb[r] = sum > 0 ? sum : 0;
-        }
-        for (int c = 0; c < C; c++) { // (C) = w2 (C,R) . hidden (R)
-            real sum = 0;
-            for (int r = 0; r < R; r++) sum += w2[(size_t)c * R + r] * hb[r];
-            zb[c] = sum;
-            sb[c] = 1 / (1 + exp(-sum));
-        }
-        real *ob = out + (size_t)b * C * HW;
-        for (int c = 0; c < C; c++)
-            for (int i = 0; i < HW; i++) ob[(size_t)c * HW + i] = x[(size_t)c * HW + i] * sb[c];
-    }
+    SeJob j = {out, pooled, hidden_pre, hidden, z, s, NULL, NULL, NULL, NULL, NULL,
+               inp, w1, w2, NULL, NULL, NULL, NULL, B, C, HW, R, 0};
+    parallel_for(B, se_forward_image, &j);
 }
 
 // out = x*s(x): dinp gets dout*s directly, plus dpooled/HW through the squeeze path.
 // ds = sum_hw dout*x; dz = ds*s*(1-s); dw2 += dz^T.hidden; dhidden = dz.w2, masked by relu;
 // dw1 += dhidden^T.pooled; dpooled = dhidden.w1.
-// dhidden lives on the stack, SE_RBLOCK hidden units per pass over the channels; the
-// models' R (2..8) takes one pass, a larger R recomputes ds per block.
+// Three passes: dz (B,C) per image (parallel); dhidden (B,R) and the weight gradients,
+// image after image (one thread); dinp per image (parallel). dz and dhidden live in a
+// scratch of B*(C+R) reals. dinp adds its squeeze term in blocks of SE_RBLOCK hidden
+// units, as sums of up to SE_RBLOCK terms (the models' R, 2..8, is one block).
 enum { SE_RBLOCK = 16 };
+
+static void se_dz_image(void *ctx, int b) {
+    const SeJob *j = ctx;
+    int C = j->C, HW = j->HW;
+    const real *x = j->inp + (size_t)b * C * HW, *g = j->dout + (size_t)b * C * HW;
+    const real *sb = j->cs + (size_t)b * C;
+    for (int c = 0; c < C; c++) {
+        real ds = 0;
+        for (int i = 0; i < HW; i++) ds += g[(size_t)c * HW + i] * x[(size_t)c * HW + i];
+        j->dz[(size_t)(b - j->b0) * C + c] = ds * sb[c] * (1 - sb[c]);
+    }
+}
+
+// dhidden of image b (in the order of the sums over the channels) and its weight gradients.
+static void se_dh_image(const SeJob *j, int b) {
+    int C = j->C, R = j->R;
+    const real *pb = j->cpooled + (size_t)b * C, *hb = j->chidden + (size_t)b * R;
+    const real *dz = j->dz + (size_t)(b - j->b0) * C, *w2 = j->w2;
+    real *dh = j->dh + (size_t)(b - j->b0) * R;
+    for (int r = 0; r < R; r++) dh[r] = 0;
+    for (int c = 0; c < C; c++)
+        for (int r = 0; r < R; r++) {
+            if (j->dw2) j->dw2[(size_t)c * R + r] += dz[c] * hb[r];
+            dh[r] += dz[c] * w2[(size_t)c * R + r];
+        }
+    for (int r = 0; r < R; r++)
+        if (hb[r] <= 0) dh[r] = 0; // relu'(hidden_pre) = (hidden > 0)
+    if (j->dw1)
+        for (int r = 0; r < R; r++)
+            for (int c = 0; c < C; c++) j->dw1[(size_t)r * C + c] += dh[r] * pb[c];
+}
+
+static void se_dinp_image(void *ctx, int b) {
+    const SeJob *j = ctx;
+    int C = j->C, HW = j->HW, R = j->R;
+    const real *g = j->dout + (size_t)b * C * HW, *sb = j->cs + (size_t)b * C;
+    const real *dh = j->dh + (size_t)(b - j->b0) * R, *w1 = j->w1;
+    real *d = j->dinp + (size_t)b * C * HW;
+    int r0 = 0;
+    do {
+        int nr = R - r0 < SE_RBLOCK ? R - r0 : SE_RBLOCK;
+        for (int c = 0; c < C; c++) {
+            real dp = 0, direct = r0 == 0 ? sb[c] : 0; // the direct path is added once
+            for (int k = 0; k < nr; k++) dp += dh[r0 + k] * w1[(size_t)(r0 + k) * C + c];
+            dp /= (real)HW;
+            for (int i = 0; i < HW; i++) d[(size_t)c * HW + i] += g[(size_t)c * HW + i] * direct + dp;
+        }
+    } while ((r0 += SE_RBLOCK) < R);
+}
 
 void se_backward(real *dinp, real *dw1, real *dw2, const real *dout, const real *inp,
                  const real *pooled, const real *hidden, const real *s,
                  const real *w1, const real *w2, int B, int C, int HW, int R) {
-    for (int b = 0; b < B; b++) {
-        const real *x = inp + (size_t)b * C * HW, *g = dout + (size_t)b * C * HW;
-        const real *pb = pooled + (size_t)b * C, *hb = hidden + (size_t)b * R, *sb = s + (size_t)b * C;
-        int r0 = 0;
-        do {
-            int nr = R - r0 < SE_RBLOCK ? R - r0 : SE_RBLOCK;
-            real dh[SE_RBLOCK] = {0}; // dhidden[r0 .. r0+nr)
-            for (int c = 0; c < C; c++) {
-                real ds = 0;
-                for (int i = 0; i < HW; i++) ds += g[(size_t)c * HW + i] * x[(size_t)c * HW + i];
-                real dz = ds * sb[c] * (1 - sb[c]);
-                for (int j = 0; j < nr; j++) {
-                    if (dw2) dw2[(size_t)c * R + r0 + j] += dz * hb[r0 + j];
-                    dh[j] += dz * w2[(size_t)c * R + r0 + j];
-                }
-            }
-            for (int j = 0; j < nr; j++)
-                if (hb[r0 + j] <= 0) dh[j] = 0; // relu'(hidden_pre) = (hidden > 0)
-            if (dw1)
-                for (int j = 0; j < nr; j++)
-                    for (int c = 0; c < C; c++) dw1[(size_t)(r0 + j) * C + c] += dh[j] * pb[c];
-            if (!dinp) continue;
-            real *d = dinp + (size_t)b * C * HW;
-            for (int c = 0; c < C; c++) {
-                real dp = 0, direct = r0 == 0 ? sb[c] : 0; // the direct path is added once
-                for (int j = 0; j < nr; j++) dp += dh[j] * w1[(size_t)(r0 + j) * C + c];
-                dp /= (real)HW;
-                for (int i = 0; i < HW; i++) d[(size_t)c * HW + i] += g[(size_t)c * HW + i] * direct + dp;
-            }
-        } while ((r0 += SE_RBLOCK) < R);
+    if (B <= 0) return;
+    SeJob j = {NULL, NULL, NULL, NULL, NULL, NULL, dinp, dw1, dw2, NULL, NULL,
+               inp, w1, w2, dout, pooled, hidden, s, B, C, HW, R, 0};
+    // scratch: dz (B,C) then dhidden (B,R); one image at a time if it cannot be had
+    real *scratch = malloc(sizeof(real) * (size_t)B * (size_t)(C + R)), one[2 * 1024];
+    int per_image = !scratch;
+    if (per_image && C + R > (int)(sizeof one / sizeof one[0])) abort(); // no model is this wide
+    for (int b0 = 0; b0 < B; b0 += per_image ? 1 : B) {
+        int nb = per_image ? 1 : B;
+        SeJob k = j;
+        real *base = per_image ? one : scratch;
+        k.b0 = b0;
+        k.dz = base;
+        k.dh = base + (size_t)nb * C;
+        if (per_image) se_dz_image(&k, b0);
+        else parallel_for(B, se_dz_image, &k);
+        for (int b = b0; b < b0 + nb; b++) se_dh_image(&k, b);
+        if (dinp) {
+            if (per_image) se_dinp_image(&k, b0);
+            else parallel_for(B, se_dinp_image, &k);
+        }
     }
+    free(scratch);
 }
 
 // ---- linear ---------------------------------------------------------------------------
@@ -540,8 +672,18 @@ void dropout_forward(real *out, real *mask, const real *inp, size_t n, real p, R
     }
 }
 
+// The mask comes from one random stream, drawn in order on one thread (B*512 draws).
+static void dropout_backward_item(void *ctx, int t) {
+    const EltJob *j = ctx;
+    ELT_RANGE(j, t, lo, len);
+    real *dinp = j->a + lo;
+    const real *dout = j->b + lo, *mask = j->c + lo;
+    for (size_t i = 0; i < len; i++) dinp[i] += dout[i] * mask[i];
+}
+
 void dropout_backward(real *dinp, const real *dout, const real *mask, size_t n) {
-    for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * mask[i];
+    EltJob j = {dinp, dout, mask, n};
+    parallel_for(slices(n, SLICE), dropout_backward_item, &j);
 }
 
 // ---- softmax + cross-entropy ----------------------------------------------------------

@@ -13,6 +13,7 @@
 #include "model_impl.h"
 #include "layers.h"
 #include "errors.h"
+#include "threads.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -438,10 +439,10 @@ float model_loss(Model *m, const uint8_t *y, int B) {
     return m->last_loss;
 }
 
-void model_zero_grad(Model *m) { memset(m->grads, 0, m->nparams * sizeof(float)); }
+void model_zero_grad(Model *m) { parallel_zero(m->grads, m->nparams * sizeof(float)); }
 
 static float *zeroed(float *p, size_t n) {
-    memset(p, 0, n * sizeof(float));
+    parallel_zero(p, n * sizeof(float));
     return p;
 }
 

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include "threads.h"
 #include "train.h"
 
 AdamConfig adam_default(void) {
@@ -63,21 +65,22 @@ static inline uint32_t not_finite(float x) {
 //   grad.add(param, alpha=wd); exp_avg.mul_(b1).add_(g, alpha=1-b1);
 //   exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2); denom = sqrt(v) / sqrt(bc2) + eps;
 //   param.addcdiv_(exp_avg, denom, value=-step_size).
-// With save, the old params, m and v are first copied to undo (3 * n floats). Returns
+// With save, the old params, m and v are first copied to up, um, uv (n floats each). Returns
 // non-zero if a gradient or a new param, m or v is not finite. use_wd and save are constants
 // at each call, so each call compiles to its own loop.
 static inline uint32_t adam_pass(const AdamCoef *c, float *restrict p, const float *restrict g,
-                                 float *restrict m1, float *restrict v1, float *restrict undo,
-                                 size_t n, int use_wd, int save) {
+                                 float *restrict m1, float *restrict v1, float *restrict up,
+                                 float *restrict um, float *restrict uv, size_t n, int use_wd,
+                                 int save) {
     const float b1 = c->b1, omb1 = c->one_minus_b1, b2 = c->b2, omb2 = c->one_minus_b2;
     const float wd = c->wd, bc2_sqrt = c->bc2_sqrt, eps = c->eps, neg_step = c->neg_step;
     uint32_t bad = 0;
     for (size_t i = 0; i < n; i++) {
         float pi = p[i], gi = g[i], mi = m1[i], vi = v1[i];
         if (save) {
-            undo[i] = pi;
-            undo[n + i] = mi;
-            undo[2 * n + i] = vi;
+            up[i] = pi;
+            um[i] = mi;
+            uv[i] = vi;
         }
         bad |= not_finite(gi);
         if (use_wd) gi = fma32(pi, wd, gi);
@@ -93,15 +96,41 @@ static inline uint32_t adam_pass(const AdamCoef *c, float *restrict p, const flo
     return bad;
 }
 
+// The parameters are updated in items of ADAM_SLICE floats on the thread pool (each
+// element's update is the same on any thread); the undo record keeps its layout
+// (old params, then m, then v, n floats each).
+enum { ADAM_SLICE = 32768 };
+
+typedef struct {
+    AdamCoef c;
+    float *p, *m, *v, *undo;
+    const float *g;
+    size_t n;
+    atomic_uint bad;
+} AdamJob;
+
+static void adam_item(void *ctx, int t) {
+    AdamJob *j = ctx;
+    size_t lo = (size_t)t * ADAM_SLICE, len = j->n - lo < ADAM_SLICE ? j->n - lo : ADAM_SLICE;
+    float *p = j->p + lo, *m = j->m + lo, *v = j->v + lo;
+    const float *g = j->g + lo;
+    uint32_t bad;
+    if (j->undo) {
+        float *up = j->undo + lo, *um = up + j->n, *uv = um + j->n;
+        bad = j->c.wd != 0.0f ? adam_pass(&j->c, p, g, m, v, up, um, uv, len, 1, 1)
+                              : adam_pass(&j->c, p, g, m, v, up, um, uv, len, 0, 1);
+    } else {
+        bad = j->c.wd != 0.0f ? adam_pass(&j->c, p, g, m, v, NULL, NULL, NULL, len, 1, 0)
+                              : adam_pass(&j->c, p, g, m, v, NULL, NULL, NULL, len, 0, 0);
+    }
+    if (bad) atomic_fetch_or(&j->bad, 1u);
+}
+
 int adam_update(const AdamConfig *cfg, int64_t t, float *p, const float *g, float *m, float *v,
                 float *undo, size_t n) {
-    AdamCoef c = adam_coef(cfg, t);
-    uint32_t bad;
-    if (c.wd != 0.0f)
-        bad = undo ? adam_pass(&c, p, g, m, v, undo, n, 1, 1) : adam_pass(&c, p, g, m, v, NULL, n, 1, 0);
-    else
-        bad = undo ? adam_pass(&c, p, g, m, v, undo, n, 0, 1) : adam_pass(&c, p, g, m, v, NULL, n, 0, 0);
-    return bad != 0;
+    AdamJob j = {adam_coef(cfg, t), p, m, v, undo, g, n, 0};
+    parallel_for((int)((n + ADAM_SLICE - 1) / ADAM_SLICE), adam_item, &j);
+    return atomic_load(&j.bad) != 0;
 }
 
 #if defined(__GNUC__) && !defined(__clang__)

@@ -5,24 +5,41 @@
 // Workers spin briefly before sleeping on a condition variable, so back-to-back jobs (the
 // GEMMs of one training step) do not pay a wake-up each; the spin is short enough not to
 // steal a shared core for long. A parallel_for called from inside an item runs serially.
+// The pool only grows: threads_set(n) below the number started makes the extra workers
+// sit out the jobs (asleep), since stopping and restarting threads is not possible
+// synchronously in WebAssembly (a finished thread's worker returns to Emscripten's pool
+// only through the event loop).
 #include "threads.h"
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#if defined(__EMSCRIPTEN_PTHREADS__)
+#include <emscripten.h>
+// Workers of Emscripten's pre-started pool (-sPTHREAD_POOL_SIZE) not yet running a thread.
+// A pthread_create beyond them would only start once this thread returned to the event
+// loop, so a job waiting for it would never end: the pool grows at most by these.
+EM_JS(int, free_pool_workers, (void), { return PThread.unusedWorkers.length; });
+#endif
 
 enum { MAX_THREADS = 64, SPIN_ITERS = 4000 }; // 4000 pauses: some 0.1 ms
+// While profiling, threads_get() reports this many threads, so callers that size their
+// split by it (gemm) cut their work as for 16 threads; everything still runs on the caller.
+enum { PROFILE_PLAN = 16 };
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
 static pthread_t pool_threads[MAX_THREADS];
 static int pool_size = 1;              // threads in use, the caller included
-static int pool_quit;
+static int pool_started = 1;           // threads started, the caller included (>= pool_size)
 
 // The current job. generation changes (under pool_mu) when a new job is published.
 static atomic_uint job_generation;
 static void (*job_fn)(void *ctx, int i);
 static void *job_ctx;
 static int job_n;
+static int job_workers;                // workers 1 .. job_workers take part in the job
 static atomic_int job_next;            // next item to take
 static atomic_int job_busy;            // workers still inside the current job
 
@@ -42,29 +59,32 @@ static void run_items(void (*fn)(void *, int), void *ctx, int n) {
     }
 }
 
-static unsigned start_generation; // job_generation when the pool was (re)started
+static unsigned start_generation[MAX_THREADS]; // job_generation when worker i was started
 
 static void *worker_main(void *arg) {
-    (void)arg;
+    int id = (int)(intptr_t)arg;        // 1 .. pool_started - 1
     in_parallel = 1;
-    unsigned seen = start_generation;
+    unsigned seen = start_generation[id];  // the jobs after it are this worker's
+    int part = 1;                       // took part in the last job
     for (;;) {
-        // Spin a little for the next job, then sleep.
+        // Spin a little for the next job (only if taking part in jobs), then sleep.
         int spins = 0;
-        while (atomic_load_explicit(&job_generation, memory_order_acquire) == seen &&
+        while (part &&
+               atomic_load_explicit(&job_generation, memory_order_acquire) == seen &&
                spins < SPIN_ITERS) {
             cpu_relax();
             spins++;
         }
         pthread_mutex_lock(&pool_mu);
-        while (atomic_load(&job_generation) == seen && !pool_quit)
+        while (atomic_load(&job_generation) == seen)
             pthread_cond_wait(&pool_wake, &pool_mu);
-        if (pool_quit) { pthread_mutex_unlock(&pool_mu); break; }
         seen = atomic_load(&job_generation);
         void (*fn)(void *, int) = job_fn;
         void *ctx = job_ctx;
         int n = job_n;
+        part = id <= job_workers;
         pthread_mutex_unlock(&pool_mu);
+        if (!part) continue;
 
         run_items(fn, ctx, n);
 
@@ -77,34 +97,89 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
-static void pool_stop(void) {
-    pthread_mutex_lock(&pool_mu);
-    pool_quit = 1;
-    pthread_cond_broadcast(&pool_wake);
-    pthread_mutex_unlock(&pool_mu);
-    for (int t = 1; t < pool_size; t++) pthread_join(pool_threads[t], NULL);
-    pool_quit = 0;
-    pool_size = 1;
-}
-
 int threads_set(int n) {
     if (n < 1) n = 1;
     if (n > MAX_THREADS) n = MAX_THREADS;
-    if (in_parallel || n == pool_size) return pool_size;
-    pool_stop();
-    start_generation = atomic_load(&job_generation);
-    int started = 1;
-    for (int t = 1; t < n; t++) {
-        if (pthread_create(&pool_threads[t], NULL, worker_main, NULL) != 0) break;
-        started++;
+    if (in_parallel) return pool_size;
+#if defined(__EMSCRIPTEN_PTHREADS__)
+    if (n > pool_started + free_pool_workers()) n = pool_started + free_pool_workers();
+#endif
+    while (pool_started < n) {
+        start_generation[pool_started] = atomic_load(&job_generation);
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int rc = pthread_create(&pool_threads[pool_started], &attr, worker_main,
+                                (void *)(intptr_t)pool_started);
+        pthread_attr_destroy(&attr);
+        if (rc != 0) break;
+        pool_started++;
     }
-    pool_size = started;
+    pool_size = n < pool_started ? n : pool_started;
     return pool_size;
 }
 
-int threads_get(void) { return pool_size; }
+int threads_max(void) {
+#if defined(__EMSCRIPTEN_PTHREADS__)
+    int m = pool_started + free_pool_workers();
+    return m < MAX_THREADS ? m : MAX_THREADS;
+#elif defined(__EMSCRIPTEN__)
+    return 1;
+#else
+    return MAX_THREADS;
+#endif
+}
+
+enum { ZERO_SLICE = 1 << 18 }; // bytes per item
+
+typedef struct { unsigned char *p; size_t bytes; } ZeroJob;
+
+static void zero_item(void *ctx, int t) {
+    const ZeroJob *j = ctx;
+    size_t lo = (size_t)t * ZERO_SLICE, len = j->bytes - lo < ZERO_SLICE ? j->bytes - lo : ZERO_SLICE;
+    memset(j->p + lo, 0, len);
+}
+
+void parallel_zero(void *p, size_t bytes) {
+    if (bytes < ZERO_SLICE) { memset(p, 0, bytes); return; }
+    ZeroJob j = {p, bytes};
+    parallel_for((int)((bytes + ZERO_SLICE - 1) / ZERO_SLICE), zero_item, &j);
+}
+
+static ThreadsProfile *profile;
+
+int threads_get(void) { return profile ? PROFILE_PLAN : pool_size; }
+
+static double (*profile_clock)(void);
+static int profile_depth;
+
+void threads_profile(ThreadsProfile *prof, double (*clock)(void)) {
+    profile = clock ? prof : NULL;
+    profile_clock = clock;
+}
+
+static void parallel_for_run(int n, void (*fn)(void *ctx, int i), void *ctx);
 
 void parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx) {
+    if (!profile || profile_depth || in_parallel) {
+        parallel_for_run(n, fn, ctx);
+        return;
+    }
+    profile_depth = 1;
+    double t0 = profile_clock();
+    parallel_for_run(n, fn, ctx);
+    double dt = profile_clock() - t0;
+    profile_depth = 0;
+    if (n <= 0) return;
+    profile->parallel += dt;
+    for (int k = 0; k < 4; k++) {
+        int p = 2 << k;
+        profile->bound[k] += dt * (double)((n + p - 1) / p) / (double)n;
+    }
+    profile->calls++;
+}
+
+static void parallel_for_run(int n, void (*fn)(void *ctx, int i), void *ctx) {
     if (n <= 0) return;
     if (pool_size <= 1 || n == 1 || in_parallel) {
         for (int i = 0; i < n; i++) fn(ctx, i);
@@ -112,6 +187,7 @@ void parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx) {
     }
     int workers = pool_size - 1;
     pthread_mutex_lock(&pool_mu);
+    job_workers = workers;
     job_fn = fn;
     job_ctx = ctx;
     job_n = n;

@@ -3,12 +3,32 @@
 // depend on the number of threads.
 #ifndef EXCITE_THREADS_H
 #define EXCITE_THREADS_H
+#include <stddef.h>
 
 // Use n threads in total (the caller included); n <= 1 runs everything on the caller.
 // Returns the number actually in use.
 int threads_set(int n);
+// n above threads_max() gives threads_max(). Threads, once started, stay: a smaller n lets
+// the extra ones sleep. Call it (and parallel_for) from one thread only.
 int threads_get(void);
+// The most threads threads_set can give: in the threaded WebAssembly build, the threads
+// started plus the free workers of Emscripten's pool; 1 in the other WebAssembly builds.
+int threads_max(void);
 // Calls fn(ctx, i) for i in [0, n), spread over the pool; returns when all are done.
 void parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx);
+
+// memset(p, 0, bytes) in fixed slices over the pool (large gradient buffers).
+void parallel_zero(void *p, size_t bytes);
+
+// Profiling (bench/bench_model.c): while a ThreadsProfile is set, every outermost
+// parallel_for adds its duration by clock() (seconds) to parallel, and to bound[k] that
+// duration times ceil(n / p) / n for p = 2, 4, 8, 16 threads (k = 0..3): what the call
+// would take on p threads if its n items took equal times. Meanwhile threads_get() says 16,
+// so work split by the thread count (gemm) is cut as for 16 threads. NULL stops.
+typedef struct {
+    double parallel, bound[4];
+    long calls;
+} ThreadsProfile;
+void threads_profile(ThreadsProfile *prof, double (*clock)(void));
 
 #endif

@@ -3,6 +3,9 @@
 //     as the native build from the same seed, give the same eval logits for the same weights
 //     and images, and after one training step the same loss and updated weights (<= TOL);
 //   - the threads build equals the single-threaded SIMD build (<= TOL; in fact bit-equal);
+//   - the threads build with a pool of 3 workers: maxThreads 4, setThreads above it gives 4
+//     (a thread beyond the pool would hang the first job), and three training steps with
+//     1, 2, 3 and 4 threads give the SIMD build's bytes;
 //   - loading a broken safetensors file throws a clear Error and the model loaded before
 //     still works and gives the same logits.
 // Native reference: tests/wasm_native_ref.c (built with `make build/tests/wasm_native_ref`),
@@ -176,6 +179,35 @@ for (const kind of ['CNN', 'CNN_SE']) {
     const a = results.simd[kind], b = results['simd-threads'][kind];
     const d = Math.max(maxAbs(a.logits, b.logits), compareStates(b.after, a.after).worst);
     check(d <= TOL, `threads = single-threaded (${kind}: max diff ${d.toExponential(2)})`);
+}
+
+// ---- thread counts beyond two, in one module ---------------------------------------------
+{
+    const steps = (ex, kind) => {
+        const m = ex.createModel(kind, { seed: SEED, maxBatch: B });
+        for (let i = 0; i < 3; i++) m.trainStep(images, labels, {});
+        const bytes = Buffer.from(m.saveSafetensors());
+        m.free();
+        return bytes;
+    };
+    const simd = await loadExcite({ build: 'simd' });
+    const want = { CNN: steps(simd, 'CNN'), CNN_SE: steps(simd, 'CNN_SE') };
+    simd.dispose();
+    const ex = await loadExcite({ build: 'simd-threads', numThreads: 1, maxThreads: 4 });
+    check(ex.threads === 1 && ex.maxThreads === 4, `simd-threads, pool for 4: starts with ${ex.threads} thread, maxThreads ${ex.maxThreads}`);
+    const over = ex.setThreads(8);
+    check(over === 4, `setThreads(8) with a pool for 4 gives ${over} threads`);
+    let bad = false;
+    try { ex.setThreads(0); } catch (e) { bad = /whole number from 1 to 4/.test(e.message); }
+    check(bad && ex.threads === 4, `setThreads(0) throws and leaves ${ex.threads} threads`);
+    for (const n of [1, 2, 3, 4, 2]) {
+        ex.setThreads(n);
+        for (const kind of ['CNN', 'CNN_SE']) {
+            const got = steps(ex, kind);
+            check(ex.threads === n && got.equals(want[kind]), `${kind}: 3 training steps with ${ex.threads} thread(s) = the SIMD build, byte for byte`);
+        }
+    }
+    ex.dispose();
 }
 
 fs.rmSync(tmp, { recursive: true, force: true });

@@ -38,6 +38,7 @@ API const char *ex_last_error(void) { return last_error; }
 // ---- runtime --------------------------------------------------------------------------
 API int ex_threads_set(int n) { return threads_set(n); }
 API int ex_threads_get(void) { return threads_get(); }
+API int ex_threads_max(void) { return threads_max(); }
 API const char *ex_gemm_kernel(void) { return gemm_kernel_name(); }
 // The class names in label order (cifar.h CIFAR_CLASSES), or NULL outside 0..9.
 API const char *ex_class_name(int i) { return i >= 0 && i < 10 ? CIFAR_CLASSES[i] : NULL; }

@@ -40,13 +40,22 @@ function sharedMemoryWorks() {
     } catch { return false; }
 }
 
-function defaultThreads() {
+// The most threads the threaded build uses (c/threads.c has up to 64; the pool's workers
+// are started with the module, so more would cost memory and start-up for little).
+export const MAX_THREADS = 16;
+
+// The threads to use by default: every core the browser reports, up to MAX_THREADS (2 in Node).
+export function defaultThreads() {
+    if (IS_NODE) return 2;
     const hc = (typeof navigator === 'object' && navigator.hardwareConcurrency) || 2;
-    return Math.max(1, Math.min(hc, 4));   // the pool has 3 workers + the calling thread
+    return Math.max(1, Math.min(hc, MAX_THREADS));
 }
 
 // Load the module. Options: build ('auto' | 'simd-threads' | 'simd' | 'plain'),
-// threads (false: never the threads build), numThreads, baseUrl (where dist/ files are),
+// threads (false: never the threads build), numThreads (threads to use; default
+// defaultThreads()), maxThreads (the most setThreads may give later: the pool's workers, one
+// per thread but the caller, start with the module; default max(numThreads,
+// defaultThreads())), baseUrl (where dist/ files are),
 // threadsTimeoutMs (auto only: if the threads build fails or has not started by then, for
 // example because the browser refuses the pool's nested workers, the SIMD build is used
 // instead and ex.fallback says why).
@@ -96,6 +105,12 @@ async function start(build, base, support, options) {
         print: (s) => console.log(s),
         printErr: (s) => console.warn(s),
     };
+    let numThreads = 1;
+    if (build === 'simd-threads') {
+        numThreads = clampThreads(options.numThreads || defaultThreads());
+        const most = clampThreads(Math.max(numThreads, options.maxThreads || defaultThreads()));
+        args.excitePoolSize = most - 1;   // Makefile WASM_POOL_EXPR
+    }
     if (IS_NODE) {
         const { fileURLToPath } = await import('node:url');
         const fs = await import('node:fs');
@@ -117,10 +132,13 @@ async function start(build, base, support, options) {
         throw new Error(`cannot start the ${build} WebAssembly module: ${e && e.message ? e.message : e}`);
     }
     const ex = new Excite(mod, build, support);
-    if (build === 'simd-threads') {
-        ex.threads = mod._ex_threads_set(options.numThreads || (IS_NODE ? 2 : defaultThreads()));
-    }
+    if (build === 'simd-threads') ex.setThreads(numThreads);
     return ex;
+}
+
+function clampThreads(n) {
+    n = Math.floor(Number(n));
+    return Number.isFinite(n) ? Math.max(1, Math.min(n, MAX_THREADS)) : 1;
 }
 
 // ---- memory helpers --------------------------------------------------------------------
@@ -130,6 +148,7 @@ class Excite {
         this.build = build;
         this.support = support;
         this.threads = mod._ex_threads_get();
+        this.maxThreads = mod._ex_threads_max();   // what setThreads can give
         this.fallback = null;        // why the threads build was not used (auto mode), or null
         this._scratch = new Map();   // slot name -> { ptr, size }, reused across calls
         this._live = new Set();      // objects to free on dispose()
@@ -509,6 +528,14 @@ class Excite {
         state.best = r[0];
         state.numBadEpochs = r[1];
         return out;
+    }
+
+    // Use n threads (1 .. maxThreads; results do not depend on it) -> the number in use.
+    setThreads(n) {
+        const k = Math.floor(Number(n));
+        if (!Number.isFinite(k) || k < 1) throw new Error(`the number of threads must be a whole number from 1 to ${this.maxThreads} (got ${n})`);
+        this.threads = this._m._ex_threads_set(Math.min(k, this.maxThreads));
+        return this.threads;
     }
 
     // Free every live object and the scratch buffers, and stop the thread pool. The

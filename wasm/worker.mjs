@@ -31,7 +31,7 @@ let pauseAt = null;
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
-const postReady = () => post({ type: 'ready', build: ex.build, threads: ex.threads, kernel: ex.kernel,
+const postReady = () => post({ type: 'ready', build: ex.build, threads: ex.threads, maxThreads: ex.maxThreads, kernel: ex.kernel,
                                 support: ex.support, fallback: ex.fallback });
 
 // Load the module once (the first command does it if 'init' did not); 'ready' follows.
@@ -286,6 +286,11 @@ async function handle(msg) {
     case 'init':
         if (ex) postReady();   // already loaded: say so again
         else await ensureExcite({ build: msg.build, numThreads: msg.numThreads, threads: msg.threads });
+        return;
+    case 'threads':          // use msg.n threads from the next batch on (1 .. maxThreads); 'ready' follows
+        await ensureExcite();
+        ex.setThreads(msg.n);
+        postReady();
         return;
     case 'data':
         await ensureExcite();

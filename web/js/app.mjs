@@ -21,6 +21,7 @@ import { createUserData } from './shell/user-data.mjs';
 import { UI_DEFAULTS } from './panels/train-helpers.mjs';
 import { createCurrentImage } from './shell/current-image.mjs';
 import { startTrainingWorker } from './shell/training-worker.mjs';
+import { threadsSetting } from './panels/train-form.mjs';
 import { createTabs } from './shell/tabs.mjs';
 import { renderBackend, renderModelStatus, renderDataSelect } from './shell/modelbar.mjs';
 import { wireEmbedDialog, setUpEmbedded } from './shell/embed-dialog.mjs';
@@ -214,7 +215,7 @@ export function start() {
       onStart: (w) => { training.worker = w; },
       onReady: (info) => { training.info = info; renderBackend(backendState(), i18n.t); },
       onError: (e) => errors.show(e),
-    }) : Promise.resolve(null);
+    }, 'auto', threadsSetting(urlState)) : Promise.resolve(null);
     await mountPanels();
     for (const [k, mode] of Object.entries(modes)) {
       if (urlState.get(mode.param || k) === '1') {

@@ -1,15 +1,17 @@
 // train-form.mjs - the Train panel's settings form: its fields (limits and the batch size's and
 // learning rate's defaults from the core's settings table, sent by the worker), reading and
 // checking them, the settings of a saved run shown as they were, which fields stay editable
-// during a run (epochs, learning rate: onLive) and "Pause at the end of this epoch" (onPauseAt).
+// during a run (epochs, learning rate: onLive), the number of threads (onThreads; the results
+// do not depend on it) and "Pause at the end of this epoch" (onPauseAt).
 import { el } from '../dom.mjs';
+import { defaultThreads } from '../../../wasm/excite.mjs';
 import { limitSelect } from '../data-sets.mjs';
 import { UI_DEFAULTS, MODEL_CHOICES, formLimits, settingProblems, modelChoice, modelsOf, formValuesOf,
   problemsText, busyOf } from './train-helpers.mjs';
 
 // services: { i18n, url }; onLive(): epochs or the learning rate changed; onPauseAt(): the
-// "pause at the end of this epoch" box changed.
-export function createTrainForm({ i18n, url }, { onLive, onPauseAt }) {
+// "pause at the end of this epoch" box changed; onThreads(n): the threads setting changed.
+export function createTrainForm({ i18n, url }, { onLive, onPauseAt, onThreads }) {
   const t = i18n.t;
   const sel = (name, opts, value) => {
     const s = el('select', { name });
@@ -42,9 +44,14 @@ export function createTrainForm({ i18n, url }, { onLive, onPauseAt }) {
   // with fine-tuning: train only fc1 and fc2 (the core's freeze_conv)
   const freezeConv = el('input', { type: 'checkbox', name: 'freeze-conv', disabled: '' });
   finetune.addEventListener('change', () => { freezeConv.disabled = !finetune.checked; if (!finetune.checked) freezeConv.checked = false; });
+  // threads for training: 1 .. every core the browser reports (at most 16); the worker
+  // uses fewer if its build has fewer (one without cross-origin isolation)
+  const cores = defaultThreads();
+  const threads = sel('threads', Array.from({ length: cores }, (_, i) => i + 1), threadsSetting(url, cores));
   const element = el('div', { class: 'settings' });
   element.append(modelField, lab('train.epochs', epochs), lab('train.batch', batch), lab('train.lr', lr),
     lab('train.trainSize', trainSize), lab('train.testSize', testSize), lab('train.seed', seed),
+    lab('train.threads', threads),
     check(augment, 'train.augment'), check(finetune, 'train.finetune'), check(freezeConv, 'train.freezeConv'));
   const inputs = [...element.querySelectorAll('input, select')];
   // "pause at the end of this epoch": ticked before Start or a resume, the first epoch run
@@ -59,6 +66,7 @@ export function createTrainForm({ i18n, url }, { onLive, onPauseAt }) {
   // the worker resolves "this epoch" itself, so a tick between two batches cannot miss it
   pauseAtEnd.addEventListener('change', onPauseAt);
   lr.addEventListener('change', onLive);
+  threads.addEventListener('change', () => { url.set({ threads: threads.value }); onThreads?.(Number(threads.value)); });
 
   // The core's settings table (the worker sends it): the form's limits and its checks. The
   // defaults are applied with the first table if setDefaults (no run yet).
@@ -94,7 +102,7 @@ export function createTrainForm({ i18n, url }, { onLive, onPauseAt }) {
   // epochs and the learning rate stay editable during a run (sent to the worker on change)
   function setBusy(state) {
     const { busy, live } = busyOf(state);
-    for (const i of inputs) i.disabled = busy && !(live && (i === epochs || i === lr));
+    for (const i of inputs) i.disabled = busy && !(live && (i === epochs || i === lr)) && i !== threads;
   }
 
   return {
@@ -112,4 +120,10 @@ export function createTrainForm({ i18n, url }, { onLive, onPauseAt }) {
       if (!all) { limitSelect(trainSize, d.train); limitSelect(testSize, d.test); }
     },
   };
+}
+
+// The threads the page trains with: ?threads=N (1 .. cores), else every core.
+export function threadsSetting(url, cores = defaultThreads()) {
+  const n = url.getInt('threads', cores);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, cores) : cores;
 }

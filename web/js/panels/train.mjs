@@ -25,7 +25,8 @@ function mount(root, services) {
   i18n.addStrings(strings);
   const t = i18n.t;
   let ctl = null;
-  const form = createTrainForm(services, { onLive: () => ctl.sendLive(), onPauseAt: () => ctl.sendPauseAt() });
+  const form = createTrainForm(services, { onLive: () => ctl.sendLive(), onPauseAt: () => ctl.sendPauseAt(),
+    onThreads: (n) => services.training.worker()?.postMessage({ type: 'threads', n }) });
 
   const startB = el('button', { type: 'button', testid: 'train-start', i18n: 'train.start' });
   const pauseB = el('button', { type: 'button', testid: 'train-pause', class: 'secondary', i18n: 'train.pause' });
