@@ -3,7 +3,7 @@
 // in one arena sized for a batch (allocated once, grown only if a larger batch comes).
 //
 //   CNN:    [conv(3->32)  bn relu       pool] [conv(32->64) bn relu       pool]
-//           [conv(64->128) bn relu       pool] flatten(C,H,W) fc1(2048->512) relu dropout(0.5) fc2(512->10)
+//           [conv(64->128) bn relu       pool] flatten(C,H,W) fc1(2048->512) relu dropout(0.5) fc2(512->N)
 //   CNN_SE: the same with an SE block caN after each relu, before each pool.
 //
 // Shape: the SE blocks' reduction ratio R (hidden size C / R, integer division as the lesson's

@@ -166,11 +166,26 @@ def safetensors_seeds():
         hdr_mode(d + f"model_{kind}_nbt_f32", h, n)
     h, n = header_for(state_dict_shapes(0))
     hdr_mode(d + "model_cnn_short_data", h, n - 4)
+    # model shapes: class names (metadata "classes", a JSON array in a string) and the
+    # reduction ratio (metadata "reduction"), valid and not
+    names = json.dumps(["\u732b", "dog \"q\"", "\U0001f600", "d", "e", "f", "g", "h", "i", "j"])
+    for tag, meta in (("classes_ok", {"classes": names}),
+                      ("classes_raw_utf8", {"classes": json.dumps(["猫", "b", "c", "d", "e", "f", "g", "h", "i", "j"],
+                                                                  ensure_ascii=False)}),
+                      ("classes_wrong_count", {"classes": '["a","b"]'}),
+                      ("classes_duplicate", {"classes": json.dumps(["A", "a", "c", "d", "e", "f", "g", "h", "i", "j"])}),
+                      ("classes_not_json", {"classes": '["a",'}),
+                      ("classes_lone_surrogate", {"classes": '["\\ud800","b","c","d","e","f","g","h","i","j"]'}),
+                      ("reduction_15", {"reduction": "15"}),
+                      ("reduction_bad", {"reduction": "0x10"})):
+        h, n = header_for(state_dict_shapes(1), meta=meta)
+        hdr_mode(d + f"model_cnn_se_{tag}", h, n)
 
 
 def safetensors_dict():
     words = ["{", "}", "[", "]", ":", ",", '"', "\\u", "\\ud800", "\\\\", "__metadata__", "dtype",
-             "shape", "data_offsets", "true", "null", "-", "1e9", "18446744073709551615", "0.5"]
+             "shape", "data_offsets", "true", "null", "-", "1e9", "18446744073709551615", "0.5",
+             "classes", "reduction", "[\\\"", "\\\"]"]
     words += list(DT_SIZE)
     names = sorted({n.split(".")[0] for n, _ in state_dict_shapes(1)} |
                    {n.split(".", 1)[1] for n, _ in state_dict_shapes(1)})
