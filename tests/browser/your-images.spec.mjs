@@ -128,9 +128,12 @@ async function pick(name, paths) {
   await page.setInputFiles(`${card(name)} [data-testid=ui-files]`, paths);
   await waitFor(async () => (await addedTimes()) > before, { what: `pictures added to ${name}` });
 }
-async function addClass(name) {
+// type a name and press Add class; then wait for its card, or (refused) for the field to keep it
+async function addClass(name, { refused = false } = {}) {
   await page.fill('[data-testid=ui-name]', name);
   await page.click('[data-testid=ui-add-class]');
+  if (!refused) await page.waitForSelector(card(name.trim()), { timeout: 60000 });
+  else await waitFor(async () => (await errorText()) !== '', { what: `the message for “${name}”` });
 }
 async function shoot(name) {
   for (const w of [1280, 360]) {
@@ -146,18 +149,18 @@ try {
 
   console.log(`a. classes (${elapsed()})`);
   await addClass(CLASSES[0]);
-  await page.waitForSelector(card(CLASSES[0]));
   await page.click('[data-testid=ui-use]');
   check(/at least 2 classes/.test(await errorText()), `one class only cannot be trained on (“${await errorText()}”)`);
   for (const n of CLASSES.slice(1)) await addClass(n);
   await waitFor(async () => Object.keys(await counts()).length === 3, { what: 'three classes' });
-  await addClass(' Disc ');
+  await addClass(' Disc ', { refused: true });
   check(/already a class named “Disc”/.test(await errorText()), `a duplicate name is refused (“${await errorText()}”)`);
-  await addClass('   ');
+  await page.$eval('#error-dismiss', (b) => b.click());
+  await addClass('   ', { refused: true });
   check(/Type a name/.test(await errorText()), 'an empty name is refused');
   for (let i = 0; i < 7; i++) await addClass(`extra ${i}`);
   await waitFor(async () => Object.keys(await counts()).length === 10, { what: 'ten classes' });
-  await addClass('eleventh');
+  await addClass('eleventh', { refused: true });
   check(/At most 10 classes/.test(await errorText()), 'an 11th class is refused');
   for (let i = 0; i < 7; i++) {
     await page.click(`${card(`extra ${i}`)} [data-testid=ui-delete-class]`);
@@ -255,7 +258,6 @@ try {
   check(split.length === 3 && total === 3 * PER_CLASS && split.every((r) => Math.abs(Number(r[2]) / (Number(r[1]) + Number(r[2])) - 0.2) < 0.02),
     `the split shows each class's training and test pictures, 80/20 (${JSON.stringify(split)})`);
   await addClass('empty one');
-  await page.waitForSelector(card('empty one'));
   await page.click('[data-testid=ui-use]');
   check(/“empty one” has no pictures/.test(await errorText()), 'a class with no pictures cannot be trained on');
   await page.click(`${card('empty one')} [data-testid=ui-delete-class]`);
@@ -388,7 +390,8 @@ try {
   console.log(`g. Chinese, accessibility (${elapsed()})`);
   await page.click('#tab-images');
   await page.click('.lang button[data-lang=zh]');
-  await addClass('方格');
+  await page.$eval('#error-dismiss', (b) => b.click());
+  await addClass('方格', { refused: true });
   const zh = { title: await page.$eval(`${root} h2`, (h) => h.textContent), err: await errorText(), size: await page.textContent('[data-testid=ui-size]') };
   check(zh.title === '你的图片' && /已经有名为“方格”的类别/.test(zh.err) && /张图片/.test(zh.size), `in Chinese: the panel, its messages and the size line (“${zh.err}”)`);
   await shoot('data-zh');

@@ -117,7 +117,8 @@ export default {
     }
 
     // ---- header actions
-    addB.addEventListener('click', () => run(async () => { selected = await ud.addClass(nameIn.value); nameIn.value = ''; }));
+    // (the field is cleared only if it still holds the name added: what was typed meanwhile stays)
+    addB.addEventListener('click', () => run(async () => { const v = nameIn.value; selected = await ud.addClass(v); if (nameIn.value === v) nameIn.value = ''; }));
     nameIn.addEventListener('keydown', (e) => { if (e.key === 'Enter') addB.click(); });
     target.addEventListener('change', () => { selected = Number(target.value); });
     exportB.addEventListener('click', () => run(async () => {
