@@ -56,7 +56,13 @@ const CC = process.env.CC || 'cc';
 const CFLAGS = ['-O2', '-std=c11', '-ffp-contract=off', `-I${path.join(ROOT, 'c')}`];
 execFileSync(CC, [...CFLAGS, '-Dmain=excite_main', '-c', path.join(ROOT, 'c', 'main.c'), '-o', path.join(tmp, 'main.o')], { stdio: 'inherit' });
 execFileSync(CC, [...CFLAGS, '-c', path.join(tmp, 'scalar.c'), '-o', path.join(tmp, 'scalar.o')], { stdio: 'inherit' });
-execFileSync(CC, [path.join(tmp, 'main.o'), path.join(tmp, 'scalar.o'), path.join(ROOT, 'build', 'libexcite.a'), '-o', CLI, '-lm', '-lpthread'], { stdio: 'inherit' });
+// the program's other files (c/cli_*.c, its commands), as the Makefile's CLI_SRC
+const cliObjs = fs.readdirSync(path.join(ROOT, 'c')).filter((f) => /^cli_.*\.c$/.test(f)).sort().map((f) => {
+  const o = path.join(tmp, f.replace(/\.c$/, '.o'));
+  execFileSync(CC, [...CFLAGS, '-c', path.join(ROOT, 'c', f), '-o', o], { stdio: 'inherit' });
+  return o;
+});
+execFileSync(CC, [path.join(tmp, 'main.o'), ...cliObjs, path.join(tmp, 'scalar.o'), path.join(ROOT, 'build', 'libexcite.a'), '-o', CLI, '-lm', '-lpthread'], { stdio: 'inherit' });
 
 function runCli(kind) {
   const prefix = path.join(tmp, `cli-${kind.toLowerCase()}`);
