@@ -12,16 +12,7 @@
 #include "cifar.h"
 #include "image.h"
 
-static int failures = 0;
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            failures++;                                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);           \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fprintf(stderr, "\n");                                         \
-        }                                                                  \
-    } while (0)
+#include "expect.h"
 
 static const float MEAN[3] = {0.4914f, 0.4822f, 0.4465f};
 static const float STD[3] = {0.2470f, 0.2435f, 0.2616f};

@@ -29,17 +29,7 @@
 #define TOL_SE 1e-6             // SE scales s, same weights, absolute
 
 static const char *refdir;
-static int failures;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            failures++;                                                    \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                    \
-            printf(__VA_ARGS__);                                           \
-            printf("\n");                                                  \
-        }                                                                  \
-    } while (0)
+#include "expect.h"
 
 // ---- reference files (safetensors written by the Python scripts) ------------------------
 typedef struct {

@@ -12,16 +12,7 @@
 #include "se_stats.h"
 #include "train.h"
 
-static int failures = 0;
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            failures++;                                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);           \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fprintf(stderr, "\n");                                         \
-        }                                                                  \
-    } while (0)
+#include "expect.h"
 
 static void set_rows(Model *m, const char *name, int row_from, int row_to, float v) {
     const Tensor *t = model_find_tensor(m, name);

@@ -20,16 +20,7 @@
 #include "safetensors.h"
 #include "train.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            failures++;                                                    \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                    \
-            printf(__VA_ARGS__);                                           \
-            printf("\n");                                                  \
-        }                                                                  \
-    } while (0)
+#include "expect.h"
 
 static const char *refdir;
 static const char *NAMES[3] = {"猫", "dog \"quoted\"", "Ünïcödé"};

@@ -23,16 +23,7 @@
 #include "threads.h"
 #include "train.h"
 
-static int failures = 0;
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            failures++;                                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);           \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fprintf(stderr, "\n");                                         \
-        }                                                                  \
-    } while (0)
+#include "expect.h"
 
 // n images: label i % 10; noise plus a bright 8x8 square whose place depends on the label.
 static void synth(Dataset *d, int n, uint64_t seed) {
