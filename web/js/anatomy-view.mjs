@@ -5,7 +5,13 @@
 import { el } from './dom.mjs';
 import { COOLWARM, cssColor as rgb, fmt3 as fmt } from './colormap.mjs';
 
-const light = (c) => 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2] > 150;
+// black text on a cell whose colour c = [r, g, b] gives it more contrast than white
+// text (WCAG relative luminance; the better of the two is at least 4.58:1 for any colour)
+const lin = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+const light = (c) => {
+    const L = 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2]);
+    return (L + 0.05) / 0.05 > 1.05 / (L + 0.05);
+};
 
 // The panel's and lesson's stylesheet, added once (a <link>: the CSP allows same-origin CSS).
 export function ensureCss() {
