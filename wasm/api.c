@@ -54,25 +54,6 @@ API double ex_heap_used(void) {
 }
 
 // ---- models -----------------------------------------------------------------------------
-// seed: a double holding an integer in [0, 2^53) (JavaScript numbers).
-API Model *ex_model_create(int kind, double seed, int max_batch) {
-    if (kind != MODEL_CNN && kind != MODEL_CNN_SE) {
-        set_error("model kind must be 0 (CNN) or 1 (CNN_SE)");
-        return NULL;
-    }
-    if (!(seed >= 0 && seed < 9007199254740992.0) || seed != floor(seed)) {
-        set_error("seed must be an integer in [0, 2^53)");
-        return NULL;
-    }
-    if (max_batch < 1 || max_batch > 4096) {
-        set_error("max_batch must be in [1, 4096]");
-        return NULL;
-    }
-    Model *m = model_create((ModelKind)kind, (uint64_t)seed, max_batch);
-    if (!m) set_error("out of memory creating the model");
-    return m;
-}
-
 // The class names as a JSON array (classes.h), or NULL/"" for CIFAR-10's; message in last_error.
 static int classes_arg(ClassList *c, const char *json) {
     if (!json || !*json) {
@@ -82,7 +63,8 @@ static int classes_arg(ClassList *c, const char *json) {
     return class_list_from_json(c, json, last_error, sizeof last_error);
 }
 
-// A model of any shape: reduction ratio R (CNN_SE), classes_json (NULL: CIFAR-10's 10).
+// A model of any shape: reduction ratio R (CNN_SE), classes_json (NULL: CIFAR-10's 10);
+// seed: a double holding an integer in [0, 2^53) (JavaScript numbers).
 API Model *ex_model_create_shaped(int kind, int reduction, const char *classes_json, double seed,
                                   int max_batch) {
     ClassList c;
