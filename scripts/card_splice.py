@@ -9,6 +9,7 @@ import re
 
 CARD = "weights/README.md"
 FRAGMENTS = {
+    "full-study": "weights/logs/full-study/card.md",
     "se-study": "weights/logs/se-study/card.md",
     "robustness": "weights/logs/robustness-card.md",
 }
