@@ -202,7 +202,8 @@ def verdict(S):
 
 
 def page_json(S):
-    out = {"source": "weights/logs/full-study (scripts/full_study.py)", "recipe": recipe_line(),
+    epochs = int(re.search(r"--epochs (\d+)", recipe_line()).group(1))
+    out = {"source": "weights/logs/full-study (scripts/full_study.py)", "recipe": recipe_line(), "epochs": epochs,
            "complete": len(S["paired"]) >= 3, "models": {}, "paired": []}
     for m, kind in MODELS:
         st = S["stats"][m]
@@ -210,7 +211,8 @@ def page_json(S):
                                "sd": round(st["sd"], 6) if st["sd"] is not None else None,
                                "seeds": {str(s): S["runs"][(m, s)]["test_accuracy"] for s in S["seeds"] if (m, s) in S["runs"]}}
     for p in S["paired"]:
-        out["paired"].append({"seed": p["seed"], "n": p["n"], "b": p["b"], "c": p["c"], "p": float("%.4g" % p["p"])})
+        out["paired"].append({"seed": p["seed"], "n": p["n"], "b": p["b"], "c": p["c"], "p": float("%.4g" % p["p"]),
+                              "p_text": fmt_p(p["p"])})
     return json.dumps(out, indent=1) + "\n"
 
 

@@ -8,19 +8,7 @@
 import { el } from './dom.mjs';
 import { group, studyRows } from './lesson-helpers.mjs';
 import { reductionOf } from './panels/anatomy-helpers.mjs';
-
-const STUDY_URL = new URL('../data/se-study.json', import.meta.url);
-let studyPromise = null;   // fetched once per page
-function loadStudy() {
-    if (!studyPromise) {
-        studyPromise = fetch(STUDY_URL).then((r) => {
-            if (!r.ok) throw new Error(`${STUDY_URL.pathname}: HTTP ${r.status}`);
-            return r.json();
-        });
-        studyPromise.catch(() => { studyPromise = null; });   // tried again next time
-    }
-    return studyPromise;
-}
+import { loadStudy } from './study-data.mjs';
 
 export async function viewReduction(box, services, T, alive) {
     if (services.models.get('CNN_SE')) {
@@ -37,7 +25,7 @@ export async function viewReduction(box, services, T, alive) {
     }
     let study;
     try {
-        study = await loadStudy();
+        study = await loadStudy('se-study');
     } catch {
         if (alive()) box.append(el('p', { class: 'lesson-note', text: T('s7.noStudy') }));
         return;

@@ -1,12 +1,12 @@
 // train-form.mjs - the Train panel's settings form: its fields (limits and the batch size's and
 // learning rate's defaults from the core's settings table, sent by the worker), reading and
-// checking them, the settings of a saved run shown as they were, which fields stay editable
+// checking them (with the SE blocks' reduction ratio and start), the settings of a saved run shown as they were, which fields stay editable
 // during a run (epochs, learning rate: onLive), the number of threads (onThreads; the results
 // do not depend on it) and "Pause at the end of this epoch" (onPauseAt).
 import { el } from '../dom.mjs';
 import { defaultThreads } from '../../../wasm/excite.mjs';
 import { limitSelect } from '../data-sets.mjs';
-import { UI_DEFAULTS, MODEL_CHOICES, formLimits, settingProblems, modelChoice, modelsOf, formValuesOf,
+import { UI_DEFAULTS, MODEL_CHOICES, REDUCTIONS, formLimits, settingProblems, modelChoice, modelsOf, formValuesOf,
   problemsText, busyOf } from './train-helpers.mjs';
 
 // services: { i18n, url }; onLive(): epochs or the learning rate changed; onPauseAt(): the
@@ -40,10 +40,15 @@ export function createTrainForm({ i18n, url }, { onLive, onPauseAt, onThreads })
   const testSize = sel('test-size', [500, 1000, 2000, 10000], 1000);
   const augment = el('input', { type: 'checkbox', name: 'augment' }); augment.checked = UI_DEFAULTS.augment;
   const seed = el('input', { type: 'number', step: '1', value: String(url.getInt('seed', UI_DEFAULTS.seed)), name: 'seed' });
+  // CNN_SE only: the reduction ratio R (C/R hidden units per SE block; the table's default,
+  // the lesson's 16) and the SE blocks' non-negative start (no hidden unit starts dead).
+  // Fine-tuning keeps the R of the weights in use (train-run.mjs), so the choice is locked.
+  const reduction = sel('reduction', REDUCTIONS, 16);
+  const sePositive = el('input', { type: 'checkbox', name: 'se-positive-init' });
   const finetune = el('input', { type: 'checkbox', name: 'finetune' });
   // with fine-tuning: train only fc1 and fc2 (the core's freeze_conv)
   const freezeConv = el('input', { type: 'checkbox', name: 'freeze-conv', disabled: '' });
-  finetune.addEventListener('change', () => { freezeConv.disabled = !finetune.checked; if (!finetune.checked) freezeConv.checked = false; });
+  finetune.addEventListener('change', () => { freezeConv.disabled = !finetune.checked; if (!finetune.checked) freezeConv.checked = false; seOnly(); });
   // threads for training: 1 .. every core the browser reports (at most 16); the worker
   // uses fewer if its build has fewer (one without cross-origin isolation)
   const cores = defaultThreads();
@@ -51,15 +56,23 @@ export function createTrainForm({ i18n, url }, { onLive, onPauseAt, onThreads })
   const element = el('div', { class: 'settings' });
   element.append(modelField, lab('train.epochs', epochs), lab('train.batch', batch), lab('train.lr', lr),
     lab('train.trainSize', trainSize), lab('train.testSize', testSize), lab('train.seed', seed),
-    lab('train.threads', threads),
-    check(augment, 'train.augment'), check(finetune, 'train.finetune'), check(freezeConv, 'train.freezeConv'));
+    lab('train.threads', threads), lab('train.reduction', reduction),
+    check(augment, 'train.augment'), check(sePositive, 'train.sePositive'), check(finetune, 'train.finetune'), check(freezeConv, 'train.freezeConv'));
   const inputs = [...element.querySelectorAll('input, select')];
   // "pause at the end of this epoch": ticked before Start or a resume, the first epoch run
   const pauseAtEnd = el('input', { type: 'checkbox', name: 'pause-at-epoch-end', testid: 'train-pause-at-epoch-end' });
   const pauseAtLabel = check(pauseAtEnd, 'train.pauseAtEpochEnd');
 
   const choice = () => Object.entries(radios).find(([, r]) => r.checked)?.[0];
-  for (const r of Object.values(radios)) r.addEventListener('change', () => url.set({ model: choice() }));
+  // the SE settings apply only when CNN_SE trains (R: and not from weights)
+  let busyNow = false;
+  function seOnly() {
+    const noSE = choice() === 'CNN';
+    reduction.disabled = busyNow || noSE || finetune.checked;
+    sePositive.disabled = busyNow || noSE || finetune.checked;
+  }
+  for (const r of Object.values(radios)) r.addEventListener('change', () => { url.set({ model: choice() }); seOnly(); });
+  seOnly();
   seed.addEventListener('change', () => url.set({ seed: seed.value }));
   // During a run: more or fewer epochs, or another learning rate from the next batch on.
   epochs.addEventListener('change', onLive);
@@ -80,13 +93,14 @@ export function createTrainForm({ i18n, url }, { onLive, onPauseAt, onThreads })
     }
     if (first && lim.lr && setDefaults) lr.value = String(lim.lr.default);
     if (first && lim.batchSize && setDefaults) batch.value = String(lim.batchSize.default);
+    if (first && lim.reduction && setDefaults) reduction.value = String(lim.reduction.default);
   }
   // The settings of the form; throws an Error with the translated problems.
   function read() {
     const n = (x) => Number(x.value);
     // the other settings (weight decay, dropout, the scheduler) are the core's defaults
     const s = { epochs: n(epochs), batchSize: n(batch), lr: n(lr), augment: augment.checked, seed: n(seed),
-      trainSize: n(trainSize), testSize: n(testSize) };
+      reduction: n(reduction), sePositiveInit: sePositive.checked, trainSize: n(trainSize), testSize: n(testSize) };
     const bad = settingProblems(s, table);
     if (bad.length) throw new Error(problemsText(bad, t));
     return s;
@@ -95,7 +109,7 @@ export function createTrainForm({ i18n, url }, { onLive, onPauseAt, onThreads })
   function show(rec) {
     const v = formValuesOf(rec);
     epochs.value = v.epochs; batch.value = v.batchSize; lr.value = v.lr;
-    augment.checked = v.augment; seed.value = v.seed;
+    augment.checked = v.augment; seed.value = v.seed; reduction.value = v.reduction; sePositive.checked = v.sePositiveInit;
     trainSize.value = v.trainSize; testSize.value = v.testSize;
     for (const [c, r] of Object.entries(radios)) r.checked = c === v.model;
   }
@@ -103,6 +117,8 @@ export function createTrainForm({ i18n, url }, { onLive, onPauseAt, onThreads })
   function setBusy(state) {
     const { busy, live } = busyOf(state);
     for (const i of inputs) i.disabled = busy && !(live && (i === epochs || i === lr)) && i !== threads;
+    busyNow = busy;
+    seOnly();
   }
 
   return {

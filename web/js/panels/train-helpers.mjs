@@ -11,7 +11,11 @@ export const KINDS = ['CNN', 'CNN_SE'];
 export const UI_DEFAULTS = { epochs: 3, augment: true, seed: 42 };
 
 // The form's fields that are training settings, by their table key.
-export const FORM_SETTINGS = ['epochs', 'batchSize', 'lr', 'seed', 'augment'];
+export const FORM_SETTINGS = ['epochs', 'batchSize', 'lr', 'seed', 'augment', 'reduction', 'sePositiveInit'];
+
+// The reduction ratios the form offers (the dead-unit study's 4, 8, 16 and either side); every
+// one leaves each block at least one hidden unit (ca1 has C = 32).
+export const REDUCTIONS = [2, 4, 8, 16, 32];
 
 const byKey = (table, key) => (table || []).find((s) => s.key === key) || null;
 
@@ -86,13 +90,14 @@ export const choiceOf = (models) => (models.length === 2 ? 'both' : models[0]);
 export function formValuesOf(rec) {
   const st = rec.settings;
   return { epochs: String(st.epochs), batchSize: String(st.batchSize), lr: String(st.lr), augment: !!st.augment,
-    seed: String(st.seed), trainSize: String(rec.checkpoint.data.nTrain), testSize: String(rec.checkpoint.data.nTest),
+    seed: String(st.seed), reduction: String(st.reduction ?? 16), sePositiveInit: !!st.sePositiveInit, trainSize: String(rec.checkpoint.data.nTrain), testSize: String(rec.checkpoint.data.nTest),
     model: choiceOf(rec.models) };
 }
 
 // The message of settingProblems' problems: "Epochs 0–100000, Learning rate …" in the
 // translation t's train.err.settings.
-const LABELS = { epochs: 'train.epochs', batchSize: 'train.batch', lr: 'train.lr', seed: 'train.seed', augment: 'train.augment' };
+const LABELS = { epochs: 'train.epochs', batchSize: 'train.batch', lr: 'train.lr', seed: 'train.seed', augment: 'train.augment',
+  reduction: 'train.reduction', sePositiveInit: 'train.sePositive' };
 export const problemsText = (problems, t) =>
   t('train.err.settings', { what: problems.map((p) => `${t(LABELS[p.key])} ${p.min}–${p.max}`).join(', ') });
 

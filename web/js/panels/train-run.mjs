@@ -148,7 +148,13 @@ export function createTrainRun({ i18n, errors, models, data, training }, form, v
       saved = null;
       deleteRun();
       const weights = {};
-      if (form.finetune()) for (const k of chosen) weights[k] = models.getWeights(k);
+      if (form.finetune()) {
+        for (const k of chosen) weights[k] = models.getWeights(k);
+        // from weights: their reduction ratio and their SE blocks, whatever the form says
+        const se = models.get('CNN_SE');
+        if (se) settings.reduction = se.reduction;
+        settings.sePositiveInit = false;
+      }
       w.postMessage(startMessage(chosen, settings, form.finetune() ? weights : undefined, form.pauseAt(),
         { classes: d.classes || null, freezeConv: form.freezeConv() }));
       setState('running');
