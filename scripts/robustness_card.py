@@ -3,12 +3,16 @@
 
     build/excite robustness weights/cnn.safetensors weights/cnn_se.safetensors \\
         --csv weights/logs/robustness-shipped.csv
-    /usr/bin/python3 scripts/robustness_card.py [--check] [weights/logs/robustness-shipped.csv]
+    /usr/bin/python3 scripts/robustness_card.py [--check] [LOG] [--before LOG]
 
 Reads the CSV of `excite robustness` (file, model, corruption, severity, parameter, level,
 accuracy, loss) and writes the section "Robustness: corrupted test images" into
 weights/README.md (card_splice.py): accuracy per model, corruption and severity, the mean drop
 per corruption, and which augmentation the largest drops point to. No number is typed here.
+LOG defaults to weights/logs/robustness-shipped.csv (the shipped files); --before (default
+weights/logs/robustness-crop-flip.csv, if present: the files trained with crop and flip only,
+shipped before the recipe added scale jitter and blur) adds a before/after comparison, and the
+augmentations are chosen by the drops of the "before" files.
 """
 import csv
 import os
@@ -38,11 +42,7 @@ DESCRIPTION = {
 }
 
 
-def main():
-    args = sys.argv[1:]
-    check = "--check" in args
-    args = [a for a in args if a != "--check"]
-    log = args[0] if args else "weights/logs/robustness-shipped.csv"
+def read_log(log):
     rows = list(csv.DictReader(open(log, newline="")))
     models = []
     for r in rows:
@@ -52,36 +52,73 @@ def main():
     level = {(r["corruption"], int(r["severity"])): (r["parameter"], r["level"]) for r in rows}
     kinds = [k for k in dict.fromkeys(r["corruption"] for r in rows) if k != "clean"]
     sevs = sorted({int(r["severity"]) for r in rows if r["corruption"] != "clean"})
+    return models, acc, level, kinds, sevs
+
+
+def main():
+    args = sys.argv[1:]
+    check = "--check" in args
+    args = [a for a in args if a != "--check"]
+    before = "weights/logs/robustness-crop-flip.csv"
+    if "--before" in args:
+        i = args.index("--before")
+        before = args[i + 1]
+        del args[i:i + 2]
+    log = args[0] if args else "weights/logs/robustness-shipped.csv"
+    models, acc, level, kinds, sevs = read_log(log)
+    prev = read_log(before) if os.path.exists(before) else None
     clean = {m: acc[(m, "clean", 0)] for m in models}
     L = ["## Robustness: corrupted test images\n"]
-    L.append("Test accuracy of the shipped files on the 10,000 test images corrupted in the style of "
-             "CIFAR-10-C (Hendrycks & Dietterich, 2019), generated here from the test set "
-             "(`excite robustness`, `c/corrupt.h`; deterministic, seed 1). Log: `logs/%s`.\n"
-             % os.path.basename(log))
-    L.append("| corruption | severity | " + " | ".join(models) + " | %s − %s |" % (models[-1], models[0]))
-    L.append("|---|---|" + "---|" * len(models) + "---|")
-    L.append("| clean | 0 | " + " | ".join("%.2f %%" % (100 * clean[m]) for m in models)
-             + " | %+.2f |" % (100 * (clean[models[-1]] - clean[models[0]])))
-    for k in kinds:
-        for s in sevs:
-            p, v = level[(k, s)]
-            a = [acc[(m, k, s)] for m in models]
-            L.append("| %s (%s %s) | %d | " % (k, p, v, s) + " | ".join("%.2f %%" % (100 * x) for x in a)
-                     + " | %+.2f |" % (100 * (a[-1] - a[0])))
+    intro = ("Test accuracy on the 10,000 test images corrupted in the style of CIFAR-10-C (Hendrycks & "
+             "Dietterich, 2019), generated here from the test set (`excite robustness`, `c/corrupt.h`; "
+             "deterministic, seed 1). ")
+    if prev:
+        intro += ("*Before*: the files trained with crop and flip only, shipped until the recipe gained "
+                  "scale jitter and blur (log `logs/%s`); *now*: the shipped files (log `logs/%s`).\n"
+                  % (os.path.basename(before), os.path.basename(log)))
+    else:
+        intro += "Log: `logs/%s`.\n" % os.path.basename(log)
+    L.append(intro)
+    pacc = prev[1] if prev else None
+    cols = [(m, t) for m in models for t in (("before", "now") if prev else ("",))]
+    head = ["%s %s" % (m, t) if t else m for m, t in cols]
+    val = lambda m, t, k, sv: (pacc if t == "before" else acc)[(m, k, sv)]
+    L.append("| corruption | severity | " + " | ".join(head) + " |" + ("" if prev else " %s − %s |" % (models[-1], models[0])))
+    L.append("|---|---|" + "---|" * (len(cols) + (0 if prev else 1)))
+    rows = [("clean", 0, "clean")] + [(k, sv, "%s (%s %s)" % ((k,) + level[(k, sv)])) for k in kinds for sv in sevs]
+    for k, sv, name in rows:
+        a = [val(m, t, k, sv) for m, t in cols]
+        L.append("| %s | %d | " % (name, sv) + " | ".join("%.2f %%" % (100 * x) for x in a) + " |"
+                 + ("" if prev else " %+.2f |" % (100 * (a[-1] - a[0]))))
     L.append("")
     L.append("Corruptions: " + "; ".join("**%s**: %s" % (k, DESCRIPTION.get(k, k)) for k in kinds) + ".\n")
-    drop = {k: sum(clean[m] - acc[(m, k, s)] for m in models for s in sevs) / (len(models) * len(sevs)) for k in kinds}
+
+    def drops(A):
+        return {k: sum(A[(m, "clean", 0)] - A[(m, k, sv)] for m in models for sv in sevs) / (len(models) * len(sevs))
+                for k in kinds}
+
+    def means(A):
+        return {m: sum(A[(m, k, sv)] for k in kinds for sv in sevs) / (len(kinds) * len(sevs)) for m in models}
+    base = pacc if prev else acc   # the augmentations are chosen by the drops without them
+    drop = drops(base)
     ranked = sorted(kinds, key=lambda k: -drop[k])
-    L.append("Mean drop from the clean accuracy (over the models and severities), largest first:\n")
-    L.append("| corruption | mean drop (points) | augmentation that shows it in training |")
-    L.append("|---|---|---|")
-    for k in ranked:
-        L.append("| %s | %.1f | %s |" % (k, 100 * drop[k], AUGMENTATION.get(k, "")))
+    L.append("Mean drop from the clean accuracy (over the models and severities), largest first%s:\n"
+             % (" (by the files before)" if prev else ""))
+    if prev:
+        now = drops(acc)
+        L.append("| corruption | mean drop before (points) | now | augmentation that shows it in training |")
+        L.append("|---|---|---|---|")
+        for k in ranked:
+            L.append("| %s | %.1f | %.1f | %s |" % (k, 100 * drop[k], 100 * now[k], AUGMENTATION.get(k, "")))
+    else:
+        L.append("| corruption | mean drop (points) | augmentation that shows it in training |")
+        L.append("|---|---|---|")
+        for k in ranked:
+            L.append("| %s | %.1f | %s |" % (k, 100 * drop[k], AUGMENTATION.get(k, "")))
     L.append("")
     # A photo reaches 32 x 32 through an area-average downscale (excite predict, the page): that
     # averages pixel noise away, but leaves the picture small, soft, re-compressed or badly lit.
     photo = [k for k in ranked if k != "noise"][:2]
-    mc = {m: sum(acc[(m, k, s)] for k in kinds for s in sevs) / (len(kinds) * len(sevs)) for m in models}
     L.append("The largest drops are under %s. A photo reaches 32 × 32 through an area-average "
              "downscale (`excite predict`, the page), which averages pixel noise away but leaves the "
              "picture small or soft: of the corruptions a photo meets, %s cost the most, so %s are the "
@@ -89,9 +126,18 @@ def main():
                                                 " and ".join(AUGMENTATION[k] for k in photo)))
     L[-1] += ("Implemented as training settings (with `--augment`, `c/augment.h`): " +
               ", ".join("%s: `%s`" % (AUGMENTATION[k], SETTING[k]) for k in ranked if k in SETTING) + ". ")
-    L[-1] += ("Mean accuracy over all corruptions and severities: " +
-              ", ".join("%s %.2f %%" % (m, 100 * mc[m]) for m in models) +
-              " (clean: " + ", ".join("%.2f %%" % (100 * clean[m]) for m in models) + ").\n")
+    missing = [AUGMENTATION[k] for k in photo if k not in SETTING]
+    if missing:
+        L[-1] += "Not implemented yet: %s. " % ", ".join(missing)
+    mb, cb = means(base), {m: base[(m, "clean", 0)] for m in models}
+    L[-1] += ("Mean accuracy over all corruptions and severities%s: " % (", before" if prev else "") +
+              ", ".join("%s %.2f %%" % (m, 100 * mb[m]) for m in models) +
+              " (clean: " + ", ".join("%.2f %%" % (100 * cb[m]) for m in models) + ")")
+    if prev:
+        mn = means(acc)
+        L[-1] += ("; now, with them in the recipe: " + ", ".join("%s %.2f %%" % (m, 100 * mn[m]) for m in models) +
+                  " (clean: " + ", ".join("%.2f %%" % (100 * clean[m]) for m in models) + ")")
+    L[-1] += ".\n"
     stale = card_splice.splice("robustness", "\n".join(L), check=check)
     if check and stale:
         sys.exit("robustness_card: not what %s gives (run scripts/robustness_card.py): %s" % (log, ", ".join(stale)))
