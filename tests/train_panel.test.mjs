@@ -90,6 +90,15 @@ const fv = H.formValuesOf({ models: ['CNN_SE'], settings: { epochs: 5, batchSize
   checkpoint: { data: { nTrain: 2000, nTest: 500 } } });
 check(fv.epochs === '5' && fv.batchSize === '32' && fv.lr === '0.002' && fv.augment === false && fv.seed === '7' &&
       fv.trainSize === '2000' && fv.testSize === '500' && fv.model === 'CNN_SE', 'formValuesOf: a saved run\'s fields as strings');
+check(fv.reduction === '16' && fv.sePositiveInit === false, 'formValuesOf: a run saved without R or the SE start shows the defaults (16, off)');
+const fv8 = H.formValuesOf({ models: ['CNN_SE'], settings: { epochs: 5, batchSize: 32, lr: 0.002, augment: 0, seed: 7, reduction: 8, sePositiveInit: true },
+  checkpoint: { data: { nTrain: 2000, nTest: 500 } } });
+check(fv8.reduction === '8' && fv8.sePositiveInit === true, 'formValuesOf: R and the SE start of a saved run');
+const red = get('reduction');
+check(H.REDUCTIONS.includes(red.default) && H.REDUCTIONS.every((r) => r >= red.min && r <= red.max && Number.isInteger(32 / r)),
+      `the form's reduction ratios (${H.REDUCTIONS}) are within the core's 1..${red.max} and include its default ${red.default}`);
+check(H.settingProblems({ reduction: 64 }, table).some((p) => p.key === 'reduction') && !H.settingProblems({ reduction: 8, sePositiveInit: true }, table).length,
+      'settingProblems checks R and the SE start against the core\'s table');
 const tt = (k, v) => (v ? `${k}(${v.what})` : `<${k}>`);
 const msg = H.problemsText(H.settingProblems({ epochs: -1, batchSize: 64, lr: 0, seed: 1, augment: true }, table), tt);
 check(msg === `train.err.settings(<train.epochs> 0–100000, <train.lr> ${get('lr').min}–${get('lr').max})`, `problemsText names each field and its range (${msg})`);

@@ -159,6 +159,9 @@ try {
   await page.selectOption('select[name=batch]', '16');
   await page.selectOption('select[name=train-size]', '1000');
   await page.selectOption('select[name=test-size]', '500');
+  // CNN_SE with the reduction ratio 8 (C/8 hidden units) and the SE blocks' non-negative start
+  await page.selectOption('select[name=reduction]', '8');
+  await page.check('input[name=se-positive-init]');
   // main-thread responsiveness while training: animation frames and the longest gap (printed)
   await page.evaluate(() => {
     const f = window.__frames = { n: 0, maxGap: 0, last: performance.now(), on: true };
@@ -228,6 +231,15 @@ try {
         `the CSV shows the rate change made while paused at step ${sPaused}: ${firstNew} batches at 0.001, then ${lrs.length - firstNew} at 0.0005`);
   const infoTrained = await page.evaluate(() => ({ ...window.excite.modelInfo }));
   check(infoTrained.CNN.source === 'trained', 'the trained weights are in use after training');
+  const seShape = await page.evaluate(() => ({ r: window.excite.models.CNN_SE.reduction, h: window.excite.models.CNN_SE.hiddenSizes.join(',') }));
+  check(seShape.r === 8 && seShape.h === '4,8,16', `the Train panel's R = 8 gives CNN_SE 4, 8, 16 hidden units (${JSON.stringify(seShape)})`);
+  await page.check('input[name=train-model][value=CNN]');
+  const seLocked = await page.$eval('select[name=reduction]', (e) => e.disabled);
+  await page.check('input[name=train-model][value=both]');
+  const seOpen = await page.$eval('select[name=reduction]', (e) => !e.disabled);
+  check(seLocked && seOpen, `R applies only when CNN_SE trains (disabled for CNN alone: ${seLocked}; enabled again: ${seOpen})`);
+  await page.selectOption('select[name=reduction]', '16');
+  await page.uncheck('input[name=se-positive-init]');
   // thousands of points: the chart keeps every point but draws a decimated copy
   const dec = await page.evaluate(async () => {
     const { lineChart } = await import('/web/js/charts.mjs');
@@ -371,6 +383,12 @@ try {
   check(await page.$$eval('table.confusion', (t) => t.length) === 2, 'two confusion matrices');
   const diff = await page.textContent('[data-testid=eval-difference]');
   check(/percentage points/.test(diff), `paired comparison of the two models ("${diff.slice(43, 140)}…")`);
+  // the full-schedule study of the model card, quoted from web/data/full-study.json
+  const study = await page.$eval('[data-testid=eval-study]', (e) => (e.hidden ? '' : e.textContent));
+  const studyJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'web/data/full-study.json'), 'utf8'));
+  const pct2 = (m) => (m.mean * 100).toFixed(2);
+  check(/McNemar p = /.test(study) && study.includes(pct2(studyJson.models.CNN)) && study.includes(pct2(studyJson.models.CNN_SE)),
+        `the Evaluate panel quotes the full-schedule study (${study.slice(0, 160)}…)`);
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, 'evaluate');
   const others = await page.$$eval('[role=tab]', (ts) => ts.map((t) => t.id.replace('tab-', '')).filter((id) => !['train', 'inspect', 'evaluate'].includes(id)));
