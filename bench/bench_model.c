@@ -6,8 +6,10 @@
 // With --profile it instead times each layer of one CNN/CNN_SE training step (forward and
 // backward, batch 64) and prints a table; with --profile-infer, each layer of one eval
 // forward at batch 64 and at batch 1; --profile and --serial print the serial fraction of a
-// whole training step (profile_serial). Not a test: nothing is asserted.
-//   bench_model SYSTEM THREADS [RUNS] [--profile | --profile-infer | --serial]
+// whole training step (profile_serial); --profile-wall is --profile's table in wall time (run
+// it with 1 and 2 threads on an idle machine: each layer's scaling). Not a test: nothing is
+// asserted.
+//   bench_model SYSTEM THREADS [RUNS] [--profile | --profile-wall | --profile-infer | --serial]
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,7 +133,10 @@ static void end_step(void) {
         slots[i].cur = 0;
     }
 }
-#define TIME(name, call) do { double t_ = cpu_now(); call; add(name, cpu_now() - t_); } while (0)
+// The profiles' clock: CPU time of this process (one thread), or wall time (--profile-wall:
+// with several threads, the time each layer takes, for its scaling against one thread).
+static double (*layer_clock)(void) = cpu_now;
+#define TIME(name, call) do { double t_ = layer_clock(); call; add(name, layer_clock() - t_); } while (0)
 
 // Random values (a pattern would make the branches of ReLU and max-pool predictable).
 static float *fill(size_t n, float scale) {
@@ -241,8 +246,8 @@ static void profile(int se, int steps) {
     }
     double total = 0;
     for (int i = 0; i < nslots; i++) total += slots[i].best;
-    printf("per-layer profile, %s, batch %d, %d thread(s), kernel %s (fastest of %d steps per layer, Adam not included)\n",
-           se ? "CNN_SE" : "CNN", B, threads_get(), gemm_kernel_name(), steps);
+    printf("per-layer profile, %s, batch %d, %d thread(s), kernel %s (fastest of %d steps per layer, %s time, Adam not included)\n",
+           se ? "CNN_SE" : "CNN", B, threads_get(), gemm_kernel_name(), steps, layer_clock == now ? "wall" : "CPU");
     for (int i = 0; i < nslots; i++)
         printf("  %-14s %8.3f ms  %5.1f%%\n", slots[i].name, slots[i].best * 1e3,
                100 * slots[i].best / total);
@@ -365,6 +370,12 @@ int main(int argc, char **argv) {
             profile_infer(se, BATCH, runs);
             profile_infer(se, 1, runs * 20);
         }
+        return 0;
+    }
+    if (argc > 4 && !strcmp(argv[4], "--profile-wall")) {
+        layer_clock = now;
+        profile(0, runs);
+        profile(1, runs);
         return 0;
     }
     if (prof) {
