@@ -293,12 +293,11 @@ int conv_wino_backward(float *dinp, float *dweight, float *dbias, const float *d
     parallel_for(chunks, backward_slice, &j);
     size_t vm = vm_floats(C, OC, tc), vm2 = vm_floats(OC, C, tc);
     size_t at = (vm > vm2 ? vm : vm2) + up((size_t)16 * OC * C, 16), nw = (size_t)OC * C * 9;
-    for (int t = 0; t < chunks; t++) { // slice order: independent of the thread count
-        const float *dw = j.slices + t * j.slice + at, *dbs = dw + up(nw, 16);
-        if (dweight)
-            for (size_t i = 0; i < nw; i++) dweight[i] += dw[i];
-        if (dbias)
-            for (int o = 0; o < OC; o++) dbias[o] += dbs[o];
+    // the slices' partials in slice order: independent of the thread count
+    if (dweight) parallel_add_slices(dweight, j.slices + at, j.slice, chunks, nw);
+    for (int t = 0; dbias && t < chunks; t++) {
+        const float *dbs = j.slices + t * j.slice + at + up(nw, 16);
+        for (int o = 0; o < OC; o++) dbias[o] += dbs[o];
     }
     return (dinp ? 1 : 0) | (dweight || dbias ? 2 : 0);
 }

@@ -192,12 +192,16 @@ void conv2d_backward(real *dinp, real *dweight, real *dbias,
                  conv_chunks(B), work};
     parallel_for(j.chunks, conv_backward_slice, &j);
     size_t slice = conv_slice_floats(C, H, W, OC), K = (size_t)C * 9, col = K * H * W;
-    for (int t = 0; t < j.chunks; t++) { // slice order: independent of the thread count
-        const real *dw = work + t * slice + col, *dbs = dw + (size_t)OC * K;
-        if (dweight)
-            for (size_t i = 0; i < (size_t)OC * K; i++) dweight[i] += dw[i];
-        if (dbias)
-            for (int o = 0; o < OC; o++) dbias[o] += dbs[o];
+    // the slices' partials in slice order: independent of the thread count
+#ifdef LAYER_FLOAT
+    if (dweight) parallel_add_slices(dweight, work + col, slice, j.chunks, (size_t)OC * K);
+#else
+    for (int t = 0; dweight && t < j.chunks; t++)
+        for (size_t i = 0; i < (size_t)OC * K; i++) dweight[i] += work[t * slice + col + i];
+#endif
+    for (int t = 0; dbias && t < j.chunks; t++) {
+        const real *dbs = work + t * slice + col + (size_t)OC * K;
+        for (int o = 0; o < OC; o++) dbias[o] += dbs[o];
     }
 }
 
@@ -232,54 +236,90 @@ static double dot4(const real *x, const real *y, int n) {
     return (s0 + s1) + (s2 + s3);
 }
 
-// Channels are independent, so batch-norm runs one item per channel on the thread pool
-// (each channel's sums keep their order, so results do not depend on the thread count).
+// Batch norm runs on the thread pool in the convolutions' slices of images (conv_chunks):
+// each slice's per-channel sums, then the sums over the slices in slice order, then each
+// slice normalised. The slices depend on B only, so results do not depend on the thread
+// count, and a thread works on the images it has just convolved (its own cache).
 
 typedef struct {
-    real *out, *xhat, *mean, *invstd, *running_mean, *running_var, *dinp, *dgamma, *dbeta;
+    real *out, *xhat, *mean, *invstd, *dinp;
     const real *inp, *gamma, *beta, *dout;
-    int B, C, HW;
-    real momentum, eps;
+    double *part;     // (chunks, 2, C) per-slice sums
+    const double *mu; // (C) the mean, for the squared deviations
+    real *scale, *shift, *k, *mdy, *mdyx;
+    int B, C, HW, chunks;
 } BnJob;
 
-static void bn_forward_channel(void *ctx, int c) {
+#define BN_IMAGES(j, t, b0, b1) \
+    int b0 = (int)((long long)(j)->B * (t) / (j)->chunks), b1 = (int)((long long)(j)->B * ((t) + 1) / (j)->chunks)
+
+// slice t: the sum of each channel
+static void bn_sum_item(void *ctx, int t) {
     const BnJob *j = ctx;
-    real *out = j->out, *xhat = j->xhat, *mean = j->mean, *invstd = j->invstd;
-    real *running_mean = j->running_mean, *running_var = j->running_var;
-    const real *inp = j->inp, *gamma = j->gamma, *beta = j->beta;
-    int B = j->B, C = j->C, HW = j->HW;
-    real momentum = j->momentum, eps = j->eps;
-    size_t n = (size_t)B * HW;
-    {
-        double sum = 0, sq = 0;
-        for (int b = 0; b < B; b++) sum += sum4(inp + ((size_t)b * C + c) * HW, HW);
-        double mu = sum / (double)n;
-        for (int b = 0; b < B; b++) sq += sqdev4(inp + ((size_t)b * C + c) * HW, HW, mu);
-        double var = sq / (double)n; // biased: used to normalise
-        real m = (real)mu, is = (real)(1.0 / sqrt(var + (double)eps));
-        mean[c] = m;
-        invstd[c] = is;
-        double unbiased = n > 1 ? sq / (double)(n - 1) : var;
-        running_mean[c] = (real)(momentum * (double)m + (1 - (double)momentum) * running_mean[c]);
-        running_var[c] = (real)(momentum * unbiased + (1 - (double)momentum) * running_var[c]);
-        real scale = is * gamma[c], shift = beta[c] - m * scale; // PyTorch's CPU formula
-        for (int b = 0; b < B; b++) {
-            size_t off = ((size_t)b * C + c) * HW;
-            for (int i = 0; i < HW; i++) {
-                xhat[off + i] = (inp[off + i] - m) * is;
-                out[off + i] = inp[off + i] * scale + shift;
+    BN_IMAGES(j, t, b0, b1);
+    double *s = j->part + (size_t)t * 2 * j->C;
+    for (int c = 0; c < j->C; c++) {
+        double acc = 0;
+        for (int b = b0; b < b1; b++) acc += sum4(j->inp + ((size_t)b * j->C + c) * j->HW, j->HW);
+        s[c] = acc;
+    }
+}
+// slice t: the squared deviations from the mean of each channel
+static void bn_sqdev_item(void *ctx, int t) {
+    const BnJob *j = ctx;
+    BN_IMAGES(j, t, b0, b1);
+    double *s = j->part + (size_t)t * 2 * j->C + j->C;
+    for (int c = 0; c < j->C; c++) {
+        double acc = 0;
+        for (int b = b0; b < b1; b++) acc += sqdev4(j->inp + ((size_t)b * j->C + c) * j->HW, j->HW, j->mu[c]);
+        s[c] = acc;
+    }
+}
+static void bn_normalise_item(void *ctx, int t) {
+    const BnJob *j = ctx;
+    BN_IMAGES(j, t, b0, b1);
+    for (int b = b0; b < b1; b++)
+        for (int c = 0; c < j->C; c++) {
+            size_t off = ((size_t)b * j->C + c) * j->HW;
+            real m = j->mean[c], is = j->invstd[c], scale = j->scale[c], shift = j->shift[c];
+            for (int i = 0; i < j->HW; i++) {
+                j->xhat[off + i] = (j->inp[off + i] - m) * is;
+                j->out[off + i] = j->inp[off + i] * scale + shift;
             }
         }
-    }
 }
 
 void batchnorm_forward_train(real *out, real *xhat, real *mean, real *invstd,
                              real *running_mean, real *running_var,
                              const real *inp, const real *gamma, const real *beta,
                              int B, int C, int HW, real momentum, real eps) {
-    BnJob j = {out, xhat, mean, invstd, running_mean, running_var, NULL, NULL, NULL,
-               inp, gamma, beta, NULL, B, C, HW, momentum, eps};
-    parallel_for(C, bn_forward_channel, &j);
+    int chunks = conv_chunks(B);
+    double part[(size_t)chunks * 2 * C], mu[C];
+    real scale[C], shift[C];
+    BnJob j = {out, xhat, mean, invstd, NULL, inp, gamma, beta, NULL, part, mu, scale, shift,
+               NULL, NULL, NULL, B, C, HW, chunks};
+    size_t n = (size_t)B * HW;
+    parallel_for(chunks, bn_sum_item, &j);
+    for (int c = 0; c < C; c++) {
+        double sum = 0;
+        for (int t = 0; t < chunks; t++) sum += part[(size_t)t * 2 * C + c];
+        mu[c] = sum / (double)n;
+    }
+    parallel_for(chunks, bn_sqdev_item, &j);
+    for (int c = 0; c < C; c++) {
+        double sq = 0;
+        for (int t = 0; t < chunks; t++) sq += part[(size_t)t * 2 * C + C + c];
+        double var = sq / (double)n; // biased: used to normalise
+        real m = (real)mu[c], is = (real)(1.0 / sqrt(var + (double)eps));
+        mean[c] = m;
+        invstd[c] = is;
+        double unbiased = n > 1 ? sq / (double)(n - 1) : var;
+        running_mean[c] = (real)(momentum * (double)m + (1 - (double)momentum) * running_mean[c]);
+        running_var[c] = (real)(momentum * unbiased + (1 - (double)momentum) * running_var[c]);
+        scale[c] = is * gamma[c];
+        shift[c] = beta[c] - m * scale[c]; // PyTorch's CPU formula
+    }
+    parallel_for(chunks, bn_normalise_item, &j);
 }
 
 void batchnorm_forward_eval(real *out, const real *inp, const real *gamma, const real *beta,
@@ -295,38 +335,58 @@ void batchnorm_forward_eval(real *out, const real *inp, const real *gamma, const
     }
 }
 
-// dinp = gamma*invstd/N * (N*dout - sum(dout) - xhat*sum(dout*xhat)), per channel.
-static void bn_backward_channel(void *ctx, int c) {
+// dinp = gamma*invstd/N * (N*dout - sum(dout) - xhat*sum(dout*xhat)), per channel: the sums
+// per slice of images, added in slice order, then each slice's dinp.
+static void bn_dsum_item(void *ctx, int t) {
     const BnJob *j = ctx;
-    real *dinp = j->dinp, *dgamma = j->dgamma, *dbeta = j->dbeta;
-    const real *dout = j->dout, *xhat = j->xhat, *invstd = j->invstd, *gamma = j->gamma;
-    int B = j->B, C = j->C, HW = j->HW;
-    double n = (double)B * HW;
-    {
+    BN_IMAGES(j, t, b0, b1);
+    double *s = j->part + (size_t)t * 2 * j->C;
+    for (int c = 0; c < j->C; c++) {
         double sdy = 0, sdyx = 0;
-        for (int b = 0; b < B; b++) {
-            size_t off = ((size_t)b * C + c) * HW;
-            sdy += sum4(dout + off, HW);
-            sdyx += dot4(dout + off, xhat + off, HW);
+        for (int b = b0; b < b1; b++) {
+            size_t off = ((size_t)b * j->C + c) * j->HW;
+            sdy += sum4(j->dout + off, j->HW);
+            sdyx += dot4(j->dout + off, j->xhat + off, j->HW);
         }
-        if (dbeta) dbeta[c] += (real)sdy;
-        if (dgamma) dgamma[c] += (real)sdyx;
-        if (!dinp) return;
-        real k = gamma[c] * invstd[c], mdy = (real)(sdy / n), mdyx = (real)(sdyx / n);
-        for (int b = 0; b < B; b++) {
-            size_t off = ((size_t)b * C + c) * HW;
-            for (int i = 0; i < HW; i++)
-                dinp[off + i] += k * (dout[off + i] - mdy - xhat[off + i] * mdyx);
-        }
+        s[c] = sdy;
+        s[j->C + c] = sdyx;
     }
+}
+static void bn_dinp_item(void *ctx, int t) {
+    const BnJob *j = ctx;
+    BN_IMAGES(j, t, b0, b1);
+    for (int b = b0; b < b1; b++)
+        for (int c = 0; c < j->C; c++) {
+            size_t off = ((size_t)b * j->C + c) * j->HW;
+            real k = j->k[c], mdy = j->mdy[c], mdyx = j->mdyx[c];
+            for (int i = 0; i < j->HW; i++)
+                j->dinp[off + i] += k * (j->dout[off + i] - mdy - j->xhat[off + i] * mdyx);
+        }
 }
 
 void batchnorm_backward(real *dinp, real *dgamma, real *dbeta,
                         const real *dout, const real *xhat, const real *invstd,
                         const real *gamma, int B, int C, int HW) {
-    BnJob j = {NULL, (real *)xhat, NULL, (real *)invstd, NULL, NULL, dinp, dgamma, dbeta,
-               NULL, gamma, NULL, dout, B, C, HW, 0, 0};
-    parallel_for(C, bn_backward_channel, &j);
+    int chunks = conv_chunks(B);
+    double part[(size_t)chunks * 2 * C];
+    real k[C], mdy[C], mdyx[C];
+    BnJob j = {NULL, (real *)xhat, NULL, (real *)invstd, dinp, NULL, gamma, NULL, dout, part,
+               NULL, NULL, NULL, k, mdy, mdyx, B, C, HW, chunks};
+    double n = (double)B * HW;
+    parallel_for(chunks, bn_dsum_item, &j);
+    for (int c = 0; c < C; c++) {
+        double sdy = 0, sdyx = 0;
+        for (int t = 0; t < chunks; t++) {
+            sdy += part[(size_t)t * 2 * C + c];
+            sdyx += part[(size_t)t * 2 * C + C + c];
+        }
+        if (dbeta) dbeta[c] += (real)sdy;
+        if (dgamma) dgamma[c] += (real)sdyx;
+        k[c] = gamma[c] * invstd[c];
+        mdy[c] = (real)(sdy / n);
+        mdyx[c] = (real)(sdyx / n);
+    }
+    if (dinp) parallel_for(chunks, bn_dinp_item, &j);
 }
 
 void batchnorm_backward_eval(real *dinp, const real *dout, const real *gamma,

@@ -38,9 +38,7 @@ static int pool_started = 1;           // threads started, the caller included (
 static atomic_uint job_generation;
 static void (*job_fn)(void *ctx, int i);
 static void *job_ctx;
-static int job_n;
 static int job_workers;                // workers 1 .. job_workers take part in the job
-static atomic_int job_next;            // next item to take
 static atomic_int job_busy;            // workers still inside the current job
 
 static _Thread_local int in_parallel;  // nested parallel_for runs serially
@@ -51,11 +49,24 @@ static void cpu_relax(void) {
 #endif
 }
 
-static void run_items(void (*fn)(void *, int), void *ctx, int n) {
-    for (;;) {
-        int i = atomic_fetch_add_explicit(&job_next, 1, memory_order_relaxed);
-        if (i >= n) break;
-        fn(ctx, i);
+// Thread k of T (the caller is 0) starts on its own share of the items, [k n / T,
+// (k + 1) n / T), the same share of every job: a thread keeps working on the same images from
+// one pass to the next and finds them in its own cache (with two threads on cores that do
+// not share a cache, taking items from one counter made the element-wise passes and batch
+// norm barely faster than one thread). A thread done with its share takes the items left in
+// the others', so a thread that is slowed down (another process on its core) holds nobody
+// up. Which thread runs an item never changes its result.
+typedef struct { _Alignas(64) atomic_int next; int end; } Share;
+static Share job_share[MAX_THREADS];
+
+static void run_items(void (*fn)(void *, int), void *ctx, int k, int T) {
+    for (int d = 0; d < T; d++) {
+        Share *sh = &job_share[(k + d) % T];
+        for (;;) {
+            int i = atomic_fetch_add_explicit(&sh->next, 1, memory_order_relaxed);
+            if (i >= sh->end) break;
+            fn(ctx, i);
+        }
     }
 }
 
@@ -81,12 +92,11 @@ static void *worker_main(void *arg) {
         seen = atomic_load(&job_generation);
         void (*fn)(void *, int) = job_fn;
         void *ctx = job_ctx;
-        int n = job_n;
         part = id <= job_workers;
         pthread_mutex_unlock(&pool_mu);
         if (!part) continue;
 
-        run_items(fn, ctx, n);
+        run_items(fn, ctx, id, job_workers + 1);
 
         if (atomic_fetch_sub_explicit(&job_busy, 1, memory_order_acq_rel) == 1) {
             pthread_mutex_lock(&pool_mu);
@@ -146,6 +156,24 @@ void parallel_zero(void *p, size_t bytes) {
     parallel_for((int)((bytes + ZERO_SLICE - 1) / ZERO_SLICE), zero_item, &j);
 }
 
+enum { ADD_SLICE = 1 << 14 }; // floats per item
+
+typedef struct { float *dst; const float *src; size_t stride, n; int k; } AddJob;
+
+static void add_item(void *ctx, int t) {
+    const AddJob *j = ctx;
+    size_t lo = (size_t)t * ADD_SLICE, hi = j->n - lo < ADD_SLICE ? j->n : lo + ADD_SLICE;
+    for (int s = 0; s < j->k; s++) {
+        const float *src = j->src + s * j->stride;
+        for (size_t i = lo; i < hi; i++) j->dst[i] += src[i];
+    }
+}
+
+void parallel_add_slices(float *dst, const float *src, size_t stride, int k, size_t n) {
+    AddJob j = {dst, src, stride, n, k};
+    parallel_for((int)((n + ADD_SLICE - 1) / ADD_SLICE), add_item, &j);
+}
+
 static ThreadsProfile *profile;
 
 int threads_get(void) { return profile ? PROFILE_PLAN : pool_size; }
@@ -190,15 +218,17 @@ static void parallel_for_run(int n, void (*fn)(void *ctx, int i), void *ctx) {
     job_workers = workers;
     job_fn = fn;
     job_ctx = ctx;
-    job_n = n;
-    atomic_store(&job_next, 0);
+    for (int k = 0, T = workers + 1; k < T; k++) {
+        atomic_store_explicit(&job_share[k].next, (int)((long long)n * k / T), memory_order_relaxed);
+        job_share[k].end = (int)((long long)n * (k + 1) / T);
+    }
     atomic_store(&job_busy, workers);
     atomic_fetch_add_explicit(&job_generation, 1, memory_order_release);
     pthread_cond_broadcast(&pool_wake);
     pthread_mutex_unlock(&pool_mu);
 
     in_parallel = 1;
-    run_items(fn, ctx, n);
+    run_items(fn, ctx, 0, workers + 1);
     in_parallel = 0;
 
     // Wait for the workers to leave the job (they may still be finishing an item).

@@ -20,6 +20,11 @@ void parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx);
 // memset(p, 0, bytes) in fixed slices over the pool (large gradient buffers).
 void parallel_zero(void *p, size_t bytes);
 
+// dst[i] += src[t * stride + i] for t = 0 .. k-1 in that order, for i in [0, n), in fixed
+// slices of i over the pool: the same sums as the serial loop, whatever the thread count
+// (the per-slice partial weight gradients of the convolutions).
+void parallel_add_slices(float *dst, const float *src, size_t stride, int k, size_t n);
+
 // Profiling (bench/bench_model.c): while a ThreadsProfile is set, every outermost
 // parallel_for adds its duration by clock() (seconds) to parallel, and to bound[k] that
 // duration times ceil(n / p) / n for p = 2, 4, 8, 16 threads (k = 0..3): what the call
