@@ -186,12 +186,12 @@ static void profile(int se, int steps) {
     for (int s = 0; s <= steps; s++) {
         const float *in = x;
         for (int i = 0; i < 3; i++) {
-            int c = cout[i], h = hh[i], n = B * c * h * h;
+            int c = cout[i], h = hh[i];
             TIME(i == 0 ? "conv1 fwd" : i == 1 ? "conv2 fwd" : "conv3 fwd",
                  conv2d_forward(conv[i], in, w[i], bias[i], B, cin[i], h, h, c, work[i]));
-            TIME("bn fwd", batchnorm_forward_train(act[i], xhat[i], mean[i], istd[i], rm[i], rv[i],
-                                                   conv[i], gam[i], bet[i], B, c, h * h, 0.1f, 1e-5f));
-            TIME("relu fwd", relu_forward(act[i], act[i], (size_t)n));
+            TIME("bn+relu fwd", batchnorm_relu_forward_train(act[i], xhat[i], mean[i], istd[i], rm[i],
+                                                             rv[i], conv[i], gam[i], bet[i], B, c,
+                                                             h * h, 0.1f, 1e-5f));
             const float *bo = act[i];
             if (se) {
                 TIME("se fwd", se_forward(seo[i], sep[i], seh[i], sehh[i], sez[i], ses[i], act[i],

@@ -244,6 +244,7 @@ static double dot4(const real *x, const real *y, int n) {
 typedef struct {
     real *out, *xhat, *mean, *invstd, *dinp;
     const real *inp, *gamma, *beta, *dout;
+    int relu;         // forward: a ReLU after the normalisation
     double *part;     // (chunks, 2, C) per-slice sums
     const double *mu; // (C) the mean, for the squared deviations
     real *scale, *shift, *k, *mdy, *mdyx;
@@ -282,22 +283,30 @@ static void bn_normalise_item(void *ctx, int t) {
         for (int c = 0; c < j->C; c++) {
             size_t off = ((size_t)b * j->C + c) * j->HW;
             real m = j->mean[c], is = j->invstd[c], scale = j->scale[c], shift = j->shift[c];
-            for (int i = 0; i < j->HW; i++) {
-                j->xhat[off + i] = (j->inp[off + i] - m) * is;
-                j->out[off + i] = j->inp[off + i] * scale + shift;
-            }
+            real *xh = j->xhat + off, *o = j->out + off;
+            const real *x = j->inp + off;
+            if (j->relu)
+                for (int i = 0; i < j->HW; i++) {
+                    real y = x[i] * scale + shift;
+                    xh[i] = (x[i] - m) * is;
+                    o[i] = y < 0 ? 0 : y; // NaN passes, as in relu_forward
+                }
+            else
+                for (int i = 0; i < j->HW; i++) {
+                    xh[i] = (x[i] - m) * is;
+                    o[i] = x[i] * scale + shift;
+                }
         }
 }
 
-void batchnorm_forward_train(real *out, real *xhat, real *mean, real *invstd,
-                             real *running_mean, real *running_var,
-                             const real *inp, const real *gamma, const real *beta,
-                             int B, int C, int HW, real momentum, real eps) {
+static void bn_forward(real *out, real *xhat, real *mean, real *invstd, real *running_mean,
+                       real *running_var, const real *inp, const real *gamma, const real *beta,
+                       int B, int C, int HW, real momentum, real eps, int relu) {
     int chunks = conv_chunks(B);
     double part[(size_t)chunks * 2 * C], mu[C];
     real scale[C], shift[C];
-    BnJob j = {out, xhat, mean, invstd, NULL, inp, gamma, beta, NULL, part, mu, scale, shift,
-               NULL, NULL, NULL, B, C, HW, chunks};
+    BnJob j = {out, xhat, mean, invstd, NULL, inp, gamma, beta, NULL, relu, part, mu, scale,
+               shift, NULL, NULL, NULL, B, C, HW, chunks};
     size_t n = (size_t)B * HW;
     parallel_for(chunks, bn_sum_item, &j);
     for (int c = 0; c < C; c++) {
@@ -320,6 +329,22 @@ void batchnorm_forward_train(real *out, real *xhat, real *mean, real *invstd,
         shift[c] = beta[c] - m * scale[c]; // PyTorch's CPU formula
     }
     parallel_for(chunks, bn_normalise_item, &j);
+}
+
+void batchnorm_forward_train(real *out, real *xhat, real *mean, real *invstd,
+                             real *running_mean, real *running_var,
+                             const real *inp, const real *gamma, const real *beta,
+                             int B, int C, int HW, real momentum, real eps) {
+    bn_forward(out, xhat, mean, invstd, running_mean, running_var, inp, gamma, beta, B, C, HW,
+               momentum, eps, 0);
+}
+
+void batchnorm_relu_forward_train(real *out, real *xhat, real *mean, real *invstd,
+                                  real *running_mean, real *running_var,
+                                  const real *inp, const real *gamma, const real *beta,
+                                  int B, int C, int HW, real momentum, real eps) {
+    bn_forward(out, xhat, mean, invstd, running_mean, running_var, inp, gamma, beta, B, C, HW,
+               momentum, eps, 1);
 }
 
 void batchnorm_forward_eval(real *out, const real *inp, const real *gamma, const real *beta,
@@ -359,8 +384,9 @@ static void bn_dinp_item(void *ctx, int t) {
         for (int c = 0; c < j->C; c++) {
             size_t off = ((size_t)b * j->C + c) * j->HW;
             real k = j->k[c], mdy = j->mdy[c], mdyx = j->mdyx[c];
-            for (int i = 0; i < j->HW; i++)
-                j->dinp[off + i] += k * (j->dout[off + i] - mdy - j->xhat[off + i] * mdyx);
+            real *di = j->dinp + off;
+            const real *dy = j->dout + off, *xh = j->xhat + off;
+            for (int i = 0; i < j->HW; i++) di[i] += k * (dy[i] - mdy - xh[i] * mdyx);
         }
 }
 
@@ -370,8 +396,8 @@ void batchnorm_backward(real *dinp, real *dgamma, real *dbeta,
     int chunks = conv_chunks(B);
     double part[(size_t)chunks * 2 * C];
     real k[C], mdy[C], mdyx[C];
-    BnJob j = {NULL, (real *)xhat, NULL, (real *)invstd, dinp, NULL, gamma, NULL, dout, part,
-               NULL, NULL, NULL, k, mdy, mdyx, B, C, HW, chunks};
+    BnJob j = {NULL, (real *)xhat, NULL, (real *)invstd, dinp, NULL, gamma, NULL, dout, 0,
+               part, NULL, NULL, NULL, k, mdy, mdyx, B, C, HW, chunks};
     double n = (double)B * HW;
     parallel_for(chunks, bn_dsum_item, &j);
     for (int c = 0; c < C; c++) {

@@ -51,6 +51,14 @@ void batchnorm_forward_eval(float *out, const float *inp, const float *gamma, co
 void batchnorm_backward(float *dinp, float *dgamma, float *dbeta,
                         const float *dout, const float *xhat, const float *invstd,
                         const float *gamma, int B, int C, int HW);
+// The same followed by a ReLU, in one pass over memory (out = max(0, BN(inp)); the training
+// step's blocks): the same numbers as the two layers one after the other. (Its backward
+// stays relu_backward then batchnorm_backward: fused, the double-precision sums per row
+// became slower than the pass it saved.)
+void batchnorm_relu_forward_train(float *out, float *xhat, float *mean, float *invstd,
+                                  float *running_mean, float *running_var,
+                                  const float *inp, const float *gamma, const float *beta,
+                                  int B, int C, int HW, float momentum, float eps);
 // Backward through eval-mode batch-norm (a fixed per-channel affine map), for Grad-CAM.
 void batchnorm_backward_eval(float *dinp, const float *dout, const float *gamma,
                              const float *running_var, int B, int C, int HW, float eps);

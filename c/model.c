@@ -393,7 +393,6 @@ int model_forward(Model *m, const float *x, int B, int train) {
     const float *in = a->x;
     for (int i = 0; i < NUM_BLOCKS; i++) {
         int ci = blk_cin(i), c = blk_c(i), h = blk_h(i), hw = h * h, r = m->hidden[i];
-        size_t n = (size_t)B * c * hw;
         if (!train) { // conv, bias, batch-norm, ReLU (and max-pool without SE) in one pass
             int se = model_has_se(m);
             conv_block_eval(a->conv[i], a->act[i], se ? NULL : a->pool[i], se ? NULL : a->argmax[i],
@@ -408,11 +407,10 @@ int model_forward(Model *m, const float *x, int B, int train) {
             continue;
         }
         conv2d_forward(a->conv[i], in, m->P.conv_w[i], m->P.conv_b[i], B, ci, h, h, c, a->work);
-        batchnorm_forward_train(a->act[i], a->xhat[i], a->bn_mean[i], a->bn_invstd[i],
-                                m->running_mean[i], m->running_var[i], a->conv[i],
-                                m->P.bn_w[i], m->P.bn_b[i], B, c, hw, BN_MOMENTUM, BN_EPS);
+        batchnorm_relu_forward_train(a->act[i], a->xhat[i], a->bn_mean[i], a->bn_invstd[i],
+                                     m->running_mean[i], m->running_var[i], a->conv[i],
+                                     m->P.bn_w[i], m->P.bn_b[i], B, c, hw, BN_MOMENTUM, BN_EPS);
         m->nbt[i]++;
-        relu_forward(a->act[i], a->act[i], n);
         if (model_has_se(m))
             se_forward(a->se_out[i], a->se_pooled[i], a->se_hpre[i], a->se_h[i], a->se_z[i],
                        a->se_s[i], a->act[i], m->P.se_w1[i], m->P.se_w2[i], B, c, hw, r);

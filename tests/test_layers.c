@@ -109,6 +109,26 @@ static void test_bn(const char *cs) {
     check_adds(cs, "dgamma", dgamma, dg1, C);
     batchnorm_backward(NULL, NULL, NULL, dout->data, xhat, invstd, gamma->data, B, C, HW);
 
+    // batch norm + ReLU in one pass: the same bytes as the two layers one after the other (and
+    // some outputs are clipped, so the ReLU is exercised)
+    {
+        float *o2 = zeros(n), *xh2 = zeros(n), *m2 = zeros(C), *is2 = zeros(C);
+
+        float *rm1 = copy_of(ref_get(&f, "running_mean")), *rv1 = copy_of(ref_get(&f, "running_var"));
+        float *rm2 = copy_of(ref_get(&f, "running_mean")), *rv2 = copy_of(ref_get(&f, "running_var"));
+        batchnorm_forward_train(out, xhat, mean, invstd, rm1, rv1, inp->data, gamma->data, beta->data, B, C, HW, 0.1f, 1e-5f);
+        relu_forward(out, out, n);
+        batchnorm_relu_forward_train(o2, xh2, m2, is2, rm2, rv2, inp->data, gamma->data, beta->data, B, C, HW, 0.1f, 1e-5f);
+        int same_f = !memcmp(out, o2, n * 4) && !memcmp(xhat, xh2, n * 4) && !memcmp(mean, m2, C * 4) &&
+                     !memcmp(invstd, is2, C * 4) && !memcmp(rm1, rm2, C * 4) && !memcmp(rv1, rv2, C * 4);
+        int some_zero = 0;
+        for (size_t i = 0; i < n; i++) some_zero += o2[i] == 0;
+        printf("%-14s %-20s %10s %8s  %s\n", cs, "bn+relu = bn, relu", "exact", "-", same_f && some_zero ? "ok" : "FAIL");
+        failures += !(same_f && some_zero);
+        free(o2); free(xh2); free(m2); free(is2);
+        free(rm1); free(rv1); free(rm2); free(rv2);
+    }
+
     const float *rma = ref_get(&f, "running_mean_after")->data, *rva = ref_get(&f, "running_var_after")->data;
     batchnorm_forward_eval(out, inp->data, gamma->data, beta->data, rma, rva, B, C, HW, 1e-5f);
     check(cs, "eval out", out, ref_get(&f, "eval_out"), TOL_FWD);
