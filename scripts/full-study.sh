@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# full-study.sh - does SE help, on the full schedule: CNN and CNN_SE trained with the shipped
+# full-study.sh - does SE help, on the full schedule: CNN and CNN_SE trained with the photo
 # recipe (scripts/recipe.sh) for the given seeds, one thread per run (start two at once on two
 # cores). Same seed, same batches: shuffling, crops and augmentation draw from generators that
 # depend only on the seed, not on the model.
@@ -27,7 +27,7 @@ for S in "$@"; do
                 --save "$d/final.safetensors" >> "$d/out.txt" 2>&1
         else
             # shellcheck disable=SC2046
-            "$BIN" train $(recipe_args "$M" "$S") --data "$DATA" --threads 1 --quiet \
+            "$BIN" train $(recipe_args "$M" "$S" photo) --data "$DATA" --threads 1 --quiet \
                 --csv "$d/log" --checkpoint "$d/ck.bin" --save-best "$d/best.safetensors" \
                 --save "$d/final.safetensors" > "$d/out.txt" 2>&1
         fi

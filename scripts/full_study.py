@@ -131,14 +131,17 @@ def summarise():
 
 
 def recipe_line():
-    src = open(RECIPE).read()
-    line = re.search(r'echo "(--model \$1 .*)"', src).group(1)
-    return line.replace("$1 $extra", "MODEL").replace("$2", "SEED").replace("${EPOCHS:-$RECIPE_EPOCHS}",
-                                                                              re.search(r"RECIPE_EPOCHS=(\d+)", src).group(1))
+    """The options of the photo recipe (scripts/recipe.sh), with MODEL and SEED for the values."""
+    return subprocess.run(["bash", "-c", ". %s; recipe_args MODEL SEED photo" % RECIPE], check=True,
+                          capture_output=True, text=True).stdout.strip()
 
 
 def pct(x, d=2):
     return "%.*f %%" % (d, 100 * x)
+
+
+def signed(x):
+    return ("+" if x >= 0 else "−") + "%.2f" % abs(x)
 
 
 def fmt_p(p):
@@ -147,11 +150,12 @@ def fmt_p(p):
 
 def card_text(S):
     L = ["## Does SE help? The full schedule\n"]
-    L.append("CNN and CNN_SE trained with the shipped recipe, three seeds each (`scripts/full-study.sh`, "
-             "`scripts/recipe.sh`): `excite train %s` (CNN_SE adds `--se-positive-init`). The same seed gives "
-             "both models the same batches, crops and augmentations. Each run's weights of the epoch with "
-             "the lowest validation loss are tested on the 10,000 test images; the seed-1 runs are the "
-             "shipped files (tested there as F16). Logs: `logs/full-study/` (scripts/full_study.py).\n" % recipe_line())
+    L.append("CNN and CNN_SE trained with the photo recipe of `scripts/recipe.sh`, %d seeds each "
+             "(`scripts/full-study.sh`): `excite train %s` (CNN_SE adds `--se-positive-init`), that is the "
+             "shipped recipe plus scale jitter and mild blur. The same seed gives both models the same "
+             "batches, crops and augmentations. Each run's weights of the epoch with the lowest validation "
+             "loss are tested on the 10,000 test images. Logs: `logs/full-study/` (scripts/full_study.py).\n"
+             % (len(S["seeds"]), recipe_line()))
     L.append("| model | " + " | ".join("seed %d" % s for s in S["seeds"]) + " | mean ± std |")
     L.append("|---|" + "---|" * (len(S["seeds"]) + 1))
     for m, kind in MODELS:
@@ -168,7 +172,7 @@ def card_text(S):
         L.append("| seed | both right | only CNN_SE (b) | only CNN (c) | CNN_SE − CNN | McNemar p |")
         L.append("|---|---|---|---|---|---|")
         for p in S["paired"]:
-            L.append("| %d | %d | %d | %d | %+.2f points | %s |" % (p["seed"], p["both"], p["b"], p["c"], 100 * p["diff"], fmt_p(p["p"])))
+            L.append("| %d | %d | %d | %d | %s points | %s |" % (p["seed"], p["both"], p["b"], p["c"], signed(100 * p["diff"]), fmt_p(p["p"])))
         L.append("")
         L.append(verdict(S) + "\n")
     if S["dead"]:
@@ -195,10 +199,11 @@ def verdict(S):
     else:
         how = "the difference is significant at the 5 %% level (McNemar) in %d of %d seeds" % (len(sig), len(P))
     dis = [p["b"] + p["c"] for p in P]
-    return ("For a class: over %d seeds CNN_SE is on average %.2f points %s CNN; %s. On every seed the "
-            "two models disagree on %d to %d of the 10,000 images, many more than the net gap: which "
+    span = "%d" % dis[0] if min(dis) == max(dis) else "%d to %d" % (min(dis), max(dis))
+    return ("For a class: over %d seed%s CNN_SE is on average %.2f points %s CNN; %s. On every seed the "
+            "two models disagree on %s of the 10,000 images, many more than the net gap: which "
             "pictures a network gets right depends on its seed as well as on its SE blocks."
-            % (len(P), abs(gap), "ahead of" if gap > 0 else "behind", how, min(dis), max(dis)))
+            % (len(P), "" if len(P) == 1 else "s", abs(gap), "ahead of" if gap > 0 else "behind", how, span))
 
 
 def page_json(S):

@@ -3,16 +3,17 @@
 
     build/excite robustness weights/cnn.safetensors weights/cnn_se.safetensors \\
         --csv weights/logs/robustness-shipped.csv
-    /usr/bin/python3 scripts/robustness_card.py [--check] [LOG] [--before LOG]
+    /usr/bin/python3 scripts/robustness_card.py [--check] [LOG] [--photo LOG]
 
 Reads the CSV of `excite robustness` (file, model, corruption, severity, parameter, level,
 accuracy, loss) and writes the section "Robustness: corrupted test images" into
 weights/README.md (card_splice.py): accuracy per model, corruption and severity, the mean drop
 per corruption, and which augmentation the largest drops point to. No number is typed here.
-LOG defaults to weights/logs/robustness-shipped.csv (the shipped files); --before (default
-weights/logs/robustness-crop-flip.csv, if present: the files trained with crop and flip only,
-shipped before the recipe added scale jitter and blur) adds a before/after comparison, and the
-augmentations are chosen by the drops of the "before" files.
+LOG defaults to weights/logs/robustness-shipped.csv (the shipped files, trained with crop and
+flip only); --photo LOG (default weights/logs/robustness-photo.csv, if present: the seed-1
+runs of the full-schedule study, whose "photo" recipe adds scale jitter and blur,
+scripts/recipe.sh) adds their columns; the augmentations are chosen by the drops of the
+shipped files.
 """
 import csv
 import os
@@ -59,30 +60,37 @@ def main():
     args = sys.argv[1:]
     check = "--check" in args
     args = [a for a in args if a != "--check"]
-    before = "weights/logs/robustness-crop-flip.csv"
-    if "--before" in args:
-        i = args.index("--before")
-        before = args[i + 1]
+    photo = "weights/logs/robustness-photo.csv"
+    if "--photo" in args:
+        i = args.index("--photo")
+        photo = args[i + 1]
         del args[i:i + 2]
-    log = args[0] if args else "weights/logs/robustness-shipped.csv"
+    shipped = args[0] if args else "weights/logs/robustness-shipped.csv"
+    # "prev" (the base the augmentations are chosen by) is the shipped files, "acc" the photo
+    # recipe's when there is its log, else the shipped files alone
+    if os.path.exists(photo):
+        log, before = photo, shipped
+    else:
+        log, before = shipped, None
     models, acc, level, kinds, sevs = read_log(log)
-    prev = read_log(before) if os.path.exists(before) else None
+    prev = read_log(before) if before else None
     clean = {m: acc[(m, "clean", 0)] for m in models}
     L = ["## Robustness: corrupted test images\n"]
     intro = ("Test accuracy on the 10,000 test images corrupted in the style of CIFAR-10-C (Hendrycks & "
              "Dietterich, 2019), generated here from the test set (`excite robustness`, `c/corrupt.h`; "
              "deterministic, seed 1). ")
     if prev:
-        intro += ("*Before*: the files trained with crop and flip only, shipped until the recipe gained "
-                  "scale jitter and blur (log `logs/%s`); *now*: the shipped files (log `logs/%s`).\n"
+        intro += ("*shipped*: the shipped files, trained with crop and flip (log `logs/%s`); *photo*: "
+                  "the seed-1 runs of the full-schedule study, whose recipe adds scale jitter and mild "
+                  "blur (`scripts/recipe.sh`; not shipped; log `logs/%s`).\n"
                   % (os.path.basename(before), os.path.basename(log)))
     else:
         intro += "Log: `logs/%s`.\n" % os.path.basename(log)
     L.append(intro)
     pacc = prev[1] if prev else None
-    cols = [(m, t) for m in models for t in (("before", "now") if prev else ("",))]
+    cols = [(m, t) for m in models for t in (("shipped", "photo") if prev else ("",))]
     head = ["%s %s" % (m, t) if t else m for m, t in cols]
-    val = lambda m, t, k, sv: (pacc if t == "before" else acc)[(m, k, sv)]
+    val = lambda m, t, k, sv: (pacc if t == "shipped" else acc)[(m, k, sv)]
     L.append("| corruption | severity | " + " | ".join(head) + " |" + ("" if prev else " %s − %s |" % (models[-1], models[0])))
     L.append("|---|---|" + "---|" * (len(cols) + (0 if prev else 1)))
     rows = [("clean", 0, "clean")] + [(k, sv, "%s (%s %s)" % ((k,) + level[(k, sv)])) for k in kinds for sv in sevs]
@@ -103,10 +111,10 @@ def main():
     drop = drops(base)
     ranked = sorted(kinds, key=lambda k: -drop[k])
     L.append("Mean drop from the clean accuracy (over the models and severities), largest first%s:\n"
-             % (" (by the files before)" if prev else ""))
+             % (" (by the shipped files)" if prev else ""))
     if prev:
         now = drops(acc)
-        L.append("| corruption | mean drop before (points) | now | augmentation that shows it in training |")
+        L.append("| corruption | mean drop, shipped (points) | photo | augmentation that shows it in training |")
         L.append("|---|---|---|---|")
         for k in ranked:
             L.append("| %s | %.1f | %.1f | %s |" % (k, 100 * drop[k], 100 * now[k], AUGMENTATION.get(k, "")))
@@ -130,12 +138,12 @@ def main():
     if missing:
         L[-1] += "Not implemented yet: %s. " % ", ".join(missing)
     mb, cb = means(base), {m: base[(m, "clean", 0)] for m in models}
-    L[-1] += ("Mean accuracy over all corruptions and severities%s: " % (", before" if prev else "") +
+    L[-1] += ("Mean accuracy over all corruptions and severities%s: " % (", shipped" if prev else "") +
               ", ".join("%s %.2f %%" % (m, 100 * mb[m]) for m in models) +
               " (clean: " + ", ".join("%.2f %%" % (100 * cb[m]) for m in models) + ")")
     if prev:
         mn = means(acc)
-        L[-1] += ("; now, with them in the recipe: " + ", ".join("%s %.2f %%" % (m, 100 * mn[m]) for m in models) +
+        L[-1] += ("; photo recipe: " + ", ".join("%s %.2f %%" % (m, 100 * mn[m]) for m in models) +
                   " (clean: " + ", ".join("%.2f %%" % (100 * clean[m]) for m in models) + ")")
     L[-1] += ".\n"
     stale = card_splice.splice("robustness", "\n".join(L), check=check)

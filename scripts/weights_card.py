@@ -141,15 +141,10 @@ def write_card(info, work):
              "the figures below.\n")
     L.append("## Recipe\n")
     L.append("```\n" + cfg + "\n```\n")
-    L.append("Adam (lr 1e-3, betas 0.9/0.999, no weight decay), batch 64, dropout 0.5, "
-             "ReduceLROnPlateau on the validation loss (factor 0.5, patience 3). Augmentation: random "
-             "crop with 4-pixel padding and horizontal flip; on a quarter of the images a downscale to "
-             "12-31 pixels and back to 32, on a tenth a Gaussian blur of sigma 0.3-1.5 pixels (the "
-             "corruptions a photo brings, by the robustness table below). CNN_SE starts the first "
-             "linear of each SE block with non-negative weights (`--se-positive-init`), so that no "
-             "hidden unit starts dead (the dead-unit study below). The recipe is written once, in "
-             "`scripts/recipe.sh`. The architecture is the lesson's, unchanged. The shipped weights "
-             "are those of the epoch with the lowest validation loss.\n")
+    L.append("Adam (lr 1e-3, betas 0.9/0.999, no weight decay), batch 64, dropout 0.5, random crop "
+             "with 4-pixel padding and horizontal flip, ReduceLROnPlateau on the validation loss "
+             "(factor 0.5, patience 3). The architecture is the lesson's, unchanged. The shipped "
+             "weights are those of the epoch with the lowest validation loss.\n")
     L.append("| model | epochs run | best epoch | val accuracy there | learning rates used | training time |")
     L.append("|---|---|---|---|---|---|")
     for m, _ in MODELS:
