@@ -150,12 +150,12 @@ def fmt_p(p):
 
 def card_text(S):
     L = ["## Does SE help? The full schedule\n"]
-    L.append("CNN and CNN_SE trained with the photo recipe of `scripts/recipe.sh`, %d seeds each "
+    L.append("CNN and CNN_SE trained with the photo recipe of `scripts/recipe.sh`, %d seed%s each "
              "(`scripts/full-study.sh`): `excite train %s` (CNN_SE adds `--se-positive-init`), that is the "
              "shipped recipe plus scale jitter and mild blur. The same seed gives both models the same "
              "batches, crops and augmentations. Each run's weights of the epoch with the lowest validation "
              "loss are tested on the 10,000 test images. Logs: `logs/full-study/` (scripts/full_study.py).\n"
-             % (len(S["seeds"]), recipe_line()))
+             % (len(S["seeds"]), "" if len(S["seeds"]) == 1 else "s", recipe_line()))
     L.append("| model | " + " | ".join("seed %d" % s for s in S["seeds"]) + " | mean ± std |")
     L.append("|---|" + "---|" * (len(S["seeds"]) + 1))
     for m, kind in MODELS:
