@@ -87,7 +87,7 @@ export default {
         const { inputs, skipped } = await inputsFromFiles(fs, services.models.ex());
         try { await ud.addPictures(c.id, inputs); } catch (e) { show(e); return; }
         if (skipped.length) errors.show({ code: 'ui.skipped', vars: { n: skipped.length, list: skippedText(skipped, t) } });
-        if (inputs.length) errors.notice({ code: 'ui.added', vars: { n: inputs.length, name: c.name } });
+        if (inputs.length) errors.notice({ code: inputs.length === 1 ? 'ui.added1' : 'ui.added', vars: { n: inputs.length, name: c.name } });
         root.dataset.added = String(Number(root.dataset.added || 0) + 1);
       });
       return adding;
