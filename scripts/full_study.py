@@ -223,11 +223,12 @@ def page_json(S):
 
 def report(check=False):
     S = summarise()
-    stale = card_splice.splice("full-study", card_text(S), check=check)
+    text = card_text(S)
+    stale = card_splice.splice("full-study", text, check=check)
     stale += card_splice.write_or_check(JSON_OUT, page_json(S), check)
     if check and stale:
         sys.exit("full_study.py --check: out of date: " + ", ".join(stale))
-    print(card_text(S))
+    print(text)
 
 
 def main():
