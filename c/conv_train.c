@@ -27,43 +27,15 @@
 #include "gemm.h"
 #include "threads.h"
 #include "wino.h"
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 // ---- per-thread scratch ---------------------------------------------------------------------
 // The transforms' buffers (V and M, im2col's col) are per thread, not per slice: a thread
 // runs its slices one after the other, and one buffer reused stays in cache (16 buffers, one
-// per slice, cost 5-7% of a training step natively). Allocated on first use and kept; a
-// pthread key's destructor frees it when a pool worker exits. NULL when out of memory: the
-// caller then uses the slice's own region of its work buffer.
-typedef struct { float *p; size_t cap; } Scratch;
-static _Thread_local Scratch scratch;
-static _Thread_local int scratch_registered;
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-
-static void scratch_free(void *p) {
-    Scratch *sc = p;
-    free(sc->p);
-    sc->p = NULL;
-    sc->cap = 0;
-}
-static void scratch_key_init(void) { pthread_key_create(&scratch_key, scratch_free); }
-
-float *conv_thread_scratch(size_t n) {
-    if (n > scratch.cap) {
-        if (!scratch_registered) {
-            pthread_once(&scratch_once, scratch_key_init);
-            pthread_setspecific(scratch_key, &scratch);
-            scratch_registered = 1;
-        }
-        free(scratch.p);
-        scratch.p = aligned_alloc(64, (n * sizeof(float) + 63) & ~(size_t)63);
-        scratch.cap = scratch.p ? n : 0;
-    }
-    return scratch.p;
-}
+// per slice, cost 5-7% of a training step natively): thread_buffer(THREAD_BUF_CONV, n)
+// (threads.h). NULL when out of memory: the caller then uses the slice's own region of its
+// work buffer.
 
 // Which passes pay with which GEMM kernel: wino_pays (c/wino.c, with the measurements).
 int conv_wino_use(int pass, int C, int H, int W, int OC) {
@@ -154,7 +126,7 @@ static void conv_group(const Job *j, float *tmp, float *dst, const float *src, c
 static void forward_slice(void *ctx, int t) {
     const Job *j = ctx;
     int tc = j->group * (j->H / 2) * (j->W / 2);
-    float *tmp = conv_thread_scratch(vm_floats(j->C, j->OC, tc));
+    float *tmp = thread_buffer(THREAD_BUF_CONV, vm_floats(j->C, j->OC, tc));
     if (!tmp) tmp = j->slices + (size_t)t * j->slice;
     int b1 = j->B * (t + 1) / j->chunks;
     for (int b0 = j->B * t / j->chunks; b0 < b1; b0 += j->group) {
@@ -251,7 +223,7 @@ static void backward_slice(void *ctx, int t) {
     int tc = j->group * tiles, tcp = (int)up((size_t)tc, 4);
     size_t vm = vm_floats(C, OC, tc), vm2 = vm_floats(OC, C, tc);
     float *own = j->slices + (size_t)t * j->slice, *dU = own + (vm > vm2 ? vm : vm2);
-    float *tmp = conv_thread_scratch(vm > vm2 ? vm : vm2);
+    float *tmp = thread_buffer(THREAD_BUF_CONV, vm > vm2 ? vm : vm2);
     if (!tmp) tmp = own;
     float *dw = dU + up((size_t)16 * OC * C, 16), *dbs = dw + up((size_t)OC * C * 9, 16);
     if (j->dbias) memset(dbs, 0, sizeof(float) * (size_t)OC);

@@ -10,9 +10,6 @@
 // convolution (B,C,H,W) -> (B,OC,H,W) with the current GEMM kernel.
 enum { CONV_FORWARD = WINO_FORWARD, CONV_DINP = WINO_DINP, CONV_DWEIGHT = WINO_DWEIGHT };
 int conv_wino_use(int pass, int C, int H, int W, int OC);
-// A 64-byte aligned buffer of n floats for the calling thread (kept and reused; the next call
-// on the same thread may move it), or NULL when out of memory.
-float *conv_thread_scratch(size_t n);
 // Scratch floats the route needs (0 for shapes it never takes).
 size_t conv_wino_work_floats(int B, int chunks, int C, int H, int W, int OC);
 // conv_wino_forward returns 0 without touching anything when the route does not take the

@@ -8,7 +8,6 @@
 #include "gemm.h"
 #include "gemm_kernels.h"
 #include "threads.h"
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,39 +171,6 @@ static void pack_b(float *Bp, const float *B, int ldb, int transB, int k0, int k
     }
 }
 
-// ---- per-thread buffers ----------------------------------------------------------------
-// Kept for the thread's lifetime; a pthread key's destructor frees them when a pool
-// worker exits (threads_set shrinking the pool).
-typedef struct { float *a, *b; size_t cap_a, cap_b; } PackBufs;
-static _Thread_local PackBufs bufs;
-static _Thread_local int bufs_registered;
-static pthread_key_t bufs_key;
-static pthread_once_t bufs_once = PTHREAD_ONCE_INIT;
-
-static void bufs_free(void *p) {
-    PackBufs *b = p;
-    free(b->a);
-    free(b->b);
-    b->a = b->b = NULL;
-    b->cap_a = b->cap_b = 0;
-}
-static void bufs_key_init(void) { pthread_key_create(&bufs_key, bufs_free); }
-
-static float *grow(float **buf, size_t *cap, size_t n) {
-    if (n > *cap) {
-        if (!bufs_registered) {
-            pthread_once(&bufs_once, bufs_key_init);
-            pthread_setspecific(bufs_key, &bufs);
-            bufs_registered = 1;
-        }
-        free(*buf);
-        size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
-        *buf = aligned_alloc(64, bytes);
-        *cap = *buf ? n : 0;
-    }
-    return *buf;
-}
-
 // ---- the blocked GEMM on a sub-block of C ----------------------------------------------
 typedef struct {
     const Kernel *kern;
@@ -220,8 +186,8 @@ static void gemm_block(const Job *g, int m0, int m1, int n0, int n1) {
     const int MR = kn->mr, NR = kn->nr;
     const int KC = kn->kc, MC = kn->mc, NC = kn->nc;
     int kc_max = g->K < KC ? g->K : KC;
-    float *Ap = grow(&bufs.a, &bufs.cap_a, (size_t)MC * kc_max);
-    float *Bp = grow(&bufs.b, &bufs.cap_b, (size_t)NC * kc_max);
+    float *Ap = thread_buffer(THREAD_BUF_PACK_A, (size_t)MC * kc_max);
+    float *Bp = thread_buffer(THREAD_BUF_PACK_B, (size_t)NC * kc_max);
     if (!Ap || !Bp) { // out of memory: fall back to the reference on this block
         for (int i = m0; i < m1; i++) {
             const float *Ai = g->transA ? g->A + i : g->A + (size_t)i * g->lda;

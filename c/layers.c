@@ -29,7 +29,7 @@ typedef LAYER_REAL real;
 // that pass instead, on the same slices.
 // The batch is cut into min(B, CONV_CHUNKS) fixed slices of images, run in parallel on the
 // thread pool (16 slices feed up to 16 threads at batch 64). The col buffer is the
-// thread's own (conv_thread_scratch; the slice's part of work in the double build or when
+// thread's own (thread_buffer THREAD_BUF_CONV; the slice's part of work in the double build or when
 // out of memory); in the backward each slice has its own partial weight and bias
 // gradients in work, added into dweight/dbias in slice order afterwards.
 // The slices do not depend on the thread count, so neither do the results. A GEMM called
@@ -113,7 +113,7 @@ typedef struct {
 static real *slice_col(const ConvJob *j, int t) {
     real *own = j->work + (size_t)t * conv_slice_floats(j->C, j->H, j->W, j->OC);
 #ifdef LAYER_FLOAT
-    real *mine = conv_thread_scratch((size_t)j->C * 9 * j->H * j->W);
+    real *mine = thread_buffer(THREAD_BUF_CONV, (size_t)j->C * 9 * j->H * j->W);
     if (mine) return mine;
 #endif
     return own;

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #if defined(__EMSCRIPTEN_PTHREADS__)
 #include <emscripten.h>
@@ -148,6 +149,39 @@ static void zero_item(void *ctx, int t) {
     const ZeroJob *j = ctx;
     size_t lo = (size_t)t * ZERO_SLICE, len = j->bytes - lo < ZERO_SLICE ? j->bytes - lo : ZERO_SLICE;
     memset(j->p + lo, 0, len);
+}
+
+// ---- per-thread buffers ----------------------------------------------------------------
+// Kept for the thread's lifetime; a pthread key's destructor frees them when a pool worker
+// exits (threads_set shrinking the pool).
+typedef struct { float *p[THREAD_BUFS]; size_t cap[THREAD_BUFS]; } ThreadBufs;
+static _Thread_local ThreadBufs bufs;
+static _Thread_local int bufs_registered;
+static pthread_key_t bufs_key;
+static pthread_once_t bufs_once = PTHREAD_ONCE_INIT;
+
+static void bufs_free(void *p) {
+    ThreadBufs *b = p;
+    for (int i = 0; i < THREAD_BUFS; i++) {
+        free(b->p[i]);
+        b->p[i] = NULL;
+        b->cap[i] = 0;
+    }
+}
+static void bufs_key_init(void) { pthread_key_create(&bufs_key, bufs_free); }
+
+float *thread_buffer(int slot, size_t n) {
+    if (n > bufs.cap[slot]) {
+        if (!bufs_registered) {
+            pthread_once(&bufs_once, bufs_key_init);
+            pthread_setspecific(bufs_key, &bufs);
+            bufs_registered = 1;
+        }
+        free(bufs.p[slot]);
+        bufs.p[slot] = aligned_alloc(64, (n * sizeof(float) + 63) & ~(size_t)63);
+        bufs.cap[slot] = bufs.p[slot] ? n : 0;
+    }
+    return bufs.p[slot];
 }
 
 void parallel_zero(void *p, size_t bytes) {

@@ -17,6 +17,12 @@ int threads_max(void);
 // Calls fn(ctx, i) for i in [0, n), spread over the pool; returns when all are done.
 void parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx);
 
+// Per-thread buffers: a 64-byte aligned buffer of at least n floats that belongs to the
+// calling thread and its slot (THREAD_BUF_*), kept and reused (a larger n may move it, and
+// the old contents are lost); NULL when out of memory. Freed when a pool worker exits.
+enum { THREAD_BUF_CONV, THREAD_BUF_PACK_A, THREAD_BUF_PACK_B, THREAD_BUFS };
+float *thread_buffer(int slot, size_t n);
+
 // memset(p, 0, bytes) in fixed slices over the pool (large gradient buffers).
 void parallel_zero(void *p, size_t bytes);
 
