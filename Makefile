@@ -227,7 +227,7 @@ $(BUILD)/bench:
 
 # ---- pretrained weights (by hand, not in CI; scripts/train-weights.sh) -------------------
 weights:
-	EPOCHS=$(or $(EPOCHS),45) THREADS=$(THREADS) scripts/train-weights.sh
+	EPOCHS=$(EPOCHS) THREADS=$(THREADS) scripts/train-weights.sh
 
 # ---- web --------------------------------------------------------------------------------
 demo:

@@ -10,7 +10,7 @@
    predictions.bin and the labels of test_batch.bin) go to weights/logs/full-study/:
    runs.csv (one row per run), <model>-s<seed>-epochs.csv, <model>-s<seed>-correct.txt
    (10,000 characters, 1 = right); for CNN_SE also `excite se-stats` of the best weights
-   (cnn_se-s<seed>-se.csv: dead units per block).
+   (cnn_se-s<seed>-se.csv: dead units per block); recipe.txt, the study's recipe (STUDY/RECIPE).
 2. report, from the committed logs only: the card section "Does SE help? The full schedule"
    (weights/README.md, through card_splice.py) and web/data/full-study.json (what the page's
    Evaluate panel quotes): mean and standard deviation of test accuracy over the seeds, and per
@@ -82,6 +82,9 @@ def collect(study, bin_, data):
         if model == "cnn_se":
             subprocess.run([bin_, "se-stats", os.path.join(d, "best.safetensors"), "--data", data,
                             "--threads", "1", "--csv", stem + "-se.csv"], check=True, capture_output=True)
+    recipe = os.path.join(study, "RECIPE")
+    if os.path.exists(recipe):
+        shutil.copyfile(recipe, os.path.join(LOGS, "recipe.txt"))
     with open(runs_path, "w", newline="") as f:
         w = csv.DictWriter(f, RUN_COLUMNS, lineterminator="\n")
         w.writeheader()
@@ -130,9 +133,20 @@ def summarise():
     return dict(runs=by, seeds=seeds, paired=paired, stats=stats, dead=dead)
 
 
+def study_recipe():
+    """The name of the study's recipe (scripts/recipe.sh), as the logs record it."""
+    return open(os.path.join(LOGS, "recipe.txt")).read().strip()
+
+
+def recipe_epochs(name):
+    """The number of epochs of a recipe of scripts/recipe.sh."""
+    return subprocess.run(["bash", "-c", ". %s; recipe_epochs %s" % (RECIPE, name)], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
 def recipe_line():
-    """The options of the photo recipe (scripts/recipe.sh), with MODEL and SEED for the values."""
-    return subprocess.run(["bash", "-c", ". %s; recipe_args MODEL SEED photo" % RECIPE], check=True,
+    """The options of the study's recipe, with MODEL and SEED for the values."""
+    return subprocess.run(["bash", "-c", ". %s; recipe_args MODEL SEED %s" % (RECIPE, study_recipe())], check=True,
                           capture_output=True, text=True).stdout.strip()
 
 
@@ -150,12 +164,16 @@ def fmt_p(p):
 
 def card_text(S):
     L = ["## Does SE help? The full schedule\n"]
-    L.append("CNN and CNN_SE trained with the photo recipe of `scripts/recipe.sh`, %d seed%s each "
-             "(`scripts/full-study.sh`): `excite train %s` (CNN_SE adds `--se-positive-init`), that is the "
-             "shipped recipe plus scale jitter and mild blur. The same seed gives both models the same "
-             "batches, crops and augmentations. Each run's weights of the epoch with the lowest validation "
-             "loss are tested on the 10,000 test images. Logs: `logs/full-study/` (scripts/full_study.py).\n"
-             % (len(S["seeds"]), "" if len(S["seeds"]) == 1 else "s", recipe_line()))
+    r = study_recipe()
+    L.append("CNN and CNN_SE trained with the recipe \"%s\" of `scripts/recipe.sh`, %d seed%s each "
+             "(`scripts/full-study.sh`): `excite train %s` (CNN_SE adds `--se-positive-init`)%s. The "
+             "same seed gives both models the same batches, crops and augmentations. Each run's weights "
+             "of the epoch with the lowest validation loss are tested on the 10,000 test images. Logs: "
+             "`logs/full-study/` (scripts/full_study.py).\n"
+             % (r, len(S["seeds"]), "" if len(S["seeds"]) == 1 else "s",
+                recipe_line().replace(" --se-positive-init", ""),
+                "; the seed-1 runs are the shipped files" if r == "shipped" else
+                "; the shipped files' recipe, \"shipped\", uses milder augmentation for %s epochs" % recipe_epochs("shipped")))
     L.append("| model | " + " | ".join("seed %d" % s for s in S["seeds"]) + " | mean ± std |")
     L.append("|---|" + "---|" * (len(S["seeds"]) + 1))
     for m, kind in MODELS:
@@ -208,7 +226,8 @@ def verdict(S):
 
 def page_json(S):
     epochs = int(re.search(r"--epochs (\d+)", recipe_line()).group(1))
-    out = {"source": "weights/logs/full-study (scripts/full_study.py)", "recipe": recipe_line(), "epochs": epochs,
+    out = {"source": "weights/logs/full-study (scripts/full_study.py)", "recipe_name": study_recipe(),
+           "recipe": recipe_line(), "epochs": epochs,
            "complete": len(S["paired"]) >= 3, "models": {}, "paired": []}
     for m, kind in MODELS:
         st = S["stats"][m]

@@ -1,19 +1,18 @@
 #!/usr/bin/python3
-"""robustness_card.py - the model card's robustness section from a committed log.
+"""robustness_card.py - the model card's robustness section from committed logs.
 
     build/excite robustness weights/cnn.safetensors weights/cnn_se.safetensors \\
         --csv weights/logs/robustness-shipped.csv
-    /usr/bin/python3 scripts/robustness_card.py [--check] [LOG] [--photo LOG]
+    /usr/bin/python3 scripts/robustness_card.py [--check] [LOG] [--before LOG]
 
 Reads the CSV of `excite robustness` (file, model, corruption, severity, parameter, level,
 accuracy, loss) and writes the section "Robustness: corrupted test images" into
 weights/README.md (card_splice.py): accuracy per model, corruption and severity, the mean drop
 per corruption, and which augmentation the largest drops point to. No number is typed here.
-LOG defaults to weights/logs/robustness-shipped.csv (the shipped files, trained with crop and
-flip only); --photo LOG (default weights/logs/robustness-photo.csv, if present: the seed-1
-runs of the full-schedule study, whose "photo" recipe adds scale jitter and blur,
-scripts/recipe.sh) adds their columns; the augmentations are chosen by the drops of the
-shipped files.
+LOG defaults to weights/logs/robustness-shipped.csv (the shipped files); --before LOG (default
+weights/logs/robustness-plain.csv, if present: the files shipped before them, trained with the
+recipe "plain" of scripts/recipe.sh, crop and flip only) adds their columns, and the
+augmentations are chosen by their drops, the ones without the augmentations.
 """
 import csv
 import os
@@ -60,18 +59,16 @@ def main():
     args = sys.argv[1:]
     check = "--check" in args
     args = [a for a in args if a != "--check"]
-    photo = "weights/logs/robustness-photo.csv"
-    if "--photo" in args:
-        i = args.index("--photo")
-        photo = args[i + 1]
+    before = "weights/logs/robustness-plain.csv"
+    if "--before" in args:
+        i = args.index("--before")
+        before = args[i + 1]
         del args[i:i + 2]
-    shipped = args[0] if args else "weights/logs/robustness-shipped.csv"
-    # "prev" (the base the augmentations are chosen by) is the shipped files, "acc" the photo
-    # recipe's when there is its log, else the shipped files alone
-    if os.path.exists(photo):
-        log, before = photo, shipped
-    else:
-        log, before = shipped, None
+    log = args[0] if args else "weights/logs/robustness-shipped.csv"
+    # "prev" (the base the augmentations are chosen by) is the plain recipe's files, when there
+    # is their log; "acc" the shipped files'
+    if not os.path.exists(before):
+        before = None
     models, acc, level, kinds, sevs = read_log(log)
     prev = read_log(before) if before else None
     clean = {m: acc[(m, "clean", 0)] for m in models}
@@ -80,17 +77,17 @@ def main():
              "Dietterich, 2019), generated here from the test set (`excite robustness`, `c/corrupt.h`; "
              "deterministic, seed 1). ")
     if prev:
-        intro += ("*shipped*: the shipped files, trained with crop and flip (log `logs/%s`); *photo*: "
-                  "the seed-1 runs of the full-schedule study, whose recipe adds scale jitter and mild "
-                  "blur (`scripts/recipe.sh`; not shipped; log `logs/%s`).\n"
+        intro += ("*plain*: the files shipped before these, trained with crop and flip only (recipe "
+                  "\"plain\" of `scripts/recipe.sh`; git commit c31a44b; log `logs/%s`); *shipped*: the "
+                  "shipped files, whose recipe adds scale jitter and mild blur (log `logs/%s`).\n"
                   % (os.path.basename(before), os.path.basename(log)))
     else:
         intro += "Log: `logs/%s`.\n" % os.path.basename(log)
     L.append(intro)
     pacc = prev[1] if prev else None
-    cols = [(m, t) for m in models for t in (("shipped", "photo") if prev else ("",))]
+    cols = [(m, t) for m in models for t in (("plain", "shipped") if prev else ("",))]
     head = ["%s %s" % (m, t) if t else m for m, t in cols]
-    val = lambda m, t, k, sv: (pacc if t == "shipped" else acc)[(m, k, sv)]
+    val = lambda m, t, k, sv: (pacc if t == "plain" else acc)[(m, k, sv)]
     L.append("| corruption | severity | " + " | ".join(head) + " |" + ("" if prev else " %s − %s |" % (models[-1], models[0])))
     L.append("|---|---|" + "---|" * (len(cols) + (0 if prev else 1)))
     rows = [("clean", 0, "clean")] + [(k, sv, "%s (%s %s)" % ((k,) + level[(k, sv)])) for k in kinds for sv in sevs]
@@ -111,10 +108,10 @@ def main():
     drop = drops(base)
     ranked = sorted(kinds, key=lambda k: -drop[k])
     L.append("Mean drop from the clean accuracy (over the models and severities), largest first%s:\n"
-             % (" (by the shipped files)" if prev else ""))
+             % (" (by the plain recipe's files)" if prev else ""))
     if prev:
         now = drops(acc)
-        L.append("| corruption | mean drop, shipped (points) | photo | augmentation that shows it in training |")
+        L.append("| corruption | mean drop, plain (points) | shipped | augmentation that shows it in training |")
         L.append("|---|---|---|---|")
         for k in ranked:
             L.append("| %s | %.1f | %.1f | %s |" % (k, 100 * drop[k], 100 * now[k], AUGMENTATION.get(k, "")))
@@ -138,12 +135,12 @@ def main():
     if missing:
         L[-1] += "Not implemented yet: %s. " % ", ".join(missing)
     mb, cb = means(base), {m: base[(m, "clean", 0)] for m in models}
-    L[-1] += ("Mean accuracy over all corruptions and severities%s: " % (", shipped" if prev else "") +
+    L[-1] += ("Mean accuracy over all corruptions and severities%s: " % (", plain recipe" if prev else "") +
               ", ".join("%s %.2f %%" % (m, 100 * mb[m]) for m in models) +
               " (clean: " + ", ".join("%.2f %%" % (100 * cb[m]) for m in models) + ")")
     if prev:
         mn = means(acc)
-        L[-1] += ("; photo recipe: " + ", ".join("%s %.2f %%" % (m, 100 * mn[m]) for m in models) +
+        L[-1] += ("; shipped: " + ", ".join("%s %.2f %%" % (m, 100 * mn[m]) for m in models) +
                   " (clean: " + ", ".join("%.2f %%" % (100 * clean[m]) for m in models) + ")")
     L[-1] += ".\n"
     stale = card_splice.splice("robustness", "\n".join(L), check=check)

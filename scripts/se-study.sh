@@ -1,5 +1,5 @@
 #!/bin/sh
-# se-study.sh - the dead-unit study's training runs: CNN_SE with the shipped recipe (batch 64,
+# se-study.sh - the dead-unit study's training runs: CNN_SE with the plain recipe (batch 64,
 # lr 1e-3, augmentation, the last 5,000 training images held out for the scheduler) for 10
 # epochs, one weights snapshot per epoch, for one reduction ratio R and the given seeds.
 #   scripts/se-study.sh R SEED...     e.g. scripts/se-study.sh 16 1 2 3 4 5

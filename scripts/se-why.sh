@@ -1,6 +1,6 @@
 #!/bin/sh
 # se-why.sh - when do SE hidden units die, and does an initialisation or a warm-up keep them
-# alive? Short CNN_SE runs of the shipped recipe's first steps (excite se-trace: batch 64,
+# alive? Short CNN_SE runs of the plain recipe's first steps (excite se-trace: batch 64,
 # lr 1e-3, augmentation, 45,000 training images) that count each block's dead units on the
 # first 1,000 test images every 50 steps. Writes weights/logs/se-why/:
 #   init.csv                        dead units at initialisation (step 0), seeds 1..INIT_SEEDS

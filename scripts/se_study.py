@@ -286,7 +286,7 @@ def card_text(summary, why):
              "ReLU on every test image is *dead*: it never changes s, and it gets no gradient, so "
              "training does not bring it back by itself. When all the units of a block are dead, "
              "s = 0.5 for every channel of every picture: the block only halves its input.\n")
-    L.append("CNN_SE, the shipped recipe for %d epochs (45,000 training images, batch 64, Adam lr "
+    L.append("CNN_SE, the plain recipe (crop and flip) for %d epochs (45,000 training images, batch 64, Adam lr "
              "1e-3, augmentation), one run per seed and reduction ratio R (hidden units = C/R); "
              "counts over the 10,000 test images. Logs: `logs/se-study/r<R>.csv` (every seed, epoch "
              "and block), made by `scripts/se-study.sh` and `scripts/se_study.py`.\n" % SCHEDULE_EPOCHS)

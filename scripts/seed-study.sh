@@ -30,9 +30,9 @@ for m, s, acc, sec in rows[-6:]:
     res.setdefault(m, []).append((int(s), float(acc), float(sec)))
 out = {"epochs": epochs, "limit": limit, "runs": res}
 json.dump(out, open(work + "/seeds.json", "w"), indent=1)
-L = ["## Does SE help? Three seeds\n",
+L = ["## Does SE help? Three seeds, a short schedule\n",
      "Seeds 1, 2, 3 for each model on a short schedule (the full one takes over an hour per run "
-     "on this machine): %d epochs on the first %d training images, the recipe's other settings, "
+     "on this machine): %d epochs on the first %d training images, crop and flip (recipe \"plain\"), "
      "test accuracy on all 10,000 test images.\n" % (epochs, limit),
      "| model | seed 1 | seed 2 | seed 3 | mean ± std | seconds per run (mean) |", "|---|---|---|---|---|---|"]
 for m in ("cnn", "cnn_se"):

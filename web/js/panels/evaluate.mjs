@@ -40,7 +40,9 @@ const strings = {
     'eval.diff.clear': 'The difference is more than twice its standard error: on these images it is unlikely to be chance.',
     'eval.diff.unclear': 'The difference is within about two standard errors: on this many images it could be chance. Evaluate on more images, or train longer, before drawing a conclusion.',
     'eval.study': 'Does SE help? The full training',
-    'eval.study.line': 'Both models trained on CIFAR-10 for {epochs} epochs (crop, flip, scale jitter and mild blur), {n} seeds each, tested on all 10,000 test images: CNN {cnn}, CNN_SE {se} (mean ± standard deviation over the seeds).',
+    'eval.study.line': 'Both models trained on CIFAR-10 for {epochs} epochs ({how}), {n} seeds each, tested on all 10,000 test images: CNN {cnn}, CNN_SE {se} (mean ± standard deviation over the seeds).',
+    'eval.study.shipped': 'the recipe of the pretrained weights: crop, flip, scale jitter and mild blur; seed 1 gave the pretrained files',
+    'eval.study.other': 'crop, flip, scale jitter and blur, more of both than the pretrained weights had',
     'eval.study.seed': 'Seed {seed}: {b} images only CNN_SE gets right, {c} only CNN; McNemar p = {p}.',
     'eval.study.note': 'McNemar’s test looks only at the images the two models disagree on: p is how often a split this lopsided would happen if neither model were better (below 0.05: rarely). The numbers are the model card’s (weights/README.md).',
     'eval.study.partial': 'The study is not complete yet: {n} of 3 seeds.',
@@ -71,7 +73,9 @@ const strings = {
     'eval.diff.clear': '差异超过其标准误差的两倍：在这些图片上，它不太可能是偶然的。',
     'eval.diff.unclear': '差异在大约两个标准误差之内：在这么多图片上，它可能只是偶然。在下结论之前，请在更多图片上评估，或训练更久。',
     'eval.study': 'SE 有帮助吗？完整训练的结果',
-    'eval.study.line': '两个模型都在 CIFAR-10 上训练 {epochs} 轮（随机裁剪、翻转、缩放抖动和轻微模糊），每个模型 {n} 个随机种子，并在全部 10,000 张测试图片上测试：CNN {cnn}，CNN_SE {se}（各种子的平均值 ± 标准差）。',
+    'eval.study.line': '两个模型都在 CIFAR-10 上训练 {epochs} 轮（{how}），每个模型 {n} 个随机种子，并在全部 10,000 张测试图片上测试：CNN {cnn}，CNN_SE {se}（各种子的平均值 ± 标准差）。',
+    'eval.study.shipped': '预训练权重的训练方案：随机裁剪、翻转、缩放抖动和轻微模糊；种子 1 得到的就是预训练文件',
+    'eval.study.other': '随机裁剪、翻转、缩放抖动和模糊，两者都比预训练权重用得多',
     'eval.study.seed': '种子 {seed}：有 {b} 张图片只有 CNN_SE 判断正确，{c} 张只有 CNN 判断正确；McNemar p = {p}。',
     'eval.study.note': 'McNemar 检验只看两个模型意见不同的图片：p 表示如果两个模型一样好，出现这样一边倒的分布的频率（低于 0.05：很少）。这些数字来自模型卡（weights/README.md）。',
     'eval.study.partial': '研究尚未完成：3 个种子中已有 {n} 个。',
@@ -196,7 +200,7 @@ function mount(root, services) {
     const { CNN: a, CNN_SE: b } = study.models;
     const ms = (m) => `${(m.mean * 100).toFixed(2)}${m.sd === null ? '' : ` ± ${(m.sd * 100).toFixed(2)}`}%`;
     studyCard.replaceChildren(el('h3', { text: t('eval.study') }),
-      el('p', { text: t('eval.study.line', { epochs: study.epochs, n: Math.min(a.runs, b.runs), cnn: ms(a), se: ms(b) }) }),
+      el('p', { text: t('eval.study.line', { epochs: study.epochs, how: t(study.recipe_name === 'shipped' ? 'eval.study.shipped' : 'eval.study.other'), n: Math.min(a.runs, b.runs), cnn: ms(a), se: ms(b) }) }),
       el('ul', {}, ...study.paired.map((p) => el('li', { text: t('eval.study.seed', { seed: p.seed, b: p.b, c: p.c, p: p.p_text }) }))),
       ...(study.complete ? [] : [el('p', { class: 'caption', text: t('eval.study.partial', { n: study.paired.length }) })]),
       el('p', { class: 'caption', text: t('eval.study.note') }));
