@@ -44,7 +44,7 @@ help:
 	@echo "make bench     speed table: native, WebAssembly, PyTorch, TensorFlow.js"
 	@echo "make data      download and check CIFAR-10 into data/cifar10/"
 	@echo "make demo-data rebuild the committed demo subset web/data/cifar10-demo/ from CIFAR10_DIR"
-	@echo "make weights   train the shipped weights (about an hour per model)"
+	@echo "make weights   train the shipped weights (60 epochs per model; times in weights/README.md)"
 	@echo "make fuzz      run the fuzz targets (FUZZ_SECONDS each, default 600; fuzz-ci: 60)"
 
 # ---- native -----------------------------------------------------------------------------
