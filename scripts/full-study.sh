@@ -18,7 +18,7 @@ BIN=${BIN:-build/excite}
 case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
 STUDY=${STUDY:-build/full-study}
 RECIPE=${RECIPE:-shipped}
-recipe_epochs "$RECIPE" > /dev/null
+RECIPE_EPOCHS=$(recipe_epochs "$RECIPE")
 mkdir -p "$STUDY"
 if [ -f "$STUDY/RECIPE" ] && [ "$(cat "$STUDY/RECIPE")" != "$RECIPE" ]; then
     echo "full-study: $STUDY holds runs of recipe $(cat "$STUDY/RECIPE"), not $RECIPE (set STUDY)" >&2
@@ -31,7 +31,7 @@ for S in "$@"; do
     d=$STUDY/$M-s$S; mkdir -p "$d"
     if [ ! -f "$d/DONE" ]; then
         if [ -f "$d/ck.bin" ]; then
-            "$BIN" train --resume "$d/ck.bin" --epochs "${EPOCHS:-$(recipe_epochs "$RECIPE")}" --data "$DATA" \
+            "$BIN" train --resume "$d/ck.bin" --epochs "${EPOCHS:-$RECIPE_EPOCHS}" --data "$DATA" \
                 --threads 1 --quiet --csv "$d/log" --save-best "$d/best.safetensors" \
                 --save "$d/final.safetensors" >> "$d/out.txt" 2>&1
         else

@@ -130,24 +130,22 @@ def summarise():
         if os.path.exists(p):
             dead.append(dict(seed=s, blocks=[dict(block=r["block"], hidden=int(r["hidden"]), dead=int(r["dead"]),
                                                   spread=float(r["spread"])) for r in read_csv(p)]))
-    return dict(runs=by, seeds=seeds, paired=paired, stats=stats, dead=dead)
+    return dict(runs=by, seeds=seeds, paired=paired, stats=stats, dead=dead, recipe=study_recipe())
+
+
+def recipe_sh(call):
+    """What a function of scripts/recipe.sh prints, e.g. recipe_sh("recipe_epochs shipped")."""
+    return subprocess.run(["bash", "-c", ". %s; %s" % (RECIPE, call)], check=True,
+                          capture_output=True, text=True).stdout.strip()
 
 
 def study_recipe():
-    """The name of the study's recipe (scripts/recipe.sh), as the logs record it."""
-    return open(os.path.join(LOGS, "recipe.txt")).read().strip()
-
-
-def recipe_epochs(name):
-    """The number of epochs of a recipe of scripts/recipe.sh."""
-    return subprocess.run(["bash", "-c", ". %s; recipe_epochs %s" % (RECIPE, name)], check=True,
-                          capture_output=True, text=True).stdout.strip()
-
-
-def recipe_line():
-    """The options of the study's recipe, with MODEL and SEED for the values."""
-    return subprocess.run(["bash", "-c", ". %s; recipe_args MODEL SEED %s" % (RECIPE, study_recipe())], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    """The study's recipe as the logs record it: name, options (MODEL and SEED for the values),
+    epochs, and the shipped recipe's epochs."""
+    name = open(os.path.join(LOGS, "recipe.txt")).read().strip()
+    return dict(name=name, line=recipe_sh("recipe_args MODEL SEED " + name),
+                epochs=int(recipe_sh("recipe_epochs " + name)),
+                shipped_epochs=int(recipe_sh("recipe_epochs shipped")))
 
 
 def pct(x, d=2):
@@ -164,16 +162,16 @@ def fmt_p(p):
 
 def card_text(S):
     L = ["## Does SE help? The full schedule\n"]
-    r = study_recipe()
+    r = S["recipe"]
     L.append("CNN and CNN_SE trained with the recipe \"%s\" of `scripts/recipe.sh`, %d seed%s each "
              "(`scripts/full-study.sh`): `excite train %s` (CNN_SE adds `--se-positive-init`)%s. The "
              "same seed gives both models the same batches, crops and augmentations. Each run's weights "
              "of the epoch with the lowest validation loss are tested on the 10,000 test images. Logs: "
              "`logs/full-study/` (scripts/full_study.py).\n"
-             % (r, len(S["seeds"]), "" if len(S["seeds"]) == 1 else "s",
-                recipe_line().replace(" --se-positive-init", ""),
-                "; the seed-1 runs are the shipped files" if r == "shipped" else
-                "; the shipped files' recipe, \"shipped\", uses milder augmentation for %s epochs" % recipe_epochs("shipped")))
+             % (r["name"], len(S["seeds"]), "" if len(S["seeds"]) == 1 else "s",
+                r["line"].replace(" --se-positive-init", ""),
+                "; the seed-1 runs are the shipped files" if r["name"] == "shipped" else
+                "; the shipped files' recipe, \"shipped\", uses milder augmentation for %d epochs" % r["shipped_epochs"]))
     L.append("| model | " + " | ".join("seed %d" % s for s in S["seeds"]) + " | mean ± std |")
     L.append("|---|" + "---|" * (len(S["seeds"]) + 1))
     for m, kind in MODELS:
@@ -225,9 +223,9 @@ def verdict(S):
 
 
 def page_json(S):
-    epochs = int(re.search(r"--epochs (\d+)", recipe_line()).group(1))
-    out = {"source": "weights/logs/full-study (scripts/full_study.py)", "recipe_name": study_recipe(),
-           "recipe": recipe_line(), "epochs": epochs,
+    r = S["recipe"]
+    out = {"source": "weights/logs/full-study (scripts/full_study.py)", "recipe_name": r["name"],
+           "recipe": r["line"], "epochs": r["epochs"],
            "complete": len(S["paired"]) >= 3, "models": {}, "paired": []}
     for m, kind in MODELS:
         st = S["stats"][m]
