@@ -117,7 +117,7 @@ static int bench(const char *sys, ModelKind kind, int nt, int runs, const float 
 // ---- per-layer profile -----------------------------------------------------------------
 // Each slot keeps its fastest step, in CPU time of this process (one thread), so that other
 // processes on a shared machine disturb the figures as little as possible.
-typedef struct { const char *name; double cur, best; } Slot;
+typedef struct { const char *name; double cur, best, sum; int n; } Slot;
 static Slot slots[64];
 static int nslots;
 static void add(const char *name, double t) {
@@ -125,11 +125,15 @@ static void add(const char *name, double t) {
         if (!strcmp(slots[i].name, name)) { slots[i].cur += t; return; }
     slots[nslots].name = name;
     slots[nslots].best = 1e30;
+    slots[nslots].sum = 0;
+    slots[nslots].n = 0;
     slots[nslots++].cur = t;
 }
 static void end_step(void) {
     for (int i = 0; i < nslots; i++) {
         if (slots[i].cur < slots[i].best) slots[i].best = slots[i].cur;
+        slots[i].sum += slots[i].cur;
+        slots[i].n++;
         slots[i].cur = 0;
     }
 }
@@ -347,15 +351,16 @@ static void profile_infer(int se, int B, int steps) {
         if (s == 0) nslots = 0; // step 0 is warm-up
         else end_step();
     }
-    double total = 0;
-    for (int i = 0; i < nslots; i++) total += slots[i].best;
-    printf("eval forward profile, %s, batch %d, kernel %s (fastest of %d passes per layer;\n"
-           "  blockN = conv + bias + batch-norm + ReLU%s)\n", se ? "CNN_SE" : "CNN", B,
+    double total = 0, mean = 0;
+    for (int i = 0; i < nslots; i++) total += slots[i].best, mean += slots[i].sum / slots[i].n;
+    printf("eval forward profile, %s, batch %d, kernel %s (fastest and mean of %d passes per\n"
+           "  layer; blockN = conv + bias + batch-norm + ReLU%s)\n", se ? "CNN_SE" : "CNN", B,
            gemm_kernel_name(), steps, se ? "" : " + max-pool");
     for (int i = 0; i < nslots; i++)
-        printf("  %-14s %8.3f ms  %5.1f%%\n", slots[i].name, slots[i].best * 1e3,
-               100 * slots[i].best / total);
-    printf("  %-14s %8.3f ms  -> %.0f img/s\n", "total", total * 1e3, B / total);
+        printf("  %-14s %8.3f ms  %5.1f%%   mean %8.3f ms\n", slots[i].name, slots[i].best * 1e3,
+               100 * slots[i].best / total, slots[i].sum / slots[i].n * 1e3);
+    printf("  %-14s %8.3f ms  -> %.0f img/s   mean %8.3f ms -> %.0f img/s\n", "total",
+           total * 1e3, B / total, mean * 1e3, B / mean);
 }
 
 int main(int argc, char **argv) {

@@ -53,19 +53,22 @@ typedef struct {
     GemmPackT pack_t; // NULL: the packers' scalar transposing loops
     int pack_t_rows;  // pack_t handles row counts that are multiples of this
     GemmDot dot;      // NULL: gemm_dot_scalar
+    GemmDot4 dot4;    // NULL: one dot product at a time
 } Kernel;
 
 enum { MAX_TILE = 8 * 32 };
 
 static const Kernel kernels[] = {
 #if defined(__wasm_simd128__)
-    {"wasm-simd128", 4, 8, 256, 64, 1024, gemm_micro_wasm_4x8, gemm_pack_t_wasm, 4, gemm_dot_wasm},
+    {"wasm-simd128", 4, 8, 256, 64, 1024, gemm_micro_wasm_4x8, gemm_pack_t_wasm, 4, gemm_dot_wasm,
+     NULL},
 #endif
 #if defined(__x86_64__) && !defined(__wasm__)
-    {"avx512", 8, 32, 256, 128, 2048, gemm_micro_avx512_8x32, gemm_pack_t_avx2, 8, NULL},
-    {"avx2", 6, 16, 256, 120, 1024, gemm_micro_avx2_6x16, gemm_pack_t_avx2, 8, NULL},
+    {"avx512", 8, 32, 256, 128, 2048, gemm_micro_avx512_8x32, gemm_pack_t_avx2, 8, NULL,
+     gemm_dot4_sse},
+    {"avx2", 6, 16, 256, 120, 1024, gemm_micro_avx2_6x16, gemm_pack_t_avx2, 8, NULL, gemm_dot4_sse},
 #endif
-    {"scalar", 4, 8, 256, 64, 1024, gemm_micro_scalar_4x8, NULL, 1, NULL},
+    {"scalar", 4, 8, 256, 64, 1024, gemm_micro_scalar_4x8, NULL, 1, NULL, NULL},
 };
 enum { NUM_KERNELS = sizeof kernels / sizeof kernels[0] };
 
@@ -293,7 +296,9 @@ void gemm_prepacked(int M, int N, int K, const float *Ap, const float *Bp, float
 // For M <= GEMV_MAX_M with op(A) = A and op(B) = B^T (a linear layer on one image), every
 // element is a contiguous dot product; packing B would copy all of it for one use. Each
 // dot product runs eight interleaved partial sums added in a fixed order (the SIMD128
-// version keeps them in two f32x4 registers, so it gives the same bits).
+// version keeps them in two f32x4 registers, so it gives the same bits). The x86 kernels
+// take four dot products at once (gemm_dot4_sse, the same bits): natively fc1 on one image
+// 0.080 -> 0.060 ms; in V8 the four streams were slower than one (0.112 vs 0.093 ms).
 enum { GEMV_MAX_M = 2 };
 
 float gemm_dot_scalar(const float *a, const float *b, int K) {
@@ -306,12 +311,45 @@ float gemm_dot_scalar(const float *a, const float *b, int K) {
     return r;
 }
 
+#if defined(__x86_64__) && !defined(__wasm__)
+// GemmDot4 for the x86 kernels: gemm_dot_scalar's eight partial sums as lanes 0-3 and 4-7
+// of two 4-wide vectors (GCC vector extensions: SSE), added in its order: the same bits.
+typedef float f4 __attribute__((vector_size(16)));
+static inline f4 ld4(const float *p) { f4 v; memcpy(&v, p, sizeof v); return v; }
+static float sum_lanes(f4 s0, f4 s1) {
+    return ((s0[0] + s0[1]) + (s0[2] + s0[3])) + ((s1[0] + s1[1]) + (s1[2] + s1[3]));
+}
+void gemm_dot4_sse(float r[4], const float *a, const float *b, long ldb, int K) {
+    const float *b0 = b, *b1 = b + ldb, *b2 = b + 2 * ldb, *b3 = b + 3 * ldb;
+    f4 z = {0, 0, 0, 0}, s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+    int k = 0;
+    for (; k + 8 <= K; k += 8) {
+        f4 x0 = ld4(a + k), x1 = ld4(a + k + 4);
+        s00 += x0 * ld4(b0 + k); s01 += x1 * ld4(b0 + k + 4);
+        s10 += x0 * ld4(b1 + k); s11 += x1 * ld4(b1 + k + 4);
+        s20 += x0 * ld4(b2 + k); s21 += x1 * ld4(b2 + k + 4);
+        s30 += x0 * ld4(b3 + k); s31 += x1 * ld4(b3 + k + 4);
+    }
+    r[0] = sum_lanes(s00, s01); r[1] = sum_lanes(s10, s11);
+    r[2] = sum_lanes(s20, s21); r[3] = sum_lanes(s30, s31);
+    for (; k < K; k++) {
+        r[0] += a[k] * b0[k]; r[1] += a[k] * b1[k]; r[2] += a[k] * b2[k]; r[3] += a[k] * b3[k];
+    }
+}
+#endif
+
 static void gemv_cols(const Job *g, int n0, int n1) {
     GemmDot dot = g->kern->dot ? g->kern->dot : gemm_dot_scalar;
+    GemmDot4 dot4 = g->kern->dot4;
     for (int i = 0; i < g->M; i++) {
         const float *a = g->A + (size_t)i * g->lda;
         float *c = g->C + (size_t)i * g->ldc;
-        for (int j = n0; j < n1; j++) {
+        int j = n0;
+        for (float r[4]; dot4 && j + 4 <= n1; j += 4) { // four outputs at a time
+            dot4(r, a, g->B + (size_t)j * g->ldb, g->ldb, g->K);
+            for (int q = 0; q < 4; q++) c[j + q] = g->accumulate ? c[j + q] + r[q] : r[q];
+        }
+        for (; j < n1; j++) {
             float r = dot(a, g->B + (size_t)j * g->ldb, g->K);
             c[j] = g->accumulate ? c[j] + r : r;
         }

@@ -13,6 +13,7 @@
 //    gradient is not faster (AVX-512, block 3: 5.9 vs 4.7 ms), so it stays on im2col.
 #include "wino.h"
 #include "gemm.h"
+#include "threads.h"
 #include <string.h>
 
 int wino_pays(int pass) {
@@ -20,31 +21,65 @@ int wino_pays(int pass) {
     return pass != WINO_DWEIGHT || !strcmp(k, "wasm-simd128") || !strcmp(k, "scalar");
 }
 
+// The filter transform of panels p0 .. p1 (mr rows each) of every plane; each U element
+// depends on one filter only, so how the panels are split does not change the result.
+typedef struct {
+    float *U;
+    const float *weight;
+    int C, OC, mr, flip, rows, cols, panels, parts;
+    size_t plane;
+} FilterJob;
+
+// U[xi] of four filters at once (lanes), the same float operations as one at a time.
+static inline void filter4(v4 r[16], const v4 g[9]) {
+    v4 u[4][3], h = splat(0.5f);
+    for (int k = 0; k < 3; k++) {
+        u[0][k] = g[k];
+        u[1][k] = ((g[k] + g[3 + k]) + g[6 + k]) * h;
+        u[2][k] = ((g[k] - g[3 + k]) + g[6 + k]) * h;
+        u[3][k] = g[6 + k];
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i * 4 + 0] = u[i][0];
+        r[i * 4 + 1] = ((u[i][0] + u[i][1]) + u[i][2]) * h;
+        r[i * 4 + 2] = ((u[i][0] - u[i][1]) + u[i][2]) * h;
+        r[i * 4 + 3] = u[i][2];
+    }
+}
+
+static void filters_part(void *ctx, int t) {
+    const FilterJob *j = ctx;
+    int p0 = j->panels * t / j->parts, p1 = j->panels * (t + 1) / j->parts, C = j->C;
+    int mr = j->mr, cols = j->cols, r1 = p1 * mr < j->rows ? p1 * mr : j->rows;
+    for (int xi = 0; xi < 16; xi++) // the panels' rows past `rows` stay zero
+        memset(j->U + xi * j->plane + (size_t)p0 * mr * cols, 0,
+               (size_t)(p1 - p0) * mr * cols * sizeof(float));
+    // up to four neighbouring rows of one panel per step; lane l is row + l
+    for (int row = p0 * mr, n; row < r1; row += n) {
+        n = r1 - row < 4 ? r1 - row : 4;
+        n = mr - row % mr < n ? mr - row % mr : n;
+        for (int col = 0; col < cols; col++) {
+            v4 g[9], r[16];
+            for (int l = 0; l < 4; l++) {
+                int rl = row + (l < n ? l : 0);
+                int o = j->flip ? col : rl, c = j->flip ? rl : col;
+                const float *w = j->weight + ((size_t)o * C + c) * 9;
+                for (int k = 0; k < 9; k++) g[k][l] = j->flip ? w[8 - k] : w[k];
+            }
+            filter4(r, g);
+            size_t at = ((size_t)(row / mr) * mr * cols) + (size_t)col * mr + row % mr;
+            for (int xi = 0; xi < 16; xi++)
+                for (int l = 0; l < n; l++) j->U[xi * j->plane + at + l] = r[xi][l];
+        }
+    }
+}
+
 void wino_filters(float *U, const float *weight, int C, int OC, int mr, int flip) {
     int rows = flip ? C : OC, cols = flip ? OC : C; // of each U_xi
-    size_t plane = up((size_t)rows, (size_t)mr) * cols;
-    memset(U, 0, 16 * plane * sizeof(float));
-    for (int o = 0; o < OC; o++)
-        for (int c = 0; c < C; c++) {
-            const float *w = weight + ((size_t)o * C + c) * 9;
-            float g[9], u[4][3], r[16];
-            for (int k = 0; k < 9; k++) g[k] = flip ? w[8 - k] : w[k];
-            int row = flip ? c : o, col = flip ? o : c;
-            for (int k = 0; k < 3; k++) {
-                u[0][k] = g[k];
-                u[1][k] = ((g[k] + g[3 + k]) + g[6 + k]) * 0.5f;
-                u[2][k] = ((g[k] - g[3 + k]) + g[6 + k]) * 0.5f;
-                u[3][k] = g[6 + k];
-            }
-            for (int i = 0; i < 4; i++) {
-                r[i * 4 + 0] = u[i][0];
-                r[i * 4 + 1] = ((u[i][0] + u[i][1]) + u[i][2]) * 0.5f;
-                r[i * 4 + 2] = ((u[i][0] - u[i][1]) + u[i][2]) * 0.5f;
-                r[i * 4 + 3] = u[i][2];
-            }
-            size_t at = ((size_t)(row / mr) * mr * cols) + (size_t)col * mr + row % mr;
-            for (int xi = 0; xi < 16; xi++) U[xi * plane + at] = r[xi];
-        }
+    int panels = (rows + mr - 1) / mr;
+    FilterJob j = {U, weight, C, OC, mr, flip, rows, cols, panels, panels < 8 ? panels : 8,
+                   (size_t)panels * mr * cols};
+    parallel_for(j.parts, filters_part, &j);
 }
 
 void wino_inputs(float *V, size_t vplane, const float *inp, int b0, int nb, int C, int H,

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gemm.h"
+#include "gemm_kernels.h" // gemm_dot_scalar
 #include "model.h"
 #include "threads.h"
 
@@ -97,6 +98,34 @@ static void run_case(const char *kname, int nthreads, int ta, int tb, int M, int
         }
     }
     free(A); free(B); free(C); free(R); free(C2);
+}
+
+// A linear layer on one or two images (M <= 2, B transposed) takes the dot-product route:
+// every kernel, one or two threads, must give the same bits as gemm_dot_scalar (the sums
+// of the scalar reference route, which WebAssembly and native results are compared on).
+static void run_gemv_bits(const char *kname, int M, int N, int K, int nthreads) {
+    int lda = K + PAD, ldb = K + PAD, ldc = N + CPAD;
+    float *A = malloc(sizeof(float) * ((size_t)M * lda + 1));
+    float *B = malloc(sizeof(float) * ((size_t)N * ldb + 1));
+    float *C = malloc(sizeof(float) * ((size_t)M * ldc + 1));
+    if (!A || !B || !C) { fprintf(stderr, "out of memory\n"); exit(2); }
+    for (size_t i = 0; i < (size_t)M * lda; i++) A[i] = frand();
+    for (size_t i = 0; i < (size_t)N * ldb; i++) B[i] = frand();
+    threads_set(nthreads);
+    gemm(0, 1, M, N, K, A, lda, B, ldb, C, ldc, 0);
+    int bad = 0;
+    for (int i = 0; i < M && !bad; i++)
+        for (int j = 0; j < N && !bad; j++) {
+            float want = gemm_dot_scalar(A + (size_t)i * lda, B + (size_t)j * ldb, K);
+            if (memcmp(&want, C + (size_t)i * ldc + j, sizeof want)) {
+                fprintf(stderr, "FAIL %s t=%d dot route M=%d N=%d K=%d: C[%d][%d] = %.9g, "
+                        "gemm_dot_scalar %.9g (not the same bits)\n", kname, nthreads, M, N, K,
+                        i, j, C[(size_t)i * ldc + j], want);
+                bad = 1;
+            }
+        }
+    failures += bad;
+    free(A); free(B); free(C);
 }
 
 // gemm_pack_a + gemm_prepacked (operands packed by the caller, gemm.h) against gemm_ref,
@@ -238,6 +267,13 @@ int main(int argc, char **argv) {
             run_prepacked(kname, pp[s][0], pp[s][1], pp[s][2]);
             cases++;
         }
+        static const int gv[][2] = {{1, 1}, {3, 7}, {4, 8}, {5, 9}, {13, 17}, {512, 2048}, {10, 512}};
+        for (size_t s = 0; s < sizeof gv / sizeof *gv; s++)
+            for (int M = 1; M <= 2; M++) {
+                run_gemv_bits(kname, M, gv[s][0], gv[s][1], 1);
+                run_gemv_bits(kname, M, gv[s][0], gv[s][1], 2);
+                cases += 2;
+            }
         printf("%-13s %s\n", kname, failures == before ? "ok" : "FAILED");
     }
     gemm_select(NULL);
