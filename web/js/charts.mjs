@@ -4,6 +4,7 @@
 
 export const COLORS = { CNN: '#0072B2', CNN_SE: '#D55E00' };   // Okabe-Ito blue / vermillion
 export const MODEL_KINDS = ['CNN', 'CNN_SE'];
+const MIN_REDRAW_MS = 250;   // a live chart redraws at most four times a second
 
 function Chart() {
   if (!globalThis.Chart) throw new Error('Chart.js did not load (web/vendor/chart.umd.js)');
@@ -68,7 +69,7 @@ export function lineChart(canvas, { datasets, xTitle = '', yTitle = '', yMin, yM
 // The full series of every dataset lives here (series[key]); Chart.js gets a copy per redraw,
 // which its decimation plugin may thin out: the chart never holds the only copy of a point.
 function wrap(chart, canvas) {
-  let pending = false;
+  let pending = false, lastDraw = -Infinity;
   const series = Object.fromEntries(chart.data.datasets.map((d) => [d.key, []]));
   const counts = () => chart.data.datasets.map((d) => `${d.key}:${series[d.key].length}`).join(',');
   const api = {
@@ -93,11 +94,16 @@ function wrap(chart, canvas) {
       canvas.dataset.points = counts();   // the point counts are current at once (tests read them); drawing waits for a frame
       if (pending) return;
       pending = true;
-      requestAnimationFrame(() => {
+      // at most one redraw per MIN_REDRAW_MS: a redraw costs the main thread several ms, and
+      // during a run on every core that time is taken from training
+      const draw = () => requestAnimationFrame(() => {
         pending = false;
+        lastDraw = performance.now();
         for (const d of chart.data.datasets) d.data = series[d.key].slice();
         chart.update('none');
       });
+      const wait = lastDraw + MIN_REDRAW_MS - performance.now();
+      if (wait > 0) setTimeout(draw, wait); else draw();
     },
     destroy() { chart.destroy(); },
   };
