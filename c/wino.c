@@ -26,7 +26,7 @@ int wino_pays(int pass) {
 typedef struct {
     float *U;
     const float *weight;
-    int C, OC, mr, flip, rows, cols, panels, parts;
+    int C, mr, flip, rows, cols, panels, parts;
     size_t plane;
 } FilterJob;
 
@@ -77,7 +77,7 @@ static void filters_part(void *ctx, int t) {
 void wino_filters(float *U, const float *weight, int C, int OC, int mr, int flip) {
     int rows = flip ? C : OC, cols = flip ? OC : C; // of each U_xi
     int panels = (rows + mr - 1) / mr;
-    FilterJob j = {U, weight, C, OC, mr, flip, rows, cols, panels, panels < 8 ? panels : 8,
+    FilterJob j = {U, weight, C, mr, flip, rows, cols, panels, panels < 8 ? panels : 8,
                    (size_t)panels * mr * cols};
     parallel_for(j.parts, filters_part, &j);
 }
