@@ -53,7 +53,8 @@ typedef struct {
     GemmPackT pack_t; // NULL: the packers' scalar transposing loops
     int pack_t_rows;  // pack_t handles row counts that are multiples of this
     GemmDot dot;      // NULL: gemm_dot_scalar
-    GemmDot4 dot4;    // NULL: one dot product at a time
+    GemmDotRows dotn; // NULL: one dot product at a time
+    int dot_n;        // dotn's dot products per call
 } Kernel;
 
 enum { MAX_TILE = 8 * 32 };
@@ -61,14 +62,15 @@ enum { MAX_TILE = 8 * 32 };
 static const Kernel kernels[] = {
 #if defined(__wasm_simd128__)
     {"wasm-simd128", 4, 8, 256, 64, 1024, gemm_micro_wasm_4x8, gemm_pack_t_wasm, 4, gemm_dot_wasm,
-     NULL},
+     gemm_dot3_wasm, 3},
 #endif
 #if defined(__x86_64__) && !defined(__wasm__)
     {"avx512", 8, 32, 256, 128, 2048, gemm_micro_avx512_8x32, gemm_pack_t_avx2, 8, NULL,
-     gemm_dot4_sse},
-    {"avx2", 6, 16, 256, 120, 1024, gemm_micro_avx2_6x16, gemm_pack_t_avx2, 8, NULL, gemm_dot4_sse},
+     gemm_dot4_sse, 4},
+    {"avx2", 6, 16, 256, 120, 1024, gemm_micro_avx2_6x16, gemm_pack_t_avx2, 8, NULL, gemm_dot4_sse,
+     4},
 #endif
-    {"scalar", 4, 8, 256, 64, 1024, gemm_micro_scalar_4x8, NULL, 1, NULL, NULL},
+    {"scalar", 4, 8, 256, 64, 1024, gemm_micro_scalar_4x8, NULL, 1, NULL, NULL, 1},
 };
 enum { NUM_KERNELS = sizeof kernels / sizeof kernels[0] };
 
@@ -296,9 +298,11 @@ void gemm_prepacked(int M, int N, int K, const float *Ap, const float *Bp, float
 // For M <= GEMV_MAX_M with op(A) = A and op(B) = B^T (a linear layer on one image), every
 // element is a contiguous dot product; packing B would copy all of it for one use. Each
 // dot product runs eight interleaved partial sums added in a fixed order (the SIMD128
-// version keeps them in two f32x4 registers, so it gives the same bits). The x86 kernels
-// take four dot products at once (gemm_dot4_sse, the same bits): natively fc1 on one image
-// 0.080 -> 0.060 ms; in V8 the four streams were slower than one (0.112 vs 0.093 ms).
+// version keeps them in two f32x4 registers, so it gives the same bits). The fast kernels
+// take several dot products at once, each with the same bits: x86 four (gemm_dot4_sse;
+// natively fc1 on one image 0.080 -> 0.060 ms), SIMD128 three (gemm_dot3_wasm; V8 has 16
+// vector registers on x64: four rows spill, 0.127 ms against one row's 0.094, three rows
+// 0.078 ms, fc1's 512 x 2048 product, fastest of 200).
 enum { GEMV_MAX_M = 2 };
 
 float gemm_dot_scalar(const float *a, const float *b, int K) {
@@ -340,14 +344,15 @@ void gemm_dot4_sse(float r[4], const float *a, const float *b, long ldb, int K) 
 
 static void gemv_cols(const Job *g, int n0, int n1) {
     GemmDot dot = g->kern->dot ? g->kern->dot : gemm_dot_scalar;
-    GemmDot4 dot4 = g->kern->dot4;
+    GemmDotRows dotn = g->kern->dotn;
+    int nd = g->kern->dot_n;
     for (int i = 0; i < g->M; i++) {
         const float *a = g->A + (size_t)i * g->lda;
         float *c = g->C + (size_t)i * g->ldc;
         int j = n0;
-        for (float r[4]; dot4 && j + 4 <= n1; j += 4) { // four outputs at a time
-            dot4(r, a, g->B + (size_t)j * g->ldb, g->ldb, g->K);
-            for (int q = 0; q < 4; q++) c[j + q] = g->accumulate ? c[j + q] + r[q] : r[q];
+        for (float r[4]; dotn && j + nd <= n1; j += nd) { // nd outputs at a time
+            dotn(r, a, g->B + (size_t)j * g->ldb, g->ldb, g->K);
+            for (int q = 0; q < nd; q++) c[j + q] = g->accumulate ? c[j + q] + r[q] : r[q];
         }
         for (; j < n1; j++) {
             float r = dot(a, g->B + (size_t)j * g->ldb, g->K);

@@ -27,14 +27,16 @@ void gemm_pack_t_avx2(float *dst, int ldd, const float *src, long lds, int rows,
 // returned as ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7)) plus the tail in order.
 typedef float (*GemmDot)(const float *a, const float *b, int K);
 float gemm_dot_scalar(const float *a, const float *b, int K);
-// Four at once, r[q] = a . b[q * ldb ..], each with the same sums (the same bits) as GemmDot:
-// eight independent chains of additions (one dot product waits on its additions' latency).
-typedef void (*GemmDot4)(float r[4], const float *a, const float *b, long ldb, int K);
+// Several at once (the kernel table's dot_n, at most 4), r[q] = a . b[q * ldb ..], each with
+// the same sums (the same bits) as GemmDot: more independent chains of additions (one dot
+// product waits on its additions' latency).
+typedef void (*GemmDotRows)(float r[4], const float *a, const float *b, long ldb, int K);
 #if defined(__x86_64__) && !defined(__wasm__)
 void gemm_dot4_sse(float r[4], const float *a, const float *b, long ldb, int K);
 #endif
 #if defined(__wasm_simd128__)
 float gemm_dot_wasm(const float *a, const float *b, int K);
+void gemm_dot3_wasm(float r[4], const float *a, const float *b, long ldb, int K);
 void gemm_pack_t_wasm(float *dst, int ldd, const float *src, long lds, int rows, int kc);
 #endif
 #if defined(__wasm_simd128__)
