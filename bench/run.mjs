@@ -2,13 +2,16 @@
 // threads at 1 and 2 threads, and plain in Node), the baseline build of commit BENCH_BASE
 // (native and WebAssembly SIMD, built by the Makefile in build/bench-base/, run next to the
 // current build), and the peers (PyTorch with OpenBLAS and with the reference BLAS Debian
-// installs; TensorFlow.js's WebAssembly backend) one after the other; then the serial
+// installs; TensorFlow.js's WebAssembly backend) one after the other, in ROUNDS rounds of
+// the whole list (so that a machine that speeds up or slows down over the minutes of the run
+// shifts every system alike, not the ones that happened to run then); then the serial
 // fraction of a training step at one thread (bench_model --serial, native and WebAssembly)
 // and the page's own clock (bench/page_race.mjs, headless Chromium). Prints one table, the
 // serial fractions with their predicted speed-ups, and each target of issue 16 as a ratio
-// with pass/fail, and writes bench/results.json. Every figure is the median of RUNS runs
-// after warm-up, with min-max. Benchmarks, not tests: nothing here fails on a slow figure.
-//   node bench/run.mjs [--runs N] [--only substring] [--no-page]
+// with pass/fail, and writes bench/results.json. Every figure is the median of the runs of
+// all rounds (RUNS in all, split over the rounds; each process warms up first), with min-max.
+// Benchmarks, not tests: nothing here fails on a slow figure.
+//   node bench/run.mjs [--runs N] [--rounds R] [--only substring] [--no-page]
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,7 +21,8 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const build = path.join(root, 'build', 'bench');
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : dflt; };
-const RUNS = Number(opt('--runs', 7));
+const RUNS = Number(opt('--runs', 9));
+const ROUNDS = Math.max(1, Math.min(RUNS, Number(opt('--rounds', 3))));
 const ONLY = opt('--only', '');
 const PY = process.env.PYTHON || '/usr/bin/python3';
 const NO_PAGE = argv.includes('--no-page');
@@ -71,7 +75,8 @@ const systems = [
   // next step, which costs it about a third of its training speed on this machine.
   ...(blas ? [1, 2].map((t) => ({ id: PT_KEPT, threads: t, peak: 'avx512',
     env: { LD_LIBRARY_PATH: blas, GLIBC_TUNABLES: MALLOC_KEEP }, cmd: [PY, path.join(root, 'bench/bench_torch.py'), PT_KEPT, String(t), RUNS] })) : []),
-  { id: 'PyTorch 1.13 reference BLAS', threads: 1, peak: 'avx512', env: { LD_LIBRARY_PATH: '' },
+  // slow and compared with nothing: three runs, in the first round only
+  { id: 'PyTorch 1.13 reference BLAS', threads: 1, peak: 'avx512', env: { LD_LIBRARY_PATH: '' }, once: true,
     cmd: [PY, path.join(root, 'bench/bench_torch.py'), 'PyTorch 1.13 reference BLAS', '1', Math.min(RUNS, 3)] },
   { id: 'tfjs-wasm', threads: 1, peak: 'wasm', cmd: [...node, path.join(root, 'bench/bench_tfjs.mjs'), '1', RUNS] },
 ];
@@ -79,33 +84,47 @@ const systems = [
 const median = (v) => { const s = [...v].sort((a, b) => a - b), n = s.length;
   return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 
-const results = [];
+// Every round runs every system; a system's runs of all rounds are pooled (its last command
+// argument is its number of runs: RUNS split over the rounds).
+const runs = new Map(); // system|threads|model|mode -> { s, o (its first output line), img_s, img_s_cpu }
 const load0 = os.loadavg()[0];
-for (const s of systems) {
-  if (ONLY && !s.id.includes(ONLY)) continue;
-  const [cmd, ...args] = s.cmd.map(String);
-  process.stderr.write(`bench: ${s.id}, ${s.threads} thread(s) ...\n`);
-  const r = spawnSync(cmd, args, { env: { ...process.env, ...(s.env || {}) }, encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) {
-    process.stderr.write(`bench: ${s.id} failed (${r.error || r.status}): ${(r.stderr || '').slice(-400)}\n`);
-    continue;
+for (let round = 0; round < ROUNDS; round++) {
+  const n = Math.floor(RUNS * (round + 1) / ROUNDS) - Math.floor(RUNS * round / ROUNDS);
+  for (const s of systems) {
+    if (ONLY && !s.id.includes(ONLY)) continue;
+    if (s.once && round > 0) continue;
+    const [cmd, ...args] = s.cmd.map(String);
+    if (!s.once) args[args.length - 1] = String(n);
+    process.stderr.write(`bench: round ${round + 1}/${ROUNDS}: ${s.id}, ${s.threads} thread(s) ...\n`);
+    const r = spawnSync(cmd, args, { env: { ...process.env, ...(s.env || {}) }, encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) {
+      process.stderr.write(`bench: ${s.id} failed (${r.error || r.status}): ${(r.stderr || '').slice(-400)}\n`);
+      continue;
+    }
+    for (const line of r.stdout.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const o = JSON.parse(line), key = `${s.id}|${s.threads}|${o.model}|${o.mode}`;
+      if (!runs.has(key)) runs.set(key, { s, o, img_s: [], img_s_cpu: [] });
+      const e = runs.get(key);
+      e.img_s.push(...o.img_s);
+      if (o.img_s_cpu) e.img_s_cpu.push(...o.img_s_cpu);
+    }
   }
-  for (const line of r.stdout.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const o = JSON.parse(line);
-    const med = median(o.img_s);
-    const gflops = med * FLOP[o.mode] * 1e-9;
-    let peak = null;
-    if (s.peak === 'native') peak = PEAK[o.kernel] || null;
-    else if (s.peak) peak = PEAK[s.peak];
-    results.push({
-      system: s.id, model: o.model, mode: o.mode, threads: s.threads, kernel: o.kernel,
-      img_s_median: med, img_s_min: Math.min(...o.img_s), img_s_max: Math.max(...o.img_s),
-      img_s_cpu_median: o.img_s_cpu ? median(o.img_s_cpu) : null,
-      runs: o.img_s.length, gflop_s: Math.round(gflops * 10) / 10,
-      pct_peak: peak ? Math.round(1000 * gflops / (peak * s.threads)) / 10 : null,
-    });
-  }
+}
+const results = [];
+for (const { s, o, img_s, img_s_cpu } of runs.values()) {
+  const med = median(img_s);
+  const gflops = med * FLOP[o.mode] * 1e-9;
+  let peak = null;
+  if (s.peak === 'native') peak = PEAK[o.kernel] || null;
+  else if (s.peak) peak = PEAK[s.peak];
+  results.push({
+    system: s.id, model: o.model, mode: o.mode, threads: s.threads, kernel: o.kernel,
+    img_s_median: med, img_s_min: Math.min(...img_s), img_s_max: Math.max(...img_s),
+    img_s_cpu_median: img_s_cpu.length ? median(img_s_cpu) : null,
+    runs: img_s.length, gflop_s: Math.round(gflops * 10) / 10,
+    pct_peak: peak ? Math.round(1000 * gflops / (peak * s.threads)) / 10 : null,
+  });
 }
 const load1 = os.loadavg()[0];
 
@@ -146,7 +165,7 @@ for (const r of results) {
 }
 const width = header.map((_, c) => Math.max(...rows.map((row) => row[c].length)));
 const line = (row) => '| ' + row.map((v, c) => v.padEnd(width[c])).join(' | ') + ' |';
-console.log(`excite bench: median (min-max) of ${RUNS} runs after warm-up, batch 64; ` +
+console.log(`excite bench: median (min-max) of ${RUNS} runs after warm-up in ${ROUNDS} rounds, batch 64; ` +
   `load average ${load0.toFixed(1)} -> ${load1.toFixed(1)} on ${os.cpus().length} cores (${os.cpus()[0].model})`);
 console.log(`GFLOP/s counts the conv + linear multiply-adds (${(FLOP.train / 1e6).toFixed(1)} MFLOP per training image, ` +
   `${(fwd / 1e6).toFixed(1)} per inference); % peak against ${PEAK.avx512} (AVX-512), ${PEAK.avx2} (AVX2), ` +
