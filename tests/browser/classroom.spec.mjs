@@ -24,6 +24,9 @@ import { execFileSync } from 'node:child_process';
 import { ROOT, startServer, launch, watch, check, failed, waitFor, freePort } from './helpers.mjs';
 
 const LONG = Number(process.env.LONG || 900000);   // safety net for training on a slow machine
+// waitForFunction polls on animation frames by default, and Chromium gives none to a frame
+// scrolled out of view (the course page's iframes): poll on a timer instead
+const WAIT = { timeout: LONG, polling: 200 };
 const OUT = path.join(ROOT, 'build', 'classroom');
 fs.mkdirSync(OUT, { recursive: true });
 const EMPTY = fs.mkdtempSync(path.join(os.tmpdir(), 'excite-no-cifar-'));
@@ -50,10 +53,10 @@ async function startTraining(p, { epochs = '1', trainSize, testSize } = {}) {
   if (testSize) await p.selectOption('select[name=test-size]', testSize);
   const tStart = Date.now();
   await p.click('[data-testid=train-start]');
-  await p.waitForFunction(() => Number(document.querySelector('[data-testid=train-progress]').dataset.step) >= 1, null, { timeout: LONG });
+  await p.waitForFunction(() => Number(document.querySelector('[data-testid=train-progress]').dataset.step) >= 1, null, WAIT);
   return Date.now() - tStart;
 }
-const trainingDone = (p) => p.waitForFunction((sel) => document.querySelector(sel).dataset.workerState === 'done', trainRoot, { timeout: LONG });
+const trainingDone = (p) => p.waitForFunction((sel) => document.querySelector(sel).dataset.workerState === 'done', trainRoot, WAIT);
 async function axeAudit(p, what) {
   await p.evaluate(AXE);
   const r = await p.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
@@ -191,14 +194,16 @@ try {
     await trainingDone(tf);
     check(true, `embedded Train trained one epoch (${elapsed()})`);
     const inf = frames.inspect;
-    await inf.waitForFunction(() => document.querySelector('#panel-inspect > div').dataset.rendered, null, { timeout: LONG });
+    await (await inf.frameElement()).scrollIntoViewIfNeeded();   // the reader scrolls down to it
+    await inf.waitForFunction(() => document.querySelector('#panel-inspect > div').dataset.rendered, null, WAIT);
     const camOk = await inf.evaluate(() => document.featurePolicy ? document.featurePolicy.allowsFeature('camera') : null);
     check(camOk !== false, `the camera is allowed in the embedded Inspect view (permissions policy: ${camOk})`);
     await inf.setInputFiles('[data-testid=upload-input]', { name: 'drawn-car.png', mimeType: 'image/png', buffer: await drawnPicture(cp) });
     await inf.waitForFunction(() => window.excite.image && window.excite.image.source === 'upload' &&
-      document.querySelector('#panel-inspect > div').dataset.rendered === String(window.excite.image.version), null, { timeout: LONG });
+      document.querySelector('#panel-inspect > div').dataset.rendered === String(window.excite.image.version), null, WAIT);
     const pred = await inf.textContent('[data-testid=prediction]');
     check(/airplane|automobile|bird|cat|deer|dog|frog|horse|ship|truck/.test(pred), `embedded Inspect predicts the uploaded picture (${pred.replace(/\s+/g, ' ').slice(0, 80)}…)`);
+    await (await frames.anatomy.frameElement()).scrollIntoViewIfNeeded();
     const cells = await frames.anatomy.waitForSelector('#panel-anatomy [data-testid=anatomy-s] .anat-cell', { timeout: LONG }).then(() => frames.anatomy.$$eval('#panel-anatomy [data-testid=anatomy-s] .anat-cell', (c) => c.length));
     check(cells > 0, `embedded SE anatomy draws (${cells} channel weights)`);
     check(log.errors.length === 0, `course page: no console error (${JSON.stringify(log.errors)})`);
