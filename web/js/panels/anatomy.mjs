@@ -93,7 +93,16 @@ function mount(element, services) {
 
     function status(msg) { ui.status.textContent = msg || ''; }
 
+    // Hidden (another tab shown), the view does not redo its analysis on every change (each
+    // epoch of a training run changes the models): it is stale until it is shown again.
+    let stale = false;
+    const shown = () => (element.checkVisibility ? element.checkVisibility() : element.offsetParent !== null);
+    function refreshIfShown() {
+        if (shown()) refresh();
+        else { stale = true; seq++; }   // seq: an analysis under way is dropped
+    }
     async function refresh() {
+        stale = false;
         const my = ++seq;
         drawImage();
         if (!services.models.get('CNN_SE')) { status(T('noModel')); return; }
@@ -198,18 +207,20 @@ function mount(element, services) {
             build(); fillGallery(); drawImage();
             if (data) render(); else refresh();
         } else if (what === 'models-changed') {
-            weightCache.clear(); data = null; refresh();
+            weightCache.clear(); data = null; refreshIfShown();
         } else if (what === 'image-changed') {
-            markGallery(); refresh();
+            markGallery(); refreshIfShown();
         } else if (what === 'state-changed') {
             const b = blockFromUrl();
             if (blockInUrl() ? b !== block : !opened) { block = b; chosen = chosenFromUrl(); markBlock(); refresh(); }
         } else if (what === 'shown') {
-            if (!data) refresh();
+            if ((!data || stale) && shown()) refresh();
         }
     }
-    const on = (name) => { const f = () => update(name); services.events.addEventListener(name, f); return [name, f]; };
-    const listeners = ['models-changed', 'image-changed', 'lang-changed', 'state-changed'].map(on);
+    const on = (name, f = () => update(name)) => { services.events.addEventListener(name, f); return [name, f]; };
+    const listeners = ['models-changed', 'image-changed', 'lang-changed', 'state-changed'].map((n) => on(n));
+    // another panel shown: this view may be inside it (page.mountPanel); its own tab: 'shown' below
+    listeners.push(on('panel-shown', (e) => { if (e.detail.id !== 'anatomy') update('shown'); }));
 
     build();
     fillGallery();
