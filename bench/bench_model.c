@@ -215,10 +215,9 @@ static void profile(int se, int steps) {
         TIME("fc2 bwd", linear_backward(dh, dfw2, dfb2, dl, dr, fw2, B, 512, 10));
         memset(dh2, 0, sizeof(float) * B * 512);
         TIME("dropout bwd", dropout_backward(dh2, dh, mask, (size_t)B * 512));
-        memset(dh, 0, sizeof(float) * B * 512);
-        TIME("relu bwd", relu_backward(dh, dh2, h1, (size_t)B * 512));
+        TIME("relu bwd", relu_backward_inplace(dh2, h1, (size_t)B * 512));
         memset(dflat, 0, sizeof(float) * B * 2048);
-        TIME("fc1 bwd", linear_backward(dflat, dfw1, dfb1, dh, pool[2], fw1, B, 2048, 512));
+        TIME("fc1 bwd", linear_backward(dflat, dfw1, dfb1, dh2, pool[2], fw1, B, 2048, 512));
         const float *cur = dflat;
         for (int i = 2; i >= 0; i--) {
             int c = cout[i], h = hh[i], n = B * c * h * h;
@@ -231,17 +230,16 @@ static void profile(int se, int steps) {
                                            sew1[i], sew2[i], B, c, h * h, c / 16));
                 float *t = a; a = b; b = t;
             }
+            TIME("relu bwd", relu_backward_inplace(a, act[i], (size_t)n));
             TIME("zero grads", parallel_zero(b, sizeof(float) * n));
-            TIME("relu bwd", relu_backward(b, a, act[i], (size_t)n));
-            TIME("zero grads", parallel_zero(a, sizeof(float) * n));
-            TIME("bn bwd", batchnorm_backward(a, dg[i], dbt[i], b, xhat[i], istd[i], gam[i], B, c, h * h));
+            TIME("bn bwd", batchnorm_backward(b, dg[i], dbt[i], a, xhat[i], istd[i], gam[i], B, c, h * h));
             float *dinp = NULL;
             if (i > 0) {
                 dinp = d2[i - 1];
                 TIME("zero grads", parallel_zero(dinp, sizeof(float) * B * cin[i] * hh[i] * hh[i]));
             }
             TIME(i == 0 ? "conv1 bwd" : i == 1 ? "conv2 bwd" : "conv3 bwd",
-                 conv2d_backward(dinp, dw[i], db[i], a, i == 0 ? x : pool[i - 1], w[i], B, cin[i],
+                 conv2d_backward(dinp, dw[i], db[i], b, i == 0 ? x : pool[i - 1], w[i], B, cin[i],
                                  h, h, cout[i], work[i]));
             cur = dinp;
         }

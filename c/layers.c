@@ -463,6 +463,19 @@ static void relu_backward_run(real *dinp, const real *dout, const real *out, siz
         if (out[i] > 0) dinp[i] += dout[i];
 }
 
+static void relu_backward_inplace_run(real *d, const real *out, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        real t[16];
+        for (int k = 0; k < 16; k++) {
+            real g = d[i + k]; // loaded unconditionally, so the select vectorizes
+            t[k] = ((out[i + k] > 0) & (g != 0)) ? g : 0; // -0 becomes +0, as 0 + -0 does
+        }
+        for (int k = 0; k < 16; k++) d[i + k] = t[k];
+    }
+    for (; i < n; i++) d[i] = ((out[i] > 0) & (d[i] != 0)) ? d[i] : 0;
+}
+
 // Element-wise jobs over n elements: a (output), b, c (inputs), cut into SLICE items.
 typedef struct {
     real *a;
@@ -484,6 +497,12 @@ static void relu_backward_item(void *ctx, int t) {
     relu_backward_run(j->a + lo, j->b + lo, j->c + lo, len);
 }
 
+static void relu_backward_inplace_item(void *ctx, int t) {
+    const EltJob *j = ctx;
+    ELT_RANGE(j, t, lo, len);
+    relu_backward_inplace_run(j->a + lo, j->b + lo, len);
+}
+
 void relu_forward(real *out, const real *inp, size_t n) {
     EltJob j = {out, inp, NULL, n};
     parallel_for(slices(n, SLICE), relu_forward_item, &j);
@@ -492,6 +511,11 @@ void relu_forward(real *out, const real *inp, size_t n) {
 void relu_backward(real *dinp, const real *dout, const real *out, size_t n) {
     EltJob j = {dinp, dout, out, n};
     parallel_for(slices(n, SLICE), relu_backward_item, &j);
+}
+
+void relu_backward_inplace(real *d, const real *out, size_t n) {
+    EltJob j = {d, out, NULL, n};
+    parallel_for(slices(n, SLICE), relu_backward_inplace_item, &j);
 }
 
 // ---- max-pool 2x2, stride 2 (floor: an odd last row/column is dropped) ------------------

@@ -460,8 +460,7 @@ void model_backward(Model *m, const uint8_t *y, int B) {
         dropout_backward(zeroed(nxt, nh), cur, a->mask, nh);
         SWAP();
     }
-    relu_backward(zeroed(nxt, nh), cur, a->h1, nh);
-    SWAP();
+    relu_backward_inplace(cur, a->h1, nh);
     // frozen convolution blocks: nothing below fc1 needs a gradient
     linear_backward(m->frozen ? NULL : zeroed(nxt, (size_t)B * FC1_IN), m->G.fc1_w, m->G.fc1_b,
                     cur, a->pool[NUM_BLOCKS - 1], m->P.fc1_w, B, FC1_IN, FC1_OUT);
@@ -478,8 +477,7 @@ void model_backward(Model *m, const uint8_t *y, int B) {
                         B, c, hw, r);
             SWAP();
         }
-        relu_backward(zeroed(nxt, n), cur, a->act[i], n);
-        SWAP();
+        relu_backward_inplace(cur, a->act[i], n);
         batchnorm_backward(zeroed(nxt, n), m->G.bn_w[i], m->G.bn_b[i], cur, a->xhat[i],
                            a->bn_invstd[i], m->P.bn_w[i], B, c, hw);
         SWAP();

@@ -151,6 +151,22 @@ static void test_relu(void) {
     check(cs, "out", out, ref_get(&f, "out"), TOL_FWD);
     relu_backward(dinp, dout->data, out, n);
     check(cs, "dinp", dinp, ref_get(&f, "dinp"), TOL_GRAD);
+    // in place (the training step's form): the same bits as into a zeroed buffer, with
+    // -0, NaN and +-inf gradients and outputs of every sign among them
+    size_t m = n + 64 + 5; // every pair of the odd values, and a tail past the 16-wide blocks
+    float *g = malloc(m * sizeof(float)), *o = malloc(m * sizeof(float)), *want = zeros(m);
+    const float odd[] = {-0.0f, 0.0f, NAN, INFINITY, -INFINITY, 1e-40f, -1e-40f, 2.5f};
+    for (size_t i = 0; i < m; i++) {
+        size_t j = i - n;
+        g[i] = i < n ? dout->data[i] : odd[j % 8];
+        o[i] = i < n ? out[i] : odd[(j / 8) % 8];
+    }
+    relu_backward(want, g, o, m);
+    relu_backward_inplace(g, o, m);
+    int same = !memcmp(g, want, m * sizeof(float));
+    printf("%-14s %-20s %10s %8s  %s\n", cs, "dinp in place", "exact", "-", same ? "ok" : "FAIL");
+    failures += !same;
+    free(g); free(o); free(want);
     // NaN propagates through ReLU and wins a max-pool window, as in PyTorch, so a diverged
     // step is seen in the loss instead of being hidden.
     float nan_in[4] = {1, NAN, -1, 0.5f}, nan_out[4], pooled;
