@@ -125,6 +125,13 @@ static void conv_forward_slice(void *ctx, int t) {
     real *col = slice_col(j, t);
     for (int b = j->B * t / j->chunks; b < j->B * (t + 1) / j->chunks; b++) {
         real *ob = j->out + (size_t)b * OC * HW;
+#ifdef LAYER_FLOAT
+        if (conv_direct_use(j->C, j->H, j->W, OC)) { // the same bits, without im2col (col: pad)
+            conv_direct(ob, j->inp + (size_t)b * j->C * HW, j->weight, j->bias, j->C, j->H, j->W,
+                        OC, col);
+            continue;
+        }
+#endif
         im2col3x3(col, j->inp + (size_t)b * j->C * HW, j->C, j->H, j->W);
         gemm(0, 0, OC, HW, K, j->weight, K, col, HW, ob, HW, 0); // (OC,K) . (K,HW)
         for (int o = 0; o < OC; o++) {

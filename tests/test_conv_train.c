@@ -13,7 +13,9 @@
 //     dinp = NULL / dweight = NULL give the same bits for the others;
 //   - the Winograd route is taken where it should be (conv_wino_use), so the test cannot
 //     pass on the im2col route alone;
-//   - thread counts 1, 2, 3, 4, 7 and 16 give bit-identical results.
+//   - thread counts 1, 2, 3, 4, 7 and 16 give bit-identical results;
+//   - with the kernels without FMA, conv1's shapes take the direct route (c/conv_direct.c),
+//     with the bits of im2col + GEMM (as the eval block's conv1 output).
 // Shapes: odd channel counts, non-square planes, B below, equal to and not a multiple of the
 // 16 fixed slices, and batch 64 at block 2's shape.
 // Usage: test_conv_train [REFDIR] (unused). Exits 1 on any failure.
@@ -163,6 +165,50 @@ static void run_case(const char *kname, int B, int C, int H, int W, int OC) {
     free(ref_dw); free(s_dw); free(ref_di); free(s_di);
 }
 
+// conv1's shapes (few input channels) under the kernels without FMA: the training forward's
+// direct route (c/conv_direct.c) must give the bits of im2col + GEMM (gemm_ref sums each
+// element over k in order from 0, as those micro-kernels do), and so must the eval block's
+// conv output (im2col + GEMM there): training and eval agree bit for bit on conv1.
+static void run_direct(const char *kname, int B, int C, int H, int W, int OC) {
+    size_t HW = (size_t)H * W, K = (size_t)C * 9, n = (size_t)B * OC * HW;
+    float *x = alloc((size_t)B * C * HW), *w = alloc((size_t)OC * K), *bias = alloc(OC);
+    float *col = alloc(K * HW), *ref = alloc(n), *out = alloc(n), *conv = alloc(n), *act = alloc(n);
+    float *gamma = alloc(OC), *beta = alloc(OC), *rm = alloc(OC), *rv = alloc(OC);
+    float *work = alloc(conv2d_work_floats(B, C, H, W, OC));
+    float *ework = alloc(conv_block_eval_work_floats(B, C, H, W, OC));
+    for (size_t i = 0; i < (size_t)B * C * HW; i++) x[i] = frand();
+    for (size_t i = 0; i < (size_t)OC * K; i++) w[i] = frand();
+    for (int o = 0; o < OC; o++) {
+        bias[o] = frand(); gamma[o] = frand(); beta[o] = frand(); rm[o] = frand();
+        rv[o] = 1.0f + frand() * frand();
+    }
+    for (int b = 0; b < B; b++) {
+        for (int c = 0; c < C; c++)
+            for (int k = 0; k < 9; k++)
+                for (int y = 0; y < H; y++)
+                    for (int xx = 0; xx < W; xx++) {
+                        int iy = y + k / 3 - 1, ix = xx + k % 3 - 1;
+                        col[(c * 9 + k) * HW + (size_t)y * W + xx] =
+                            iy < 0 || iy >= H || ix < 0 || ix >= W ? 0.0f
+                                : x[((size_t)(b * C + c) * H + iy) * W + ix];
+                    }
+        float *rb = ref + (size_t)b * OC * HW;
+        gemm_ref(0, 0, OC, (int)HW, (int)K, w, (int)K, col, (int)HW, rb, (int)HW, 0);
+        for (int o = 0; o < OC; o++)
+            for (size_t i = 0; i < HW; i++) rb[o * HW + i] += bias[o];
+    }
+    conv2d_forward(out, x, w, bias, B, C, H, W, OC, work);
+    conv_block_eval(conv, act, NULL, NULL, x, w, bias, gamma, beta, rm, rv, 1e-5f, B, C, H, W, OC,
+                    NULL, ework);
+    int bad_t = memcmp(out, ref, n * sizeof(float)) != 0, bad_e = memcmp(conv, ref, n * sizeof(float)) != 0;
+    printf("%s %s B%d C%d %dx%d OC%d (direct route, the bits of im2col + GEMM: training %s, eval block %s)\n",
+           bad_t || bad_e ? "FAIL" : "ok  ", kname, B, C, H, W, OC, bad_t ? "differ" : "same",
+           bad_e ? "differ" : "same");
+    failures += bad_t + bad_e;
+    free(x); free(w); free(bias); free(col); free(ref); free(out); free(conv); free(act);
+    free(gamma); free(beta); free(rm); free(rv); free(work); free(ework);
+}
+
 int main(void) {
     int quick = getenv("EXCITE_QUICK") != NULL;
     static const int shapes[][5] = { // B, C, H, W, OC
@@ -184,6 +230,15 @@ int main(void) {
             printf("FAIL %s: the Winograd route does not take the shapes it should\n", kname);
             failures++;
         }
+        if (conv_direct_use(3, 32, 32, 32) != all || conv_direct_use(8, 8, 8, 8) ||
+            conv_direct_use(3, 8, 12, 8) || conv_direct_use(3, 8, 8, 6)) {
+            printf("FAIL %s: the direct route does not take the shapes it should\n", kname);
+            failures++;
+        }
+        static const int direct[][5] = {{2, 3, 32, 32, 32}, {3, 1, 8, 8, 4}, {1, 4, 7, 16, 8},
+                                        {5, 3, 6, 8, 12}, {17, 3, 8, 8, 8}};
+        for (size_t i = 0; all && i < sizeof direct / sizeof direct[0]; i++)
+            run_direct(kname, direct[i][0], direct[i][1], direct[i][2], direct[i][3], direct[i][4]);
         for (int i = 0; i < n; i++) {
             if (shapes[i][0] == 64 && (quick || !slow)) continue; // batch 64: once, on Winograd
             run_case(kname, shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3], shapes[i][4]);
