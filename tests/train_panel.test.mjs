@@ -79,6 +79,8 @@ const run = H.newRun(['CNN'], { epochs: 3 });
 const rec = H.savedRecord(run, { version: 1 }, last, 5);
 check(H.resumable(rec) && !H.resumable({ version: 2, checkpoint: {} }) && !H.resumable(null) && rec.savedAt === 5 &&
       rec.logs.CNN.batches.length === 0, 'saved record and resumable');
+run.logs.CNN.batches.push('1,1,1,2.3,0.1,0.001,500');   // a batch trained while the save waits for IndexedDB
+check(rec.logs.CNN.batches.length === 0 && run.logs.CNN.batches.length === 1, 'the saved record holds the logs as they were at its checkpoint');
 check(H.progressOf({ epoch: 2, batch: 5, batches: 10 }, 4).fraction === 15 / 40, 'progress fraction over the run');
 check(H.fmtTime(3725) === '1:02:05' && H.fmtTime(65) === '1:05' && H.fmtTime(NaN) === '–', 'fmtTime');
 

@@ -73,8 +73,11 @@ export function keepCheckpoint(state, reason, lastProgress, epochs) {
   return !(reason === 'epoch' && lastProgress && lastProgress.epoch >= epochs && lastProgress.batch >= lastProgress.batches);
 }
 
+// The logs and settings are copied here, when the checkpoint arrives: the save itself waits for
+// IndexedDB, and the batches trained meanwhile must not slip into the record.
 export const savedRecord = (run, checkpoint, progress, now) =>
-  ({ version: 1, savedAt: now, checkpoint, settings: run.settings, models: run.models, logs: run.logs, progress });
+  ({ version: 1, savedAt: now, checkpoint, settings: structuredClone(run.settings), models: run.models.slice(),
+     logs: structuredClone(run.logs), progress });
 
 // A record from IndexedDB that can be offered for resuming.
 export const resumable = (rec) => !!(rec && rec.version === 1 && rec.checkpoint);
