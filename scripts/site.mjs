@@ -3,7 +3,7 @@
 // (GitHub Pages, Netlify, Cloudflare Pages, a university web server, `python3 -m http.server`):
 //   index.html               a link to web/ (and a redirect)
 //   web/                     the page, its modules, Chart.js, the demo subset of CIFAR-10
-//   wasm/                    the loader, the worker, the CIFAR-10 reader, the three builds
+//   wasm/                    the loader, the workers, the CIFAR-10 reader, the three builds
 //   weights/                 the pretrained weights and their model card
 //   coi-serviceworker.js     the cross-origin-isolation service worker (web/vendor/), at the
 //                            root so that its scope covers web/ and wasm/; web/index.html
@@ -28,7 +28,8 @@ const copy = (from, to = from, filter = () => true) => {
   });
 };
 copy('web', 'web', (src) => !src.endsWith('README.md') || src.includes('cifar10-demo'));
-for (const f of ['excite.mjs', 'worker.mjs', 'cifar.mjs', 'dist']) copy(`wasm/${f}`);
+// every ES module of wasm/ (the page's imports) and the builds; not the C API or Node's shim
+for (const f of fs.readdirSync(path.join(ROOT, 'wasm'))) if (f.endsWith('.mjs') || f === 'dist') copy(`wasm/${f}`);
 for (const f of fs.readdirSync(path.join(ROOT, 'weights'))) if (f.endsWith('.safetensors') || f === 'README.md') copy(`weights/${f}`);
 fs.copyFileSync(path.join(ROOT, 'web', 'vendor', 'coi-serviceworker.js'), path.join(OUT, 'coi-serviceworker.js'));
 

@@ -85,6 +85,8 @@ check(imageNote({ source: 'gallery' }, t) === 'img.note.gallery' && imageNote({ 
 check(backendText({ ex: null, workerInfo: null, failed: true }, t).text === 'app.backend.failed' &&
   backendText({ ex: { build: 'simd', kernel: 'k' }, workerInfo: { build: 'simd-threads', threads: 2 } }, t).text === 'app.backend.train{"build":"simd-threads","threads":2} · app.backend.inspect{"build":"simd"}',
   'backendText: failed, or the training and inspection builds');
+check(backendText({ ex: null, workerInfo: { build: 'simd', threads: 1, modelWorkers: true } }, t).text === 'app.backend.train.models{"build":"simd","threads":1}',
+  'backendText: one thread per model when a second model trains in a model worker');
 check(weightsSource(null, t) === '…' && weightsSource({ source: 'file', name: 'w.st' }, t) === 'app.model.file{"name":"w.st"}' && weightsSource({ source: 'random' }, t) === 'app.model.random',
   'weightsSource: unknown, a file by name, the others by source');
 check(argmax([0.1, 0.7, 0.7, 0.2]) === 1 && argmax(Float32Array.from([3])) === 0, 'argmax: the first of the largest');

@@ -5,9 +5,14 @@
 // curves can be compared batch for batch. Commands are answered between batches.
 // The CSV rows of every batch and epoch (the 'csv' field of 'batch' and 'epoch') come from the
 // core's formatter (ex.csvBatchRow / ex.csvEpochRow), the same as `excite train --csv`.
+// Without the threads build (a page that is not cross-origin isolated) and with more than one
+// core, the second model trains in a model worker (wasm/model-worker.mjs) at the same time as
+// the first trains here; its events are posted here, in the same order as if it trained here.
+// Commands are handled one at a time, between rounds (one batch of every model).
 //   const w = new Worker('/wasm/worker.mjs', { type: 'module' });
 import { loadExcite, settingAccepts } from './excite.mjs';
 import { loadCifarFromServer } from './cifar.mjs';
+import { ModelWorker, RemoteTrainer, modelWorkersHelp } from './remote-trainer.mjs';
 
 const KINDS = ['CNN', 'CNN_SE'];
 let ex = null;                 // the Excite instance
@@ -28,11 +33,13 @@ let secPerRound = 0;           // smoothed wall time of one batch of every model
 // state where a tab that crashed at that batch would leave it (used by the tests; no control
 // of the page asks for it). Cleared when it fires, on stop and when the run ends.
 let pauseAt = null;
+let helper = null;             // the ModelWorker, or null (none, or it failed)
+let round = null;              // a round with a model worker in progress: resolves after its events
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
 const postReady = () => post({ type: 'ready', build: ex.build, threads: ex.threads, maxThreads: ex.maxThreads, kernel: ex.kernel,
-                                support: ex.support, fallback: ex.fallback });
+                                support: ex.support, fallback: ex.fallback, modelWorkers: modelWorkersHelp(ex) });
 
 // Load the module once (the first command does it if 'init' did not); 'ready' follows.
 async function ensureExcite(opts = {}) {
@@ -82,7 +89,28 @@ function setData(train, test) {
         throw e;
     }
     data = { train: tr, test: te };
+    // the model worker gets its copy now, so that it is ready when a run starts
+    if (modelWorkersHelp(ex)) {
+        if (!helper) helper = new ModelWorker(ex.build);
+        helper.setData(train, test);
+    }
     post({ type: 'data-ready', nTrain: tr.n, nTest: te.n });
+}
+
+// The model of `models` to train in the model worker (the second), or null: one model, no
+// model worker, or it could not load (then every model trains here).
+async function remoteKind(models) {
+    if (!helper || models.length < 2) return null;
+    try {
+        await helper.loaded;
+        await helper.dataSent;
+        return models[1];
+    } catch (e) {
+        console.warn(`excite: ${e.message}; every model trains in the training worker`);
+        helper.terminate();
+        helper = null;
+        return null;
+    }
 }
 
 // Check a pauseAt setting ({ epoch, batch?, checkpoint? } | { epochEnd: true } | null).
@@ -110,15 +138,17 @@ function pauseAtReached() {
     return t.stepCount >= (pauseAt.epoch - 1) * t.batches + Math.min(pauseAt.batch, t.batches);
 }
 
-function checkpointState() {
+// Every trainer's checkpoint is asked for before any answer is awaited: all at the same round.
+async function checkpointState() {
     const out = { version: 1, settings, models: kinds.slice(), trainers: {},
                   classes: trainers[kinds[0]].model.classes,
                   data: { nTrain: data.train.n, nTest: data.test.n } };
-    for (const k of kinds) out.trainers[k] = trainers[k].checkpoint();
+    const asked = kinds.map((k) => trainers[k].checkpoint());
+    for (const [i, k] of kinds.entries()) out.trainers[k] = await asked[i];
     return out;
 }
-function postCheckpoint(reason) {
-    const st = checkpointState();
+async function postCheckpoint(reason) {
+    const st = await checkpointState();
     post({ type: 'checkpoint', reason, state: st }, Object.values(st.trainers).map((b) => b.buffer));
 }
 
@@ -133,7 +163,7 @@ function checkSettings(s) {
     }
 }
 
-function start(msg) {
+async function start(msg) {
     if (state === 'running' || state === 'paused') throw new Error('training is already running: stop it first');
     if (!data) throw new Error('no data: send the training and test images first');
     freeTrainers();
@@ -148,8 +178,12 @@ function start(msg) {
             throw new Error(`the checkpoint was made with ${r.data.nTrain} training and ${r.data.nTest} ` +
                             `test images; load the same subset (now ${data.train.n} and ${data.test.n})`);
         }
+        const far = msg.modelWorker === false ? null : await remoteKind(r.models);
         try {
-            for (const k of r.models) trainers[k] = ex.resumeTrainer(r.trainers[k], data.train, data.test);
+            for (const k of r.models) {
+                trainers[k] = k === far ? await RemoteTrainer.resume(helper, r.trainers[k])
+                    : ex.resumeTrainer(r.trainers[k], data.train, data.test);
+            }
         } catch (e) {
             freeTrainers();
             throw e;
@@ -167,11 +201,17 @@ function start(msg) {
         const classes = msg.classes || null;
         if (classes) ex.checkClassNames(classes);
         const inits = initsByKind(msg.init);
+        const far = msg.modelWorker === false ? null : await remoteKind(models);
         try {
             for (const k of models) {
+                const w = (msg.weights && msg.weights[k]) || null;
+                if (k === far) {
+                    trainers[k] = await RemoteTrainer.create(helper, { settings: { ...settings, kind: k }, classes,
+                                                                       init: inits[k] || null, weights: w });
+                    continue;
+                }
                 trainers[k] = ex.createTrainer({ ...settings, kind: k }, data.train, data.test,
                                                { classes, init: inits[k] || null });
-                const w = msg.weights && msg.weights[k];
                 if (w) trainers[k].model.loadSafetensors(w);
             }
         } catch (e) {
@@ -184,6 +224,7 @@ function start(msg) {
     resolvePauseAt();
     const isVal = trainers[kinds[0]].config.val > 0;
     post({ type: 'run', models: kinds.slice(), settings, classes: trainers[kinds[0]].model.classes,
+           modelWorker: kinds.find((k) => trainers[k].remote) || null,
            csvColumns: { batches: ex.csvHeader('batches'), epochs: ex.csvHeader('epochs', isVal) } });
     setState('running');
     loop();
@@ -206,66 +247,78 @@ function initsByKind(init) {
     return out;
 }
 
+// One round: every active model ends its finished epoch (evaluating the test set) or trains
+// one batch; a model in the model worker does so at the same time as those here. The events
+// follow in the order of the models. -> { endedEpoch, stopped } (stopped: an error ended the
+// run or paused it at a divergence).
+async function trainRound(active) {
+    for (const k of active) {
+        if (trainers[k].epochFinished) post({ type: 'evaluating', model: k, epoch: trainers[k].epoch + 1, n: data.test.n });
+    }
+    const settle = (p) => p.then((value) => ({ value }), (error) => ({ error }));
+    const asked = {};
+    for (const k of active) if (trainers[k].remote) asked[k] = settle(trainers[k].round());
+    for (const k of active) {
+        if (trainers[k].remote) continue;
+        const t = trainers[k];
+        try {
+            asked[k] = { value: t.epochFinished ? { epoch: t.endEpoch() } : { batch: t.step() } };
+        } catch (error) {
+            asked[k] = { error };
+        }
+    }
+    let endedEpoch = false;
+    const failed = [];
+    for (const k of active) {
+        const { value, error } = await asked[k];
+        if (error) {
+            failed.push([k, error]);
+        } else if (value.epoch) {
+            const e = value.epoch;
+            post({ type: 'epoch', model: k, epoch: e.epoch, trainLoss: e.trainLoss, trainAcc: e.trainAcc,
+                   testLoss: e.testLoss, testAcc: e.testAcc, isVal: e.isVal, lr: e.lr,
+                   nextLr: e.nextLr, seconds: e.seconds, csv: ex.csvEpochRow(e) });
+            endedEpoch = true;
+        } else {
+            const r = value.batch;
+            speed[k] = speed[k] ? 0.9 * speed[k] + 0.1 * r.imagesPerSec : r.imagesPerSec;
+            const left = Math.max(...kinds.map((q) => remainingBatches(trainers[q])));
+            // imgPerSec: smoothed, for the progress line; the CSV row has this batch's own rate
+            post({ type: 'batch', model: k, epoch: r.epoch, batch: r.batch, batches: r.batches, step: r.step,
+                   loss: r.loss, acc: r.accuracy, lr: r.lr, imgPerSec: speed[k],
+                   eta: secPerRound > 0 ? left * secPerRound : null, csv: ex.csvBatchRow(r) });
+        }
+    }
+    if (!failed.length) return { endedEpoch, stopped: false };
+    // On divergence the trainer is already back at its last good state: the run pauses
+    // there, so a lower learning rate ('settings') and 'resume' continue it.
+    const diverged = failed.every(([, err]) => err.diverged);
+    setState(diverged ? 'paused' : 'stopped');
+    for (const [k, err] of failed) {
+        post({ type: 'error', message: err.message, model: k, diverged: !!err.diverged, step: trainers[k].stepCount });
+    }
+    if (diverged) await postCheckpoint('pause');
+    return { endedEpoch, stopped: true };
+}
+
+// Train while the state is 'running'. Each pass is one round (or the end of the run, or a
+// pause at pauseAt); commands wait for the pass in progress (`round`), so they see every
+// model at the same round with its events posted.
 async function loop() {
     if (looping) return;
     looping = true;
     try {
         while (state === 'running') {
-            const active = kinds.filter((k) => !trainers[k].done);
-            if (!active.length) {
-                pauseAt = null;
-                setState('done');
-                break;
+            let done;
+            round = new Promise((r) => { done = r; });
+            let more;
+            try {
+                more = await pass();
+            } finally {
+                round = null;
+                done();
             }
-            if (pauseAtReached()) {
-                const t = lead();
-                const at = { epoch: t.epoch + (t.position > 0 ? 1 : 0), batch: t.position > 0 ? t.position : t.batches,
-                             step: t.stepCount, endOfEpoch: t.position === 0 };
-                const { checkpoint } = pauseAt;
-                pauseAt = null;
-                state = 'paused';
-                post({ type: 'state', state: 'paused', reason: 'pause-at', at });
-                if (checkpoint) postCheckpoint('pause');
-                break;
-            }
-            const t0 = performance.now();
-            let endedEpoch = false;
-            for (const k of active) {
-                const t = trainers[k];
-                if (t.epochFinished) {
-                    post({ type: 'evaluating', model: k, epoch: t.epoch + 1, n: data.test.n });
-                    const e = t.endEpoch();
-                    post({ type: 'epoch', model: k, epoch: e.epoch, trainLoss: e.trainLoss, trainAcc: e.trainAcc,
-                           testLoss: e.testLoss, testAcc: e.testAcc, isVal: e.isVal, lr: e.lr,
-                           nextLr: e.nextLr, seconds: e.seconds, csv: ex.csvEpochRow(e) });
-                    endedEpoch = true;
-                    continue;
-                }
-                let r;
-                try {
-                    r = t.step();
-                } catch (err) {
-                    // On divergence the trainer is already back at its last good state: the run
-                    // pauses there, so a lower learning rate ('settings') and 'resume' continue it.
-                    setState(err.diverged ? 'paused' : 'stopped');
-                    post({ type: 'error', message: err.message, model: k, diverged: !!err.diverged,
-                           step: t.stepCount });
-                    if (err.diverged) postCheckpoint('pause');
-                    return;
-                }
-                speed[k] = speed[k] ? 0.9 * speed[k] + 0.1 * r.imagesPerSec : r.imagesPerSec;
-                const left = Math.max(...kinds.map((q) => remainingBatches(trainers[q])));
-                // imgPerSec: smoothed, for the progress line; the CSV row has this batch's own rate
-                post({ type: 'batch', model: k, epoch: r.epoch, batch: r.batch, batches: r.batches, step: r.step,
-                       loss: r.loss, acc: r.accuracy, lr: r.lr, imgPerSec: speed[k],
-                       eta: secPerRound > 0 ? left * secPerRound : null, csv: ex.csvBatchRow(r) });
-            }
-            if (!endedEpoch) {
-                const dt = (performance.now() - t0) / 1000;
-                secPerRound = secPerRound ? 0.9 * secPerRound + 0.1 * dt : dt;
-            } else {
-                postCheckpoint('epoch');
-            }
+            if (!more) break;
             await yieldNow();
         }
     } catch (e) {
@@ -274,6 +327,37 @@ async function loop() {
     } finally {
         looping = false;
     }
+}
+
+// -> whether to go on
+async function pass() {
+    const active = kinds.filter((k) => !trainers[k].done);
+    if (!active.length) {
+        pauseAt = null;
+        setState('done');
+        return false;
+    }
+    if (pauseAtReached()) {
+        const t = lead();
+        const at = { epoch: t.epoch + (t.position > 0 ? 1 : 0), batch: t.position > 0 ? t.position : t.batches,
+                     step: t.stepCount, endOfEpoch: t.position === 0 };
+        const { checkpoint } = pauseAt;
+        pauseAt = null;
+        state = 'paused';
+        post({ type: 'state', state: 'paused', reason: 'pause-at', at });
+        if (checkpoint) await postCheckpoint('pause');
+        return false;
+    }
+    const t0 = performance.now();
+    const outcome = await trainRound(active);
+    if (outcome.stopped) return false;
+    if (!outcome.endedEpoch) {
+        const dt = (performance.now() - t0) / 1000;
+        secPerRound = secPerRound ? 0.9 * secPerRound + 0.1 * dt : dt;
+    } else {
+        await postCheckpoint('epoch');
+    }
+    return true;
 }
 
 function remainingBatches(t) {
@@ -305,12 +389,12 @@ async function handle(msg) {
     }
     case 'start':
         await ensureExcite();
-        start(msg);
+        await start(msg);
         return;
     case 'pause':
         if (state === 'running') {
             setState('paused');
-            postCheckpoint('pause');
+            await postCheckpoint('pause');
         }
         return;
     case 'resume':
@@ -329,12 +413,13 @@ async function handle(msg) {
         const newPauseAt = s.pauseAt !== undefined ? parsePauseAt(s.pauseAt) : undefined;
         await ensureExcite();
         checkSettings({ lr: s.lr, epochs: s.epochs });
+        // every model's change asked for before any answer is awaited (a model worker's)
         if (s.lr !== undefined) {
-            for (const k of kinds) trainers[k].setLr(s.lr);
+            await Promise.all(kinds.map((k) => trainers[k].setLr(s.lr)));
             if (settings) settings.lr = s.lr;
         }
         if (s.epochs !== undefined) {
-            for (const k of kinds) trainers[k].setEpochs(s.epochs);
+            await Promise.all(kinds.map((k) => trainers[k].setEpochs(s.epochs)));
             if (settings) settings.epochs = s.epochs;
             if (state === 'done' && kinds.some((k) => !trainers[k].done)) setState('paused');
         }
@@ -350,19 +435,19 @@ async function handle(msg) {
         return;
     case 'checkpoint':
         if (!kinds.length) throw new Error('nothing to checkpoint: no training run');
-        postCheckpoint('request');
+        await postCheckpoint('request');
         return;
     case 'get-weights': {
         const t = trainers[msg.model];
         if (!t) throw new Error(`no ${msg.model} model in this run`);
-        const bytes = t.model.saveSafetensors({ half: !!msg.half });
+        const bytes = await t.model.saveSafetensors({ half: !!msg.half });
         post({ type: 'weights', model: msg.model, id: msg.id, bytes }, [bytes.buffer]);
         return;
     }
     case 'evaluate': {
         const t = trainers[msg.model];
         if (!t) throw new Error(`no ${msg.model} model in this run`);
-        const result = ex.evaluate(t.model, data.test, t.config.batchSize);
+        const result = t.remote ? await t.evaluate(t.config.batchSize) : ex.evaluate(t.model, data.test, t.config.batchSize);
         post({ type: 'evaluation', model: msg.model, id: msg.id, result });
         return;
     }
@@ -371,7 +456,12 @@ async function handle(msg) {
     }
 }
 
+// One command at a time, in order, each after the loop's pass in progress.
+let commands = Promise.resolve();
 self.onmessage = (e) => {
     const msg = e.data || {};
-    handle(msg).catch((err) => post({ type: 'error', message: err.message, command: msg.type, id: msg.id }));
+    commands = commands.then(async () => {
+        if (round) await round;
+        await handle(msg);
+    }).catch((err) => post({ type: 'error', message: err.message, command: msg.type, id: msg.id }));
 };

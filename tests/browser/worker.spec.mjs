@@ -8,6 +8,10 @@
 //   3. Pause stops the batch events, resume continues them; the epoch-end checkpoint arrives.
 //   4. The same page without the COOP/COEP headers (an embedding that does not send them)
 //      is not isolated, gets the SIMD build, and still trains (single-threaded).
+//   5. There, a learning rate that diverges pauses the run; a lower one continues it.
+//   6. There, with two models, the second trains in a model worker (wasm/model-worker.mjs):
+//      the batch and epoch events and the checkpoints (bytes) are those of the same run with
+//      every model in the training worker (modelWorker: false), and pauseAt stops both.
 // Data: the real CIFAR-10 batches from $CIFAR10_DIR (default data/cifar10), served under
 // /data/cifar10/. Timings are printed, never asserted.
 import { CHROMIUM, CHROMIUM_FLAGS } from './chromium.mjs';   // first: prints the browser's version
@@ -33,7 +37,16 @@ function check(ok, what) {
 // epoch 1 (its pauseAt setting: an exact stop, whatever the machine's speed).
 // With recoverLr: the run starts at learning rate `lr` (10: it diverges), and when the worker
 // reports the divergence and pauses, the rate is lowered to recoverLr and the run resumed.
-async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt, lr, recoverLr }) {
+// modelWorker: the start message's (false: no model worker); every checkpoint keeps FNV-1a
+// sums of each trainer's bytes (a safetensors file): its header without the one entry that is
+// a wall-clock time (state.epoch_seconds), and its tensors.
+async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt, lr, recoverLr, modelWorker, epochs = 1 }) {
+    const fnv = (b) => { let h = 0x811c9dc5; for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 16777619) >>> 0; return h; };
+    const sum = (b) => {
+        const n = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
+        const head = new TextDecoder().decode(b.subarray(8, 8 + n)).replace(/"state\.epoch_seconds":"[^"]*"/, '');
+        return `${fnv(new TextEncoder().encode(head))}/${fnv(b.subarray(8 + n))}`;
+    };
     let t0 = 0;
     const w = new Worker('/wasm/worker.mjs', { type: 'module' });
     const events = [];
@@ -58,7 +71,8 @@ async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt, lr
         const m = e.data;
         if (m.type === 'checkpoint') {
             events.push({ type: 'checkpoint', reason: m.reason, models: m.state.models,
-                          bytes: Object.values(m.state.trainers).map((b) => b.byteLength) });
+                          bytes: Object.values(m.state.trainers).map((b) => b.byteLength),
+                          sums: m.state.models.map((k) => sum(m.state.trainers[k])) });
         } else {
             events.push(m);
         }
@@ -75,8 +89,9 @@ async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt, lr
     const framesBefore = frames;
     last = t0;
     requestAnimationFrame(tick);
-    w.postMessage({ type: 'start', models, settings: { epochs: 1, batchSize, seed: 5, augment: true, ...(lr ? { lr } : {}) },
-                    ...(pauseAt ? { pauseAt: { epoch: 1, batch: pauseAt } } : {}) });
+    w.postMessage({ type: 'start', models, settings: { epochs, batchSize, seed: 5, augment: true, ...(lr ? { lr } : {}) },
+                    ...(pauseAt ? { pauseAt: { epoch: 1, batch: pauseAt } } : {}),
+                    ...(modelWorker === false ? { modelWorker } : {}) });
     let recovered = null;
     if (recoverLr) {
         const err = await waitFor((e) => e.type === 'error');
@@ -107,7 +122,7 @@ async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt, lr
     if (recovered) recovered.batchesAfter = events.slice(recovered.at).filter((e) => e.type === 'batch');
     return { ready, dataReady: dr, end, seconds, framesDuring, maxGap, gaps, pauseInfo, recovered, isolated: crossOriginIsolated,
              batches: events.filter((e) => e.type === 'batch'), epochs: events.filter((e) => e.type === 'epoch'),
-             checkpoints: events.filter((e) => e.type === 'checkpoint'),
+             checkpoints: events.filter((e) => e.type === 'checkpoint'), run: events.find((e) => e.type === 'run'),
              errors: events.filter((e) => e.type === 'error') };
 }
 
@@ -185,6 +200,27 @@ try {
     check(r3.end.state === 'done' && rv.batchesAfter.length === 3 - rv.step &&
           rv.batchesAfter.every((b) => b.lr === Math.fround(1e-3) && Number.isFinite(b.loss)) && rv.batchesAfter[0].step === rv.step + 1,
           `after settings { lr: 1e-3 } and resume it continues from step ${rv && rv.step} to the end at the new rate (${rv && rv.batchesAfter.map((b) => b.lr).join(', ')})`);
+    // ---- 6: two models without threads: the second in a model worker, the same numbers ------
+    const race = (modelWorker) => plainPage.evaluate(trainInPage, { models: ['CNN', 'CNN_SE'], trainSize: 320, testSize: 64,
+                                                                     batchSize: 32, pauseAt: 4, epochs: 2, modelWorker });
+    const [par, seq] = [await race(true), await race(false)];
+    if (par.error || seq.error) throw new Error(`worker failed: ${par.error || seq.error}`);
+    const cores = await plainPage.evaluate(() => navigator.hardwareConcurrency);
+    check(par.ready.modelWorkers === (cores >= 2) && par.run.modelWorker === (cores >= 2 ? 'CNN_SE' : null) && seq.run.modelWorker === null,
+          `with ${cores} cores CNN_SE trains in a model worker${cores >= 2 ? '' : ' (no: one core)'} ` +
+          `(ready.modelWorkers ${par.ready.modelWorkers}, run.modelWorker ${par.run.modelWorker}; with modelWorker: false ${seq.run.modelWorker})`);
+    const rows = (r) => r.batches.map((b) => [b.model, b.step, b.loss, b.acc, b.lr].join(' '));
+    check(par.end.state === 'done' && par.errors.length === 0 && par.batches.length === 2 * 20 &&
+          JSON.stringify(rows(par)) === JSON.stringify(rows(seq)),
+          `the same ${par.batches.length} batch events in the same order (model, step, loss, accuracy, rate) as with every model in one worker`);
+    const eps = (r) => r.epochs.map((e) => [e.model, e.epoch, e.trainLoss, e.testLoss, e.testAcc, e.nextLr].join(' '));
+    check(par.epochs.length === 4 && JSON.stringify(eps(par)) === JSON.stringify(eps(seq)), 'the same epoch events (test loss and accuracy)');
+    const cks = (r) => r.checkpoints.map((c) => `${c.reason}:${c.models.join('+')}:${c.sums.join(',')}`);
+    check(par.checkpoints.length === 4 && JSON.stringify(cks(par)) === JSON.stringify(cks(seq)),
+          `byte-identical checkpoints at the pause, the request and both epoch ends (${par.checkpoints.map((c) => c.reason).join(', ')})`);
+    const pp = par.pauseInfo || {};
+    check(pp.reason === 'pause-at' && pp.at.step === 4 && pp.batchesBefore === 2 * 4 && pp.whilePaused === 0,
+          `pauseAt { epoch: 1, batch: 4 } paused both models after batch 4, with nothing in flight (${JSON.stringify(pp)})`);
     await ctx.close();
 } catch (e) {
     failures++;

@@ -9,7 +9,11 @@ import * as dataSets from '../data-sets.mjs';
 export function backendText({ ex, workerInfo, failed }, t) {
   if (!ex && !workerInfo) return { text: failed ? t('app.backend.failed') : t('app.backend.loading'), title: '' };
   const parts = [];
-  if (workerInfo) parts.push(t('app.backend.train', { build: workerInfo.build, threads: workerInfo.threads }));
+  // modelWorkers: a second model trains in a worker of its own (wasm/README.md)
+  if (workerInfo) {
+    parts.push(t(workerInfo.modelWorkers ? 'app.backend.train.models' : 'app.backend.train',
+                 { build: workerInfo.build, threads: workerInfo.threads }));
+  }
   if (ex) parts.push(t('app.backend.inspect', { build: ex.build }));
   return { text: parts.join(' · '), title: ex ? `kernel ${ex.kernel}` : '' };
 }

@@ -11,7 +11,7 @@ const WORKER_URL = new URL('../../../wasm/worker.mjs', import.meta.url);
 export const fallbackBuild = (build) => (build === 'auto' ? 'simd' : null);
 
 // -> Promise<Worker|null>. onStart(worker) as soon as a worker exists, onReady({ build,
-// threads, maxThreads, kernel }) once it has loaded and again after each change of the number of
+// threads, maxThreads, kernel, modelWorkers }) once it has loaded and again after each change of the number of
 // threads, onError(message or { code, vars }).
 export function startTrainingWorker({ onStart, onReady, onError }, build = 'auto', numThreads = undefined) {
   return new Promise((resolve) => {
@@ -34,7 +34,7 @@ export function startTrainingWorker({ onStart, onReady, onError }, build = 'auto
       const d = ev.data || {};
       if (d.type === 'ready') {
         if (done && !resolved) return;   // a worker replaced after its timeout
-        onReady({ build: d.build, threads: d.threads, maxThreads: d.maxThreads, kernel: d.kernel });
+        onReady({ build: d.build, threads: d.threads, maxThreads: d.maxThreads, kernel: d.kernel, modelWorkers: !!d.modelWorkers });
         finish(w);
       } else if (d.type === 'error' && !done) {
         onError(d.message);
