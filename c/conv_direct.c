@@ -18,18 +18,22 @@
 
 int conv_direct_use(int C, int H, int W, int OC) {
     if (C > DIRECT_MAX_C || W % 8 || OC % 4 || H < 1) return 0;
-    const char *k = gemm_kernel_name(); // FMA kernels round differently: they keep the GEMM
-    return !strcmp(k, "wasm-simd128") || !strcmp(k, "scalar");
+    return !gemm_kernel_fma(); // FMA kernels round differently: they keep the GEMM
 }
 
 void conv_direct(float *out, const float *img, const float *weight, const float *bias, int C,
                  int H, int W, int OC, float *pad) {
     int PW = W + 2, PH = H + 2, K = C * 9;
-    memset(pad, 0, sizeof(float) * (size_t)C * PH * PW);
-    for (int c = 0; c < C; c++)
-        for (int y = 0; y < H; y++)
-            memcpy(pad + ((size_t)c * PH + y + 1) * PW + 1, img + ((size_t)c * H + y) * W,
-                   sizeof(float) * (size_t)W);
+    for (int c = 0; c < C; c++) { // the image inside a border of zeros (written in full)
+        float *pc = pad + (size_t)c * PH * PW;
+        memset(pc, 0, sizeof(float) * (size_t)PW);
+        memset(pc + (size_t)(PH - 1) * PW, 0, sizeof(float) * (size_t)PW);
+        for (int y = 0; y < H; y++) {
+            float *row = pc + (size_t)(y + 1) * PW;
+            row[0] = row[PW - 1] = 0;
+            memcpy(row + 1, img + ((size_t)c * H + y) * W, sizeof(float) * (size_t)W);
+        }
+    }
     for (int o = 0; o < OC; o += 4) {
         const float *w0 = weight + (size_t)o * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
         v4 b0 = splat(bias ? bias[o] : 0), b1 = splat(bias ? bias[o + 1] : 0);

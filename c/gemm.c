@@ -55,6 +55,7 @@ typedef struct {
     GemmDot dot;      // NULL: gemm_dot_scalar
     GemmDotRows dotn; // NULL: one dot product at a time
     int dot_n;        // dotn's dot products per call
+    int fma;          // 1: fused multiply-add (one rounding per step), 0: multiply, then add
 } Kernel;
 
 enum { MAX_TILE = 8 * 32 };
@@ -62,15 +63,15 @@ enum { MAX_TILE = 8 * 32 };
 static const Kernel kernels[] = {
 #if defined(__wasm_simd128__)
     {"wasm-simd128", 4, 8, 256, 64, 1024, gemm_micro_wasm_4x8, gemm_pack_t_wasm, 4, gemm_dot_wasm,
-     gemm_dot3_wasm, 3},
+     gemm_dot3_wasm, 3, 0},
 #endif
 #if defined(__x86_64__) && !defined(__wasm__)
     {"avx512", 8, 32, 256, 128, 2048, gemm_micro_avx512_8x32, gemm_pack_t_avx2, 8, NULL,
-     gemm_dot4_sse, 4},
+     gemm_dot4_sse, 4, 1},
     {"avx2", 6, 16, 256, 120, 1024, gemm_micro_avx2_6x16, gemm_pack_t_avx2, 8, NULL, gemm_dot4_sse,
-     4},
+     4, 1},
 #endif
-    {"scalar", 4, 8, 256, 64, 1024, gemm_micro_scalar_4x8, NULL, 1, NULL, NULL, 1},
+    {"scalar", 4, 8, 256, 64, 1024, gemm_micro_scalar_4x8, NULL, 1, NULL, NULL, 1, 0},
 };
 enum { NUM_KERNELS = sizeof kernels / sizeof kernels[0] };
 
@@ -96,6 +97,7 @@ static const Kernel *pick_kernel(void) {
 }
 
 const char *gemm_kernel_name(void) { return pick_kernel()->name; }
+int gemm_kernel_fma(void) { return pick_kernel()->fma; }
 
 int gemm_num_kernels(void) {
     int n = 0;

@@ -21,6 +21,10 @@ void gemm_ref(int transA, int transB, int M, int N, int K,
 
 // Name of the kernel gemm() uses ("wasm-simd128", "avx512", "avx2", "scalar").
 const char *gemm_kernel_name(void);
+// 1 if that kernel fuses each multiply-add (AVX2, AVX-512), 0 if it rounds the product and
+// the sum apart (wasm-simd128, scalar): code that must give the GEMM's bits by another route
+// (conv_direct.c) or whose speed depends on it (wino.c) asks.
+int gemm_kernel_fma(void);
 
 // The kernels usable on this machine, best first (tests and benchmarks run each of them):
 // gemm_kernel_name_at(i) for i in [0, gemm_num_kernels()). gemm_select(name) makes gemm()

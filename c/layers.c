@@ -106,6 +106,7 @@ typedef struct {
     const real *inp, *weight, *bias, *dout;
     int B, C, H, W, OC, chunks;
     real *work;
+    int direct; // forward: conv_direct instead of im2col + GEMM (float build)
 } ConvJob;
 
 // The slice's col buffer: the thread's own (c/conv_train.c: one buffer reused by all the
@@ -126,7 +127,7 @@ static void conv_forward_slice(void *ctx, int t) {
     for (int b = j->B * t / j->chunks; b < j->B * (t + 1) / j->chunks; b++) {
         real *ob = j->out + (size_t)b * OC * HW;
 #ifdef LAYER_FLOAT
-        if (conv_direct_use(j->C, j->H, j->W, OC)) { // the same bits, without im2col (col: pad)
+        if (j->direct) { // the same bits, without im2col (col: pad)
             conv_direct(ob, j->inp + (size_t)b * j->C * HW, j->weight, j->bias, j->C, j->H, j->W,
                         OC, col);
             continue;
@@ -150,7 +151,10 @@ void conv2d_forward(real *out, const real *inp, const real *weight, const real *
     if (conv_wino_forward(out, inp, weight, bias, B, C, H, W, OC, conv_chunks(B), work)) return;
 #endif
     ConvJob j = {out, NULL, NULL, NULL, inp, weight, bias, NULL, B, C, H, W, OC,
-                 conv_chunks(B), work};
+                 conv_chunks(B), work, 0};
+#ifdef LAYER_FLOAT
+    j.direct = conv_direct_use(C, H, W, OC);
+#endif
     parallel_for(j.chunks, conv_forward_slice, &j);
 }
 
@@ -196,7 +200,7 @@ void conv2d_backward(real *dinp, real *dweight, real *dbias,
 #endif
     if (!dinp && !dweight && !dbias) return;
     ConvJob j = {NULL, dinp, dweight, dbias, inp, weight, NULL, dout, B, C, H, W, OC,
-                 conv_chunks(B), work};
+                 conv_chunks(B), work, 0};
     parallel_for(j.chunks, conv_backward_slice, &j);
     size_t slice = conv_slice_floats(C, H, W, OC), K = (size_t)C * 9, col = K * H * W;
     // the slices' partials in slice order: independent of the thread count

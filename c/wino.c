@@ -16,10 +16,7 @@
 #include "threads.h"
 #include <string.h>
 
-int wino_pays(int pass) {
-    const char *k = gemm_kernel_name();
-    return pass != WINO_DWEIGHT || !strcmp(k, "wasm-simd128") || !strcmp(k, "scalar");
-}
+int wino_pays(int pass) { return pass != WINO_DWEIGHT || !gemm_kernel_fma(); }
 
 // The filter transform of panels p0 .. p1 (mr rows each) of every plane; each U element
 // depends on one filter only, so how the panels are split does not change the result.
