@@ -1,7 +1,8 @@
 // page_race.mjs - the page's own clock (a benchmark, not a test; `make bench` runs it): the
 // Train panel's default race (both models, its default data size and epochs) in headless
 // Chromium, twice: in a page that is not cross-origin isolated (as inside a course's iframe:
-// the single-threaded SIMD build) and in an isolated one (the threaded build). Prints the
+// the single-threaded SIMD build, one thread per model: wasm/README.md) and in an isolated
+// one (the threaded build). Prints the
 // seconds from Start to the end of the run and each model's images/second (the median of
 // its batches' own rates, the `images_per_sec` of the page's CSV rows), then one JSON line
 // {"page_race": {one: {...}, threads: {...}}} for bench/run.mjs. Nothing here fails on a
@@ -64,7 +65,7 @@ async function race(origin, isolated) {
     const rows = await page.evaluate(() => window.__race.rows);
     const median = (v) => { const s = [...v].sort((x, y) => x - y); return s.length ? s[s.length >> 1] : null; };
     const models = Object.fromEntries(Object.entries(rows).map(([m, v]) => [m, { batches: v.length, img_s: median(v) }]));
-    return { isolated: form.isolated, build: info.build, threads: info.threads, epochs: Number(form.epochs),
+    return { isolated: form.isolated, build: info.build, threads: info.threads, modelWorkers: !!info.modelWorkers, epochs: Number(form.epochs),
       trainSize: Number(form.trainSize), model: form.model, seconds, models };
   } finally { await b.close(); }
 }
@@ -77,7 +78,8 @@ try {
     const r = await race(srv.origin, isolated);
     out[key] = r;
     const per = Object.entries(r.models).map(([m, v]) => `${m} ${v.img_s.toFixed(0)} img/s`).join(', ');
-    console.log(`page race, ${isolated ? 'cross-origin isolated' : 'not isolated (as embedded)'}: ${r.build}, ${r.threads} thread(s), ` +
+    console.log(`page race, ${isolated ? 'cross-origin isolated' : 'not isolated (as embedded)'}: ${r.build}, ${r.threads} thread(s)` +
+      `${r.modelWorkers ? ' per model (the second in a model worker)' : ''}, ` +
       `${r.model} models, ${r.trainSize} images x ${r.epochs} epochs: ${r.seconds.toFixed(1)} s; median per batch ${per}`);
   }
 } finally { await srv.stop(); }

@@ -253,7 +253,7 @@ if (page) {
   target('page race with threads <= 30 s', page.threads ? page.threads.seconds : null, page.threads && page.threads.seconds <= 30,
     page.threads ? `${page.threads.build}, ${page.threads.threads} threads` : '');
   target('page race embedded (one thread) <= 60 s', page.one ? page.one.seconds : null, page.one && page.one.seconds <= 60,
-    page.one ? `${page.one.build}, ${page.one.threads} thread` : '');
+    page.one ? `${page.one.build}, ${page.one.threads} thread${page.one.modelWorkers ? ' per model, two workers' : ''}` : '');
 }
 console.log('\nTargets (issue 16; ratios of figures measured in this run):');
 for (const t of targets) {

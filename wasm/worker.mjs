@@ -47,6 +47,8 @@ async function ensureExcite(opts = {}) {
     if (!exLoading) {
         exLoading = loadExcite(opts).then((e) => {
             ex = e;
+            // the model worker loads its module now, while the page waits for a Start
+            if (modelWorkersHelp(ex) && !helper) helper = new ModelWorker(ex.build);
             postReady();
             return e;
         });
