@@ -18,6 +18,7 @@ const KINDS = ['CNN', 'CNN_SE'];
 let ex = null;                 // the Excite instance
 let exLoading = null;
 let data = null;               // { train: Dataset, test: Dataset }
+let dataSource = null;         // what 'load-data' loaded them from (its baseUrl and sizes), or null
 let trainers = {};             // kind -> Trainer
 let kinds = [];                // training order
 let settings = null;
@@ -81,6 +82,7 @@ function freeTrainers() {
 function setData(train, test) {
     if (state === 'running' || state === 'paused') throw new Error('stop training before changing the data');
     freeTrainers();
+    dataSource = null;
     if (data) { data.train.free(); data.test.free(); data = null; }
     const tr = ex.createDataset(train.images, train.labels);
     let te;
@@ -384,9 +386,17 @@ async function handle(msg) {
         return;
     case 'load-data': {
         await ensureExcite();
+        // the same records as the data in place (a new run on the same subset): kept
+        const source = JSON.stringify([msg.baseUrl, msg.trainSize, msg.testSize]);
+        if (data && source === dataSource) {
+            if (state === 'running' || state === 'paused') throw new Error('stop training before changing the data');
+            post({ type: 'data-ready', nTrain: data.train.n, nTest: data.test.n, kept: true });
+            return;
+        }
         const d = await loadCifarFromServer({ baseUrl: msg.baseUrl, trainSize: msg.trainSize, testSize: msg.testSize,
             onProgress: (loaded, total) => post({ type: 'data-progress', loaded, total }) });
         setData(d.train, d.test);
+        dataSource = source;
         return;
     }
     case 'start':

@@ -185,6 +185,8 @@ try {
   const pointsD = await points(c.page);
   check(!pointsD['CNN.raw'] && !pointsD['CNN_SE.raw'], `Reset cleared the curves (${JSON.stringify(pointsD)})`);
   // the training batches cannot be read: Start fails with a message, the saved run stays
+  // (another size than the data in place, which the worker would keep without reading anything)
+  await c.page.selectOption('select[name=train-size]', '2000');
   await context.route('**/data_batch_1.bin', (route) => route.fulfill({ status: 500, contentType: 'text/plain', body: 'unavailable' }));
   await c.page.click('[data-testid=train-start]');
   const failedD = await waitFor(async () => {

@@ -40,7 +40,8 @@ function check(ok, what) {
 // modelWorker: the start message's (false: no model worker); every checkpoint keeps FNV-1a
 // sums of each trainer's bytes (a safetensors file): its header without the one entry that is
 // a wall-clock time (state.epoch_seconds), and its tensors.
-async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt, lr, recoverLr, modelWorker, epochs = 1 }) {
+// loadTwice: the same load-data again before the start (the worker keeps the data in place).
+async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt, lr, recoverLr, modelWorker, epochs = 1, loadTwice }) {
     const fnv = (b) => { let h = 0x811c9dc5; for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 16777619) >>> 0; return h; };
     const sum = (b) => {
         const n = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
@@ -82,8 +83,14 @@ async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt, lr
     const ready = await waitFor((e) => e.type === 'ready' || e.type === 'error');
     if (ready.type === 'error') return { error: ready.message };
     w.postMessage({ type: 'load-data', baseUrl: '/data/cifar10/', trainSize, testSize });
-    const dr = await waitFor((e) => e.type === 'data-ready' || e.type === 'error');
+    let dr = await waitFor((e) => e.type === 'data-ready' || e.type === 'error');
     if (dr.type === 'error') return { error: dr.message };
+    const firstData = dr;
+    if (loadTwice) {
+        w.postMessage({ type: 'load-data', baseUrl: '/data/cifar10/', trainSize, testSize });
+        dr = await waitFor((e) => e !== firstData && (e.type === 'data-ready' || e.type === 'error'));
+        if (dr.type === 'error') return { error: dr.message };
+    }
 
     t0 = performance.now();
     const framesBefore = frames;
@@ -120,7 +127,7 @@ async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt, lr
     running = false;
     w.terminate();
     if (recovered) recovered.batchesAfter = events.slice(recovered.at).filter((e) => e.type === 'batch');
-    return { ready, dataReady: dr, end, seconds, framesDuring, maxGap, gaps, pauseInfo, recovered, isolated: crossOriginIsolated,
+    return { ready, firstData, dataReady: dr, end, seconds, framesDuring, maxGap, gaps, pauseInfo, recovered, isolated: crossOriginIsolated,
              batches: events.filter((e) => e.type === 'batch'), epochs: events.filter((e) => e.type === 'epoch'),
              checkpoints: events.filter((e) => e.type === 'checkpoint'), run: events.find((e) => e.type === 'run'),
              errors: events.filter((e) => e.type === 'error') };
@@ -187,11 +194,13 @@ try {
     });
     const plainPage = await ctx.newPage();
     await plainPage.goto(`${base}/web/`);
-    const r2 = await plainPage.evaluate(trainInPage, { models: ['CNN'], trainSize: 96, testSize: 32, batchSize: 32 });
+    const r2 = await plainPage.evaluate(trainInPage, { models: ['CNN'], trainSize: 96, testSize: 32, batchSize: 32, loadTwice: true });
     if (r2.error) throw new Error(`worker failed without isolation: ${r2.error}`);
     check(r2.isolated === false, 'without the headers the page is not cross-origin isolated');
     check(r2.ready.build === 'simd' && r2.ready.threads === 1, `and the worker picked the SIMD build (${r2.ready.build})`);
     check(r2.end.state === 'done' && r2.batches.length === 3, `and trained 3 batches single-threaded (${r2.end.state})`);
+    check(!r2.firstData.kept && r2.dataReady.kept === true && r2.dataReady.nTrain === 96 && r2.dataReady.nTest === 32,
+          `a second load-data of the same subset keeps the data in place (kept: ${r2.firstData.kept}, then ${r2.dataReady.kept})`);
     // ---- 5: divergence pauses the run at its last good state; a lower rate continues it ----
     const r3 = await plainPage.evaluate(trainInPage, { models: ['CNN'], trainSize: 96, testSize: 32, batchSize: 32, lr: 10, recoverLr: 1e-3 });
     if (r3.error) throw new Error(`worker failed: ${r3.error}`);
