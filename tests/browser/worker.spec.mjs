@@ -39,13 +39,14 @@ function check(ok, what) {
 // reports the divergence and pauses, the rate is lowered to recoverLr and the run resumed.
 // modelWorker: the start message's (false: no model worker); every checkpoint keeps FNV-1a
 // sums of each trainer's bytes (a safetensors file): its header without the one entry that is
-// a wall-clock time (state.epoch_seconds), and its tensors.
+// a wall-clock time (state.epoch_seconds) and without its padding, and its tensors.
 // loadTwice: the same load-data again before the start (the worker keeps the data in place).
 async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt, lr, recoverLr, modelWorker, epochs = 1, loadTwice }) {
     const fnv = (b) => { let h = 0x811c9dc5; for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 16777619) >>> 0; return h; };
     const sum = (b) => {
         const n = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
-        const head = new TextDecoder().decode(b.subarray(8, 8 + n)).replace(/"state\.epoch_seconds":"[^"]*"/, '');
+        // (the header's trailing blanks pad it to 8 bytes: their number follows that entry's length)
+        const head = new TextDecoder().decode(b.subarray(8, 8 + n)).replace(/"state\.epoch_seconds":"[^"]*"/, '').trimEnd();
         return `${fnv(new TextEncoder().encode(head))}/${fnv(b.subarray(8 + n))}`;
     };
     let t0 = 0;
