@@ -35,7 +35,7 @@ let secPerRound = 0;           // smoothed wall time of one batch of every model
 // of the page asks for it). Cleared when it fires, on stop and when the run ends.
 let pauseAt = null;
 let helper = null;             // the ModelWorker, or null (none, or it failed)
-let round = null;              // a round with a model worker in progress: resolves after its events
+let round = null;              // the loop's pass in progress: resolves after its events
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
@@ -108,6 +108,7 @@ async function remoteKind(models) {
     try {
         await helper.loaded;
         await helper.dataSent;
+        if (helper.failed) throw helper.failed;   // it stopped since (a crash in an earlier run)
         return models[1];
     } catch (e) {
         console.warn(`excite: ${e.message}; every model trains in the training worker`);
@@ -183,12 +184,13 @@ async function start(msg) {
                             `test images; load the same subset (now ${data.train.n} and ${data.test.n})`);
         }
         const far = msg.modelWorker === false ? null : await remoteKind(r.models);
+        // the model worker builds its trainer while this one builds the others
+        const remote = far ? RemoteTrainer.resume(helper, r.trainers[far]) : null;
         try {
-            for (const k of r.models) {
-                trainers[k] = k === far ? await RemoteTrainer.resume(helper, r.trainers[k])
-                    : ex.resumeTrainer(r.trainers[k], data.train, data.test);
-            }
+            for (const k of r.models) if (k !== far) trainers[k] = ex.resumeTrainer(r.trainers[k], data.train, data.test);
+            if (remote) trainers[far] = await remote;
         } catch (e) {
+            if (remote) remote.then((t) => t.free(), () => {});
             freeTrainers();
             throw e;
         }
@@ -206,19 +208,20 @@ async function start(msg) {
         if (classes) ex.checkClassNames(classes);
         const inits = initsByKind(msg.init);
         const far = msg.modelWorker === false ? null : await remoteKind(models);
+        const weightsOf = (k) => (msg.weights && msg.weights[k]) || null;
+        // the model worker builds its trainer while this one builds the others
+        const remote = far ? RemoteTrainer.create(helper, { settings: { ...settings, kind: far }, classes,
+                                                            init: inits[far] || null, weights: weightsOf(far) }) : null;
         try {
             for (const k of models) {
-                const w = (msg.weights && msg.weights[k]) || null;
-                if (k === far) {
-                    trainers[k] = await RemoteTrainer.create(helper, { settings: { ...settings, kind: k }, classes,
-                                                                       init: inits[k] || null, weights: w });
-                    continue;
-                }
+                if (k === far) continue;
                 trainers[k] = ex.createTrainer({ ...settings, kind: k }, data.train, data.test,
                                                { classes, init: inits[k] || null });
-                if (w) trainers[k].model.loadSafetensors(w);
+                if (weightsOf(k)) trainers[k].model.loadSafetensors(weightsOf(k));
             }
+            if (remote) trainers[far] = await remote;
         } catch (e) {
+            if (remote) remote.then((t) => t.free(), () => {});
             freeTrainers();
             throw e;
         }

@@ -11,7 +11,9 @@
 //   5. There, a learning rate that diverges pauses the run; a lower one continues it.
 //   6. There, with two models, the second trains in a model worker (wasm/model-worker.mjs):
 //      the batch and epoch events and the checkpoints (bytes) are those of the same run with
-//      every model in the training worker (modelWorker: false), and pauseAt stops both.
+//      every model in the training worker (modelWorker: false), and pauseAt stops both; that
+//      run's pause checkpoint resumed with the model worker ends with the same bytes; start
+//      weights the model worker cannot read fail the start with their message.
 // Data: the real CIFAR-10 batches from $CIFAR10_DIR (default data/cifar10), served under
 // /data/cifar10/. Timings are printed, never asserted.
 import { CHROMIUM, CHROMIUM_FLAGS } from './chromium.mjs';   // first: prints the browser's version
@@ -41,7 +43,9 @@ function check(ok, what) {
 // sums of each trainer's bytes (a safetensors file): its header without the one entry that is
 // a wall-clock time (state.epoch_seconds) and without its padding, and its tensors.
 // loadTwice: the same load-data again before the start (the worker keeps the data in place).
-async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt, lr, recoverLr, modelWorker, epochs = 1, loadTwice }) {
+// badWeights: start CNN_SE from a file that is not safetensors. The state of the last 'pause'
+// checkpoint stays in the page (window.__pauseState); resume: start from it instead.
+async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt, lr, recoverLr, modelWorker, epochs = 1, loadTwice, badWeights, resume }) {
     const fnv = (b) => { let h = 0x811c9dc5; for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 16777619) >>> 0; return h; };
     const sum = (b) => {
         const n = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
@@ -72,6 +76,7 @@ async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt, lr
     w.onmessage = (e) => {
         const m = e.data;
         if (m.type === 'checkpoint') {
+            if (m.reason === 'pause') window.__pauseState = m.state;
             events.push({ type: 'checkpoint', reason: m.reason, models: m.state.models,
                           bytes: Object.values(m.state.trainers).map((b) => b.byteLength),
                           sums: m.state.models.map((k) => sum(m.state.trainers[k])) });
@@ -99,7 +104,9 @@ async function trainInPage({ models, trainSize, testSize, batchSize, pauseAt, lr
     requestAnimationFrame(tick);
     w.postMessage({ type: 'start', models, settings: { epochs, batchSize, seed: 5, augment: true, ...(lr ? { lr } : {}) },
                     ...(pauseAt ? { pauseAt: { epoch: 1, batch: pauseAt } } : {}),
-                    ...(modelWorker === false ? { modelWorker } : {}) });
+                    ...(modelWorker === false ? { modelWorker } : {}),
+                    ...(badWeights ? { weights: { CNN_SE: new TextEncoder().encode('not a weights file') } } : {}),
+                    ...(resume ? { resume: window.__pauseState } : {}) });
     let recovered = null;
     if (recoverLr) {
         const err = await waitFor((e) => e.type === 'error');
@@ -214,6 +221,9 @@ try {
     const race = (modelWorker) => plainPage.evaluate(trainInPage, { models: ['CNN', 'CNN_SE'], trainSize: 320, testSize: 64,
                                                                      batchSize: 32, pauseAt: 4, epochs: 2, modelWorker });
     const [par, seq] = [await race(true), await race(false)];
+    // seq's pause checkpoint (every model in one worker), resumed with the model worker
+    const resumed = await plainPage.evaluate(trainInPage, { models: ['CNN', 'CNN_SE'], trainSize: 320, testSize: 64,
+                                                             batchSize: 32, epochs: 2, resume: true });
     if (par.error || seq.error) throw new Error(`worker failed: ${par.error || seq.error}`);
     const cores = await plainPage.evaluate(() => navigator.hardwareConcurrency);
     check(par.ready.modelWorkers === (cores >= 2) && par.run.modelWorker === (cores >= 2 ? 'CNN_SE' : null) && seq.run.modelWorker === null,
@@ -228,6 +238,13 @@ try {
     const cks = (r) => r.checkpoints.map((c) => `${c.reason}:${c.models.join('+')}:${c.sums.join(',')}`);
     check(par.checkpoints.length === 4 && JSON.stringify(cks(par)) === JSON.stringify(cks(seq)),
           `byte-identical checkpoints at the pause, the request and both epoch ends (${par.checkpoints.map((c) => c.reason).join(', ')})`);
+    const bad = await plainPage.evaluate(trainInPage, { models: ['CNN', 'CNN_SE'], trainSize: 64, testSize: 32, batchSize: 32, badWeights: true });
+    check(bad.end.type === 'error' && bad.end.command === 'start' && /safetensors|header/i.test(bad.end.message) && bad.batches.length === 0,
+          `start weights that CNN_SE cannot read (in the model worker): the start fails with its message ("${bad.end.message}")`);
+    const last = (r) => cks(r)[cks(r).length - 1];
+    check(resumed.run.modelWorker === par.run.modelWorker && resumed.end.state === 'done' && resumed.batches.length === 2 * 16 &&
+          resumed.batches[0].step === 5 && last(resumed) === last(par),
+          `the pause checkpoint of that run resumed with the model worker: steps 5-20 of both models, the same final checkpoint bytes`);
     const pp = par.pauseInfo || {};
     check(pp.reason === 'pause-at' && pp.at.step === 4 && pp.batchesBefore === 2 * 4 && pp.whilePaused === 0,
           `pauseAt { epoch: 1, batch: 4 } paused both models after batch 4, with nothing in flight (${JSON.stringify(pp)})`);
